@@ -1,0 +1,118 @@
+/*
+ * cachewire/cachewire.h - the C client of the cachewire service.
+ *
+ * A cw_client holds one nng REQ socket dialed to a cachewired URL
+ * (tcp://host:port, ipc:///path, ...). Every call below is a synchronous
+ * round trip; all of them are safe to call from many threads on the same
+ * client at once (each call uses its own nng context). The client redials
+ * by itself when the server goes away and comes back; meanwhile calls fail
+ * with CW_UNAVAILABLE or CW_DEADLINE_EXCEEDED.
+ *
+ * Return values: CW_OK (0) or a CW_* status from cachewire/status.h. On
+ * failure the optional cw_error gets the code and a message (the server's
+ * message when the server answered, a local one otherwise). Outputs are
+ * written only on success.
+ *
+ * timeout_ms: how long a call may take; 0 (or less) means the client's
+ * default (cw_client_options.timeout_ms). The timeout travels to the server
+ * in the envelope, so the server stops working on a call nobody waits for.
+ *
+ * For callers who prefer protoc-c's generated stubs, cw_client_service()
+ * returns a ProtobufCService on which cachewire__v1__cache__get() and
+ * friends (cachewire/v1/cache.pb-c.h) work as generated.
+ */
+#ifndef CACHEWIRE_CACHEWIRE_H
+#define CACHEWIRE_CACHEWIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cachewire/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CW_VERSION "0.1.0"
+
+/* The URL `cachewire` and the examples use when none is given. */
+#define CW_DEFAULT_URL "tcp://127.0.0.1:7420"
+
+typedef struct cw_client cw_client;
+
+typedef struct cw_client_options {
+	/* Default per-call timeout in ms; 0 means 5000. */
+	int timeout_ms;
+	/*
+	 * Largest request the client will send, in bytes; 0 means the server's
+	 * default limit (CW_DEFAULT_MAX_MESSAGE_BYTES). A larger request fails
+	 * locally with CW_RESOURCE_EXHAUSTED instead of being dropped by the
+	 * server's transport. Largest reply accepted likewise.
+	 */
+	size_t max_message_bytes;
+} cw_client_options;
+
+/* 32 MiB value + 1 MiB for key and envelope; matches cachewired's default. */
+#define CW_DEFAULT_MAX_MESSAGE_BYTES ((size_t)33 * 1024 * 1024)
+
+/*
+ * Open a client for url. opts may be NULL for the defaults. The connection
+ * is made in the background: opening succeeds even when the server is not
+ * up yet (calls then fail with CW_UNAVAILABLE / CW_DEADLINE_EXCEEDED until
+ * it is). Fails with CW_INVALID_ARGUMENT for a malformed or unsupported URL.
+ * On success *out owns the client; free it with cw_close().
+ */
+int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
+    cw_error *err);
+
+/*
+ * Close the client and release its resources; stored data is untouched.
+ * No call on c may be running or start afterwards. NULL is a no-op.
+ */
+void cw_close(cw_client *c);
+
+/*
+ * Look up key. On CW_OK, *found tells whether the key exists; when it does,
+ * *value is a malloc'd copy of the value (free it with cw_free(); it is
+ * NUL-terminated one byte past *value_len for convenience) and *value_len
+ * its length. On a miss *value is NULL and *value_len 0.
+ */
+int cw_get(cw_client *c, const void *key, size_t key_len, bool *found,
+    void **value, size_t *value_len, int timeout_ms, cw_error *err);
+
+/* Store value under key, replacing any earlier value, with expiry. */
+int cw_set(cw_client *c, const void *key, size_t key_len, const void *value,
+    size_t value_len, cw_expiry expiry, int timeout_ms, cw_error *err);
+
+/* Remove key; *existed (may be NULL) tells whether it was there. */
+int cw_delete(cw_client *c, const void *key, size_t key_len, bool *existed,
+    int timeout_ms, cw_error *err);
+
+/* Remove every key of the server's namespace; *removed (may be NULL) counts them. */
+int cw_clear(cw_client *c, uint64_t *removed, int timeout_ms, cw_error *err);
+
+/*
+ * Check that the server and its Redis answer. *version (may be NULL) gets
+ * the server's version string, malloc'd: free it with cw_free().
+ */
+int cw_ping(cw_client *c, char **version, int timeout_ms, cw_error *err);
+
+/* Free memory that a cw_* call returned. NULL is a no-op. */
+void cw_free(void *p);
+
+/*
+ * The client as a ProtobufCService for protoc-c's generated stubs, e.g.
+ *   cachewire__v1__cache__get(cw_client_service(c), &req, done, arg);
+ * The closure runs before the stub returns, with the response, or with NULL
+ * when the call failed (use the cw_* calls above to learn why). Calls use
+ * the client's default timeout. The service belongs to c: do not destroy
+ * it; it is valid until cw_close(c).
+ */
+struct ProtobufCService;
+struct ProtobufCService *cw_client_service(cw_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
