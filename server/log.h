@@ -1,0 +1,21 @@
+/*
+ * log.h - one line per event on stderr:
+ *   2026-11-25T15:04:05.123Z INFO listening on tcp://127.0.0.1:7420
+ * Thread-safe (each line is a single write). Never pass values, tokens or
+ * passwords to it.
+ */
+#ifndef CW_SERVER_LOG_H
+#define CW_SERVER_LOG_H
+
+#include "config.h"
+
+/* Lines below level are dropped; default CW_LOG_INFO. */
+void cw_log_set_level(enum cw_log_level level);
+
+void cw_log(enum cw_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+#endif
