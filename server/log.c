@@ -53,7 +53,8 @@ void cw_log(enum cw_log_level level, const char *fmt, ...)
 	if (len > sizeof line - 2)
 		len = sizeof line - 2; /* truncated */
 	line[len++] = '\n';
-	/* One write per line, so lines from several threads never interleave. */
+	/* One write per line, so lines from several threads never interleave.
+	 */
 	ssize_t w = write(STDERR_FILENO, line, len);
 	(void)w;
 }

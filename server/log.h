@@ -14,8 +14,8 @@ void cw_log_set_level(enum cw_log_level level);
 
 void cw_log(enum cw_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-	;
+    ;
 
 #endif

@@ -12,7 +12,8 @@ static void on_response(const ProtobufCMessage *msg, void *data)
 {
 	cw_call *call = data;
 	if (call->replied)
-		return; /* a second answer from a buggy method: keep the first */
+		return; /* a second answer from a buggy method: keep the first
+		         */
 	call->replied = true;
 	if (msg != NULL)
 		protobuf_c_message_pack_to_buffer(msg, &call->payload.base);
@@ -29,8 +30,8 @@ static const ProtobufCMethodDescriptor *find_method(
 	if (path[0] != '/' || strncmp(path + 1, sd->name, n) != 0 ||
 	    path[n + 1] != '/') {
 		cw_error_set(&call->err, CW_UNIMPLEMENTED,
-		    "unknown method \"%.128s\": this server has only /%s/*", path,
-		    sd->name);
+		    "unknown method \"%.128s\": this server has only /%s/*",
+		    path, sd->name);
 		return NULL;
 	}
 	const ProtobufCMethodDescriptor *m =
@@ -41,8 +42,8 @@ static const ProtobufCMethodDescriptor *find_method(
 	return m;
 }
 
-static void invoke(ProtobufCService *svc, const Cachewire__V1__Request *req,
-    cw_call *call)
+static void invoke(
+    ProtobufCService *svc, const Cachewire__V1__Request *req, cw_call *call)
 {
 	const ProtobufCServiceDescriptor *sd = svc->descriptor;
 	const ProtobufCMethodDescriptor *m = find_method(sd, req->method, call);
@@ -61,12 +62,12 @@ static void invoke(ProtobufCService *svc, const Cachewire__V1__Request *req,
 	protobuf_c_message_free_unpacked(input, NULL);
 
 	if (call->err.code == CW_OK && !call->replied)
-		cw_error_set(&call->err, CW_INTERNAL,
-		    "%s produced no response", req->method);
+		cw_error_set(&call->err, CW_INTERNAL, "%s produced no response",
+		    req->method);
 }
 
 int cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
-    int default_timeout_ms, ProtobufCBuffer *out)
+    int default_timeout_ms, ProtobufCBuffer *out, cw_error *outcome)
 {
 	uint8_t scratch[256]; /* small responses are packed here, no malloc */
 	cw_call call = {
@@ -76,18 +77,19 @@ int cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
 	    .payload = PROTOBUF_C_BUFFER_SIMPLE_INIT(scratch),
 	};
 
-	Cachewire__V1__Request *envelope = cachewire__v1__request__unpack(
-	    NULL, len, req);
+	Cachewire__V1__Request *envelope =
+	    cachewire__v1__request__unpack(NULL, len, req);
 	if (envelope == NULL) {
 		cw_error_set(&call.err, CW_INVALID_ARGUMENT,
-		    "request is not a cachewire.v1.Request envelope (%zu bytes)",
+		    "request is not a cachewire.v1.Request envelope (%zu "
+		    "bytes)",
 		    len);
 	} else {
 		call.method = envelope->method;
 		if (envelope->timeout_ms > 0)
 			call.timeout_ms = envelope->timeout_ms > INT_MAX
-			    ? INT_MAX
-			    : (int)envelope->timeout_ms;
+			                      ? INT_MAX
+			                      : (int)envelope->timeout_ms;
 		invoke(svc, envelope, &call);
 	}
 
@@ -103,6 +105,10 @@ int cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
 		reply.message = call.err.message;
 	}
 	cachewire__v1__reply__pack_to_buffer(&reply, out);
+	if (outcome != NULL) {
+		*outcome = call.err;
+		outcome->code = code;
+	}
 
 	PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&call.payload);
 	if (envelope != NULL)

@@ -24,9 +24,9 @@
 #include <cachewire/status.h>
 
 typedef struct cw_call {
-	cw_error err;        /* set by the service on failure */
-	int timeout_ms;      /* the caller's timeout, or the server default */
-	const char *method;  /* "/cachewire.v1.Cache/Get", for logs */
+	cw_error err;       /* set by the service on failure */
+	int timeout_ms;     /* the caller's timeout, or the server default */
+	const char *method; /* "/cachewire.v1.Cache/Get", for logs */
 	/* private to dispatch */
 	ProtobufCBufferSimple payload;
 	bool replied;
@@ -35,9 +35,10 @@ typedef struct cw_call {
 /*
  * Handle the request in req[0..len) with svc and append the packed reply
  * to out. default_timeout_ms applies when the request names none.
- * Returns the reply's status code (for logs and metrics).
+ * Returns the reply's status code (for logs and metrics); when outcome is
+ * not NULL it gets that code and the reply's message.
  */
 int cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
-    int default_timeout_ms, ProtobufCBuffer *out);
+    int default_timeout_ms, ProtobufCBuffer *out, cw_error *outcome);
 
 #endif

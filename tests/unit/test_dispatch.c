@@ -39,8 +39,8 @@ static void fake_set(Cachewire__V1__Cache_Service *s,
     Cachewire__V1__SetResponse_Closure done, void *data)
 {
 	(void)s, (void)in;
-	cw_error_set(&((cw_call *)data)->err, CW_RESOURCE_EXHAUSTED,
-	    "value too large");
+	cw_error_set(
+	    &((cw_call *)data)->err, CW_RESOURCE_EXHAUSTED, "value too large");
 	done(NULL, data);
 }
 
@@ -76,25 +76,30 @@ static void fake_ping(Cachewire__V1__Cache_Service *s,
 
 static Cachewire__V1__Cache_Service fake = CACHEWIRE__V1__CACHE__INIT(fake_);
 
-/* ---- helpers --------------------------------------------------------------- */
+/* ---- helpers ---------------------------------------------------------------
+ */
 
 /* Dispatch raw bytes; returns the decoded reply (free with free_unpacked). */
 static Cachewire__V1__Reply *roundtrip(const void *req, size_t len)
 {
 	uint8_t scratch[16];
 	ProtobufCBufferSimple out = PROTOBUF_C_BUFFER_SIMPLE_INIT(scratch);
-	int code = cw_dispatch(&fake.base, req, len, 5000, &out.base);
+	cw_error outcome;
+	int code = cw_dispatch(&fake.base, req, len, 5000, &out.base, &outcome);
 	Cachewire__V1__Reply *reply =
 	    cachewire__v1__reply__unpack(NULL, out.len, out.data);
 	PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&out);
 	assert_non_null(reply);
 	assert_int_equal(code, reply->code);
+	assert_int_equal(outcome.code, code);
+	if (code != CW_OK)
+		assert_string_equal(outcome.message, reply->message);
 	return reply;
 }
 
 /* Dispatch an envelope for method with payload. */
-static Cachewire__V1__Reply *call(const char *method, const void *payload,
-    size_t len, uint32_t timeout_ms)
+static Cachewire__V1__Reply *call(
+    const char *method, const void *payload, size_t len, uint32_t timeout_ms)
 {
 	Cachewire__V1__Request req = CACHEWIRE__V1__REQUEST__INIT;
 	req.method = (char *)method;
@@ -119,7 +124,8 @@ static void expect(Cachewire__V1__Reply *r, int code, const char *fragment)
 	cachewire__v1__reply__free_unpacked(r, NULL);
 }
 
-/* ---- tests ------------------------------------------------------------------ */
+/* ---- tests ------------------------------------------------------------------
+ */
 
 static void get_ok_and_timeout(void **state)
 {
@@ -187,13 +193,14 @@ static void unknown_methods(void **state)
 	(void)state;
 	assert_int_equal(get_calls, 0);
 	expect(call("/cachewire.v1.Cache/Frobnicate", NULL, 0, 0),
-	    CW_UNIMPLEMENTED, "unknown method \"/cachewire.v1.Cache/Frobnicate\"");
+	    CW_UNIMPLEMENTED,
+	    "unknown method \"/cachewire.v1.Cache/Frobnicate\"");
 	expect(call("/other.v1.Cache/Get", NULL, 0, 0), CW_UNIMPLEMENTED,
 	    "only /cachewire.v1.Cache/*");
 	expect(call("/cachewire.v1.CacheX/Get", NULL, 0, 0), CW_UNIMPLEMENTED,
 	    NULL);
-	expect(call("cachewire.v1.Cache/Get", NULL, 0, 0), CW_UNIMPLEMENTED,
-	    NULL);
+	expect(
+	    call("cachewire.v1.Cache/Get", NULL, 0, 0), CW_UNIMPLEMENTED, NULL);
 	expect(call("/cachewire.v1.Cache", NULL, 0, 0), CW_UNIMPLEMENTED, NULL);
 	expect(call("/cachewire.v1.Cache/get", NULL, 0, 0), CW_UNIMPLEMENTED,
 	    NULL);

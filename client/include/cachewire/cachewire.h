@@ -89,7 +89,8 @@ int cw_set(cw_client *c, const void *key, size_t key_len, const void *value,
 int cw_delete(cw_client *c, const void *key, size_t key_len, bool *existed,
     int timeout_ms, cw_error *err);
 
-/* Remove every key of the server's namespace; *removed (may be NULL) counts them. */
+/* Remove every key of the server's namespace; *removed (may be NULL) counts
+ * them. */
 int cw_clear(cw_client *c, uint64_t *removed, int timeout_ms, cw_error *err);
 
 /*

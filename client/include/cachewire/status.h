@@ -22,8 +22,8 @@ enum cw_status {
 	CW_OK = 0,
 	CW_CANCELLED = 1,
 	CW_UNKNOWN = 2,
-	CW_INVALID_ARGUMENT = 3,   /* malformed request, empty/too long key */
-	CW_DEADLINE_EXCEEDED = 4,  /* the call's timeout passed */
+	CW_INVALID_ARGUMENT = 3,  /* malformed request, empty/too long key */
+	CW_DEADLINE_EXCEEDED = 4, /* the call's timeout passed */
 	CW_NOT_FOUND = 5,
 	CW_ALREADY_EXISTS = 6,
 	CW_PERMISSION_DENIED = 7,
@@ -56,15 +56,15 @@ typedef struct cw_error {
  */
 int cw_error_set(cw_error *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
-	;
+    ;
 
 /* When a stored entry expires. */
 enum cw_expiry_kind {
-	CW_EXPIRY_NONE = 0,  /* never expires */
-	CW_EXPIRY_TTL = 1,   /* ms milliseconds from now; 0 = never */
-	CW_EXPIRY_AT = 2,    /* at Unix time ms (UTC); 0 = never; past = removed */
+	CW_EXPIRY_NONE = 0, /* never expires */
+	CW_EXPIRY_TTL = 1,  /* ms milliseconds from now; 0 = never */
+	CW_EXPIRY_AT = 2, /* at Unix time ms (UTC); 0 = never; past = removed */
 };
 
 typedef struct cw_expiry {
@@ -72,8 +72,8 @@ typedef struct cw_expiry {
 	uint64_t ms;
 } cw_expiry;
 
-#define CW_NO_EXPIRY ((cw_expiry){CW_EXPIRY_NONE, 0})
-#define CW_TTL_MS(n) ((cw_expiry){CW_EXPIRY_TTL, (n)})
+#define CW_NO_EXPIRY       ((cw_expiry){CW_EXPIRY_NONE, 0})
+#define CW_TTL_MS(n)       ((cw_expiry){CW_EXPIRY_TTL, (n)})
 #define CW_EXPIRE_AT_MS(t) ((cw_expiry){CW_EXPIRY_AT, (t)})
 
 #ifdef __cplusplus

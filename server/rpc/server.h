@@ -1,0 +1,37 @@
+/*
+ * server.h - the nng side of cachewired: one rep0 socket listening on one
+ * or more URLs, and a fixed set of worker threads, each with its own nng
+ * context, so that `workers` requests are served at once. Each worker
+ * receives a request, runs cw_dispatch() on it and sends the reply.
+ */
+#ifndef CW_RPC_SERVER_H
+#define CW_RPC_SERVER_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include <cachewire/status.h>
+
+typedef struct cw_server_options {
+	char *const *listen; /* nng URLs */
+	int listen_count;
+	int workers;              /* >= 1 */
+	size_t max_message_bytes; /* larger requests are dropped by nng */
+	int default_timeout_ms;   /* for requests that name none */
+} cw_server_options;
+
+typedef struct cw_server cw_server;
+
+/*
+ * Listen on every URL and start the workers; svc must outlive the server.
+ * Fails (nothing left running) with CW_UNAVAILABLE naming the URL that
+ * could not be listened on, or CW_INVALID_ARGUMENT for a bad URL.
+ */
+int cw_server_start(cw_server **out, ProtobufCService *svc,
+    const cw_server_options *opts, cw_error *err);
+
+/* Stop listening, wait for the workers to finish, free s. NULL is a no-op. */
+void cw_server_stop(cw_server *s);
+
+#endif
