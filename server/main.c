@@ -1,0 +1,131 @@
+/*
+ * main.c - cachewired: load the configuration, open the cache core, serve
+ * the Cache service over nng until SIGINT or SIGTERM.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "log.h"
+#include "options.h"
+#include "server.h"
+#include "service.h"
+
+extern char **environ;
+
+static int open_cache(const cw_config *cfg, cw_cache **out)
+{
+	cw_error err;
+	cw_cache_options o = {
+	    .namespace_ = cfg->namespace_,
+	    .pool_size = cfg->pool_size,
+	    .connect_timeout_ms = cfg->connect_timeout_ms,
+	    .command_timeout_ms = cfg->command_timeout_ms,
+	    .max_key_bytes = cfg->max_key_bytes,
+	    .max_value_bytes = cfg->max_value_bytes,
+	    .clear_batch = cfg->clear_batch,
+	};
+	if (cw_redis_url_parse(cfg->redis_url, &o.redis, &err) != CW_OK) {
+		cw_log(CW_LOG_ERROR, "redis.url: %s", err.message);
+		return -1;
+	}
+	char where[256];
+	cw_redis_target_describe(&o.redis, where, sizeof where);
+	int rc = cw_cache_open(out, &o, &err);
+	cw_redis_target_free(&o.redis);
+	if (rc != CW_OK) {
+		cw_log(CW_LOG_ERROR, "cannot open cache: %s", err.message);
+		return -1;
+	}
+	/* Redis may come up later: say so, and serve UNAVAILABLE until then. */
+	if (cw_cache_ping(*out, cfg->connect_timeout_ms, &err) == CW_OK)
+		cw_log(CW_LOG_INFO, "redis at %s answers; namespace \"%s\"",
+		    where, cfg->namespace_);
+	else
+		cw_log(CW_LOG_WARN,
+		    "redis at %s does not answer (%s); serving anyway, calls "
+		    "fail with UNAVAILABLE until it does",
+		    where, err.message);
+	return 0;
+}
+
+/* Block until SIGINT or SIGTERM; returns the signal. */
+static int wait_for_stop(const sigset_t *set)
+{
+	int sig = 0;
+	while (sigwait(set, &sig) != 0)
+		;
+	return sig;
+}
+
+int main(int argc, char **argv)
+{
+	cw_config cfg;
+	switch (cw_options_load(argc, argv, environ, &cfg)) {
+	case CW_OPTIONS_EXIT:
+		cw_config_free(&cfg);
+		return 0;
+	case CW_OPTIONS_ERROR:
+		cw_config_free(&cfg);
+		return 2;
+	case CW_OPTIONS_RUN:
+		break;
+	}
+	cw_log_set_level(cfg.log_level);
+
+	/* Signals go to sigwait() below, never to a worker thread. A shell
+	 * may have started us with them ignored (a background job): undo that.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	cw_log(CW_LOG_INFO, "cachewired %s starting (%d workers, pool of %d)",
+	    CW_VERSION_STRING, cfg.workers, cfg.pool_size);
+
+	int status = 1;
+	cw_cache *cache = NULL;
+	ProtobufCService *svc = NULL;
+	cw_server *server = NULL;
+	cw_error err;
+	if (open_cache(&cfg, &cache) != 0)
+		goto out;
+	if ((svc = cw_service_new(cache)) == NULL) {
+		cw_log(CW_LOG_ERROR, "out of memory");
+		goto out;
+	}
+	cw_server_options so = {
+	    .listen = cfg.listen,
+	    .listen_count = cfg.listen_count,
+	    .workers = cfg.workers,
+	    .max_message_bytes = cfg.max_message_bytes,
+	    .default_timeout_ms = cfg.default_timeout_ms,
+	};
+	if (cw_server_start(&server, svc, &so, &err) != CW_OK) {
+		cw_log(CW_LOG_ERROR, "%s", err.message);
+		goto out;
+	}
+	cw_log(CW_LOG_INFO, "ready");
+
+	int sig = wait_for_stop(&stop);
+	cw_log(CW_LOG_INFO, "stopping on %s",
+	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	status = 0;
+out:
+	cw_server_stop(server);
+	if (svc != NULL)
+		protobuf_c_service_destroy(svc);
+	cw_cache_close(cache);
+	cw_config_free(&cfg);
+	cw_log(status == 0 ? CW_LOG_INFO : CW_LOG_ERROR, "stopped%s",
+	    status == 0 ? "" : " after an error");
+	return status;
+}

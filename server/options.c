@@ -1,0 +1,169 @@
+/* options.c - cachewired's flags and configuration layering (options.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+static const char usage[] =
+    "usage: cachewired [--config FILE] [--check-config] [--listen URL]...\n"
+    "                  [--redis-url URL] [--log-level LEVEL]\n"
+    "\n"
+    "Serves the cachewire.v1.Cache protocol over nng, backed by Redis.\n"
+    "\n"
+    "  -c, --config FILE     YAML configuration (default: $CACHEWIRE_CONFIG,\n"
+    "                        else built-in defaults = config/cachewire.yaml)\n"
+    "      --check-config    validate the configuration, print OK or the\n"
+    "                        error, and exit (0 or 2)\n"
+    "  -l, --listen URL      listen on URL (repeatable; replaces listen:)\n"
+    "      --redis-url URL   redis://[user:password@]host:port[/db] or\n"
+    "                        unix:///path/to/socket[?db=N]\n"
+    "      --log-level LVL   debug, info, warn or error\n"
+    "  -V, --version         print the version and exit\n"
+    "  -h, --help            print this help and exit\n"
+    "\n"
+    "Every configuration key can also be set with a CACHEWIRE_* variable,\n"
+    "e.g. CACHEWIRE_LISTEN=tcp://0.0.0.0:7420,ipc:///run/cw.sock and\n"
+    "CACHEWIRE_REDIS_URL=redis://redis:6379/0; flags win over variables,\n"
+    "variables over the file. Exit status: 0 ok, 1 runtime failure, 2 bad\n"
+    "configuration or usage.\n";
+
+/* Flags that set a configuration key reuse the environment's parser. */
+enum { OPT_CHECK = 256, OPT_REDIS_URL, OPT_LOG_LEVEL };
+
+typedef struct overrides {
+	char *vars[4]; /* "CACHEWIRE_X=value" strings, NULL-terminated */
+	int n;
+	char *listen; /* comma-joined --listen values */
+} overrides;
+
+static int add_var(overrides *o, const char *name, const char *value)
+{
+	size_t len = strlen(name) + strlen(value) + 2;
+	char *v = malloc(len);
+	if (v == NULL)
+		return -1;
+	snprintf(v, len, "%s=%s", name, value);
+	o->vars[o->n++] = v;
+	return 0;
+}
+
+static int add_listen(overrides *o, const char *url)
+{
+	size_t old = o->listen ? strlen(o->listen) : 0;
+	char *l = realloc(o->listen, old + strlen(url) + 2);
+	if (l == NULL)
+		return -1;
+	if (old == 0)
+		l[0] = '\0';
+	else
+		strcat(l, ",");
+	strcat(l, url);
+	o->listen = l;
+	return 0;
+}
+
+static void free_overrides(overrides *o)
+{
+	for (int i = 0; i < o->n; i++)
+		free(o->vars[i]);
+	free(o->listen);
+}
+
+static enum cw_options_result layer(const char *path, char **envp, overrides *o,
+    cw_config *cfg, char *errbuf, size_t errlen)
+{
+	if (path != NULL && cw_config_load_file(cfg, path, errbuf, errlen) != 0)
+		return CW_OPTIONS_ERROR;
+	if (cw_config_apply_env(cfg, envp, errbuf, errlen) != 0)
+		return CW_OPTIONS_ERROR;
+	if (o->listen != NULL && add_var(o, "CACHEWIRE_LISTEN", o->listen))
+		return CW_OPTIONS_ERROR;
+	o->vars[o->n] = NULL;
+	if (cw_config_apply_env(cfg, o->vars, errbuf, errlen) != 0)
+		return CW_OPTIONS_ERROR;
+	if (cw_config_validate(cfg, errbuf, errlen) != 0)
+		return CW_OPTIONS_ERROR;
+	return CW_OPTIONS_RUN;
+}
+
+enum cw_options_result cw_options_load(
+    int argc, char **argv, char **envp, cw_config *cfg)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, OPT_CHECK},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"redis-url", required_argument, NULL, OPT_REDIS_URL},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = getenv("CACHEWIRE_CONFIG");
+	bool check = false;
+	overrides o = {0};
+	int opt, bad = 0;
+
+	cw_config_defaults(cfg);
+	optind = 1;
+	while (
+	    (opt = getopt_long(argc, argv, "c:l:Vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case 'l':
+			bad |= add_listen(&o, optarg);
+			break;
+		case OPT_REDIS_URL:
+			bad |= add_var(&o, "CACHEWIRE_REDIS_URL", optarg);
+			break;
+		case OPT_LOG_LEVEL:
+			bad |= add_var(&o, "CACHEWIRE_LOG_LEVEL", optarg);
+			break;
+		case 'V':
+			printf("cachewired %s\n", CW_VERSION_STRING);
+			free_overrides(&o);
+			return CW_OPTIONS_EXIT;
+		case 'h':
+			fputs(usage, stdout);
+			free_overrides(&o);
+			return CW_OPTIONS_EXIT;
+		default:
+			bad = 1;
+		}
+	}
+	if (bad || optind < argc) {
+		if (optind < argc)
+			fprintf(stderr,
+			    "cachewired: unexpected argument \"%s\"\n",
+			    argv[optind]);
+		fputs("usage: cachewired [--config FILE] [--check-config] ... "
+		      "(see --help)\n",
+		    stderr);
+		free_overrides(&o);
+		return CW_OPTIONS_ERROR;
+	}
+	if (path != NULL && path[0] == '\0')
+		path = NULL;
+
+	char errbuf[512];
+	enum cw_options_result r =
+	    layer(path, envp, &o, cfg, errbuf, sizeof errbuf);
+	free_overrides(&o);
+	if (r == CW_OPTIONS_ERROR) {
+		fprintf(stderr, "%s\n", errbuf);
+		return r;
+	}
+	if (check) {
+		printf("configuration OK (%s)\n",
+		    path ? path : "built-in defaults");
+		return CW_OPTIONS_EXIT;
+	}
+	return CW_OPTIONS_RUN;
+}

@@ -1,0 +1,18 @@
+/*
+ * service.h - cachewire.v1.Cache implemented over the cache core: one small
+ * function per RPC, reached through the protoc-c service descriptor.
+ */
+#ifndef CW_SERVER_SERVICE_H
+#define CW_SERVER_SERVICE_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "cache.h"
+
+/*
+ * A service answering from cache (borrowed; must outlive it). Returns NULL
+ * when out of memory. Free with protobuf_c_service_destroy().
+ */
+ProtobufCService *cw_service_new(cw_cache *cache);
+
+#endif
