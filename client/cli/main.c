@@ -1,0 +1,247 @@
+/*
+ * main.c - `cachewire`, the command-line client of cachewired.
+ *
+ * Parsing lives in args.c; this file does the I/O: it reads the value for
+ * `set`, runs one call through libcachewire and reports the outcome with
+ * the exit codes of args.h (0 ok, 1 not found, 2 usage, 3 failure).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cachewire/cachewire.h>
+
+#include "args.h"
+
+/* The largest value `set` reads: what the client could send at all. */
+#define VALUE_LIMIT CW_DEFAULT_MAX_MESSAGE_BYTES
+#define READ_CHUNK  ((size_t)64 * 1024)
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr,
+	    "cachewire: %s\nTry 'cachewire --help' for more information.\n",
+	    msg);
+	return CLI_EXIT_USAGE;
+}
+
+static int call_failed(int rc, const cw_error *e)
+{
+	fprintf(stderr, "cachewire: %s: %s\n", cw_strerror(rc), e->message);
+	return CLI_EXIT_FAILURE;
+}
+
+/* Flush stdout and report a failed write (disk full, closed pipe, ...). */
+static int finish_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "cachewire: cannot write to stdout: %s\n",
+		    strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	return CLI_EXIT_OK;
+}
+
+/*
+ * Read all of fd (named name in messages) into a malloc'd buffer of at most
+ * VALUE_LIMIT bytes. size_hint is the expected size (0 when unknown).
+ * Returns an exit code; on CLI_EXIT_OK *out / *out_len hold the value.
+ */
+static int read_all(
+    int fd, const char *name, size_t size_hint, char **out, size_t *out_len)
+{
+	size_t cap = size_hint > 0 ? size_hint + 1 : READ_CHUNK;
+	size_t len = 0;
+	char *buf, *bigger;
+	ssize_t n;
+
+	if ((buf = malloc(cap)) == NULL) {
+		fprintf(stderr, "cachewire: out of memory reading %s\n", name);
+		return CLI_EXIT_FAILURE;
+	}
+	for (;;) {
+		if (len == cap) {
+			/* Past the limit by one byte at most: enough to know.
+			 */
+			size_t want = cap * 2 > VALUE_LIMIT + 1
+			                  ? VALUE_LIMIT + 1
+			                  : cap * 2;
+			if (want <= cap)
+				break;
+			if ((bigger = realloc(buf, want)) == NULL) {
+				free(buf);
+				fprintf(stderr,
+				    "cachewire: out of memory reading %s\n",
+				    name);
+				return CLI_EXIT_FAILURE;
+			}
+			buf = bigger;
+			cap = want;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "cachewire: cannot read %s: %s\n", name,
+			    strerror(errno));
+			free(buf);
+			return CLI_EXIT_USAGE;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > VALUE_LIMIT)
+			break;
+	}
+	if (len > VALUE_LIMIT) {
+		fprintf(stderr,
+		    "cachewire: %s: the value from %s is larger than the "
+		    "%zu-byte message limit\n",
+		    cw_strerror(CW_RESOURCE_EXHAUSTED), name,
+		    (size_t)VALUE_LIMIT);
+		free(buf);
+		return CLI_EXIT_FAILURE;
+	}
+	*out = buf;
+	*out_len = len;
+	return CLI_EXIT_OK;
+}
+
+static int read_value(const char *file, char **out, size_t *out_len)
+{
+	struct stat st;
+	size_t hint = 0;
+	int fd, rc;
+
+	if (file == NULL) {
+		if (isatty(STDIN_FILENO))
+			fputs("cachewire: reading the value from stdin; end it "
+			      "with Ctrl-D\n",
+			    stderr);
+		return read_all(STDIN_FILENO, "stdin", 0, out, out_len);
+	}
+	if ((fd = open(file, O_RDONLY)) < 0) {
+		fprintf(stderr, "cachewire: cannot open '%s': %s\n", file,
+		    strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if (fstat(fd, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "cachewire: cannot read '%s': %s\n",
+			    file, strerror(EISDIR));
+			close(fd);
+			return CLI_EXIT_USAGE;
+		}
+		/* A regular file's size: read it in one allocation. */
+		if (S_ISREG(st.st_mode) && st.st_size > 0)
+			hint = (uintmax_t)st.st_size > VALUE_LIMIT
+			           ? VALUE_LIMIT
+			           : (size_t)st.st_size;
+	}
+	rc = read_all(fd, file, hint, out, out_len);
+	close(fd);
+	return rc;
+}
+
+static int run(
+    cw_client *c, const struct cli_args *a, const char *value, size_t value_len)
+{
+	cw_error e = {0};
+	size_t key_len = a->key != NULL ? strlen(a->key) : 0;
+	bool found;
+	void *v;
+	size_t n;
+	uint64_t removed;
+	char *version;
+	int rc;
+
+	switch (a->cmd) {
+	case CLI_CMD_GET:
+		rc = cw_get(c, a->key, key_len, &found, &v, &n, 0, &e);
+		if (rc != CW_OK)
+			return call_failed(rc, &e);
+		if (!found) {
+			fprintf(stderr, "cachewire: not found: %s\n", a->key);
+			return CLI_EXIT_NOT_FOUND;
+		}
+		rc = fwrite(v, 1, n, stdout) == n ? CLI_EXIT_OK : -1;
+		cw_free(v);
+		if (rc != CLI_EXIT_OK) {
+			fprintf(stderr,
+			    "cachewire: cannot write to stdout: %s\n",
+			    strerror(errno));
+			return CLI_EXIT_FAILURE;
+		}
+		return finish_stdout();
+	case CLI_CMD_SET:
+		rc = cw_set(
+		    c, a->key, key_len, value, value_len, a->expiry, 0, &e);
+		return rc != CW_OK ? call_failed(rc, &e) : CLI_EXIT_OK;
+	case CLI_CMD_DEL:
+		rc = cw_delete(c, a->key, key_len, &found, 0, &e);
+		if (rc != CW_OK)
+			return call_failed(rc, &e);
+		if (!found) {
+			fprintf(stderr, "cachewire: not found: %s\n", a->key);
+			return CLI_EXIT_NOT_FOUND;
+		}
+		return CLI_EXIT_OK;
+	case CLI_CMD_CLEAR:
+		if ((rc = cw_clear(c, &removed, 0, &e)) != CW_OK)
+			return call_failed(rc, &e);
+		printf("%llu\n", (unsigned long long)removed);
+		return finish_stdout();
+	case CLI_CMD_PING:
+		if ((rc = cw_ping(c, &version, 0, &e)) != CW_OK)
+			return call_failed(rc, &e);
+		printf("%s\n", version);
+		cw_free(version);
+		return finish_stdout();
+	default:
+		return usage_error("no command given");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_args a;
+	cw_client_options opts = {0};
+	cw_client *c;
+	cw_error e = {0};
+	char err[512];
+	char *value = NULL;
+	size_t value_len = 0;
+	int rc;
+
+	if (cli_parse_args(
+	        &a, argc, argv, getenv("CACHEWIRE_URL"), err, sizeof err) != 0)
+		return usage_error(err);
+	if (a.cmd == CLI_CMD_HELP) {
+		fputs(cli_help_text, stdout);
+		return finish_stdout();
+	}
+	if (a.cmd == CLI_CMD_VERSION) {
+		printf("cachewire %s\n", CW_VERSION);
+		return finish_stdout();
+	}
+
+	/* Read the value first: a bad --file should not wait on the network. */
+	if (a.cmd == CLI_CMD_SET &&
+	    (rc = read_value(a.file, &value, &value_len)) != CLI_EXIT_OK)
+		return rc;
+
+	opts.timeout_ms = a.timeout_ms;
+	if ((rc = cw_open(&c, a.url, &opts, &e)) != CW_OK) {
+		free(value);
+		return rc == CW_INVALID_ARGUMENT ? usage_error(e.message)
+		                                 : call_failed(rc, &e);
+	}
+	rc = run(c, &a, value, value_len);
+	cw_close(c);
+	free(value);
+	return rc;
+}

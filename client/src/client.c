@@ -1,0 +1,464 @@
+/*
+ * client.c - libcachewire's transport: the nng REQ socket and the
+ * ProtobufCService whose invoke does one round trip per call.
+ *
+ * One call = one nng context (opened per call, so any number of threads may
+ * call at once) and one aio that carries the call's deadline:
+ *
+ *   input message ──pack──► cachewire.v1.Request {method, payload,
+ *   timeout_ms} ──nng_ctx_send──► ... ──nng_ctx_recv──► cachewire.v1.Reply
+ *   {code, message, payload} ──unpack payload──► closure(response)
+ *
+ * Error mapping (details go to the call's cw_error when the caller is one of
+ * the cw_* calls; a foreign closure just gets NULL):
+ *   Reply.code != OK          that code, the server's message
+ *   timeout, never connected  CW_UNAVAILABLE ("no connection to URL ...")
+ *   timeout, connected        CW_DEADLINE_EXCEEDED ("no reply from URL ...")
+ *   connection broke mid-call CW_UNAVAILABLE (the request is not resent)
+ *   NNG_ENOMEM                CW_INTERNAL
+ *   any other nng error       CW_UNAVAILABLE with nng_strerror()
+ *   undecodable reply         CW_INTERNAL
+ *   request too large         CW_RESOURCE_EXHAUSTED, nothing is sent
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "cachewire/v1/cache.pb-c.h"
+#include "cachewire/v1/rpc.pb-c.h"
+
+#include "client_internal.h"
+
+#define DEFAULT_TIMEOUT_MS 5000
+/* Room for the reply envelope around a value of max_message_bytes. */
+#define RECV_SLACK_BYTES ((size_t)64 * 1024)
+#define RECONNECT_MIN_MS 100
+#define RECONNECT_MAX_MS 2000
+
+/* Request.payload is field 2, length-delimited: tag byte (2 << 3) | 2. */
+#define REQUEST_PAYLOAD_TAG 0x12u
+
+struct cw_client {
+	/* First member: invoke gets &c->service and casts back. */
+	ProtobufCService service;
+	nng_socket sock;
+	char *url;
+	int timeout_ms;
+	size_t max_message_bytes;
+	/* Pipes (connections) that are up, kept by nng's pipe callbacks. */
+	atomic_int npipes;
+};
+
+/* ---- response allocator ---------------------------------------------------
+ */
+
+static void *response_alloc(void *data, size_t size)
+{
+	(void)data;
+	if (size == SIZE_MAX)
+		return NULL;
+	return malloc(size + 1);
+}
+
+static void response_free(void *data, void *p)
+{
+	(void)data;
+	free(p);
+}
+
+ProtobufCAllocator cw__response_allocator = {
+    .alloc = response_alloc,
+    .free = response_free,
+    .allocator_data = NULL,
+};
+
+/* ---- the private closure ------------------------------------------------- */
+
+void cw__call_init(struct cw_call *call, int timeout_ms, cw_error *err)
+{
+	call->timeout_ms = timeout_ms;
+	call->err = err;
+	call->status = CW_INTERNAL;
+	call->response = NULL;
+}
+
+void cw__call_done(const ProtobufCMessage *msg, void *closure_data)
+{
+	struct cw_call *call = closure_data;
+
+	/* invoke hands ownership of msg to us: it does not free it. */
+	call->response = (ProtobufCMessage *)msg;
+}
+
+void cw__call_release(struct cw_call *call)
+{
+	if (call->response != NULL) {
+		protobuf_c_message_free_unpacked(
+		    call->response, &cw__response_allocator);
+		call->response = NULL;
+	}
+}
+
+/* ---- the round trip
+ * ---------------------------------------------------------- */
+
+static size_t varint_size(size_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t put_varint(uint8_t *out, size_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+/*
+ * Build the request envelope for input straight into a new nng message. The
+ * input is packed directly into the message body, after the other envelope
+ * fields (protobuf accepts fields in any order), so a large value is copied
+ * once, not twice.
+ */
+static int build_request(const struct cw_client *c, const char *method,
+    const ProtobufCMessage *input, int timeout_ms, nng_msg **out, cw_error *err)
+{
+	Cachewire__V1__Request env = CACHEWIRE__V1__REQUEST__INIT;
+	size_t env_len, payload_len, total, off;
+	uint8_t *body;
+	nng_msg *m;
+
+	env.method = (char *)method;
+	env.timeout_ms = (uint32_t)timeout_ms;
+	env_len = cachewire__v1__request__get_packed_size(&env);
+	payload_len = protobuf_c_message_get_packed_size(input);
+	total = env_len;
+	if (payload_len > 0)
+		total += 1 + varint_size(payload_len) + payload_len;
+	if (total > c->max_message_bytes)
+		return cw_error_set(err, CW_RESOURCE_EXHAUSTED,
+		    "request is %zu bytes; the transport limit is %zu", total,
+		    c->max_message_bytes);
+	if (nng_msg_alloc(&m, total) != 0)
+		return cw_error_set(err, CW_INTERNAL,
+		    "out of memory for a %zu-byte request", total);
+	body = nng_msg_body(m);
+	off = cachewire__v1__request__pack(&env, body);
+	if (payload_len > 0) {
+		body[off++] = REQUEST_PAYLOAD_TAG;
+		off += put_varint(body + off, payload_len);
+		off += protobuf_c_message_pack(input, body + off);
+	}
+	if (off != total) {
+		nng_msg_free(m);
+		return cw_error_set(err, CW_INTERNAL,
+		    "request packed to %zu bytes, expected %zu", off, total);
+	}
+	*out = m;
+	return CW_OK;
+}
+
+static int transport_error(
+    const struct cw_client *c, int rv, int timeout_ms, cw_error *err)
+{
+	if (rv == NNG_ETIMEDOUT) {
+		if (atomic_load(&c->npipes) == 0)
+			return cw_error_set(err, CW_UNAVAILABLE,
+			    "no connection to %s within %d ms (is the server "
+			    "running?)",
+			    c->url, timeout_ms);
+		return cw_error_set(err, CW_DEADLINE_EXCEEDED,
+		    "no reply from %s within %d ms", c->url, timeout_ms);
+	}
+	if (rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT)
+		return cw_error_set(err, CW_UNAVAILABLE,
+		    "connection to %s broke before the reply came (%s); the "
+		    "request was not retried",
+		    c->url, nng_strerror(rv));
+	if (rv == NNG_ENOMEM)
+		return cw_error_set(
+		    err, CW_INTERNAL, "%s: %s", c->url, nng_strerror(rv));
+	return cw_error_set(
+	    err, CW_UNAVAILABLE, "%s: %s", c->url, nng_strerror(rv));
+}
+
+/* Send m (consumed) and wait for the reply, all within timeout_ms. */
+static int exchange(const struct cw_client *c, nng_msg *m, int timeout_ms,
+    nng_msg **reply, cw_error *err)
+{
+	nng_time deadline = nng_clock() + (nng_time)timeout_ms;
+	nng_time now;
+	nng_aio *aio;
+	nng_ctx ctx;
+	int rv;
+
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		nng_msg_free(m);
+		return transport_error(c, rv, timeout_ms, err);
+	}
+	if ((rv = nng_ctx_open(&ctx, c->sock)) != 0) {
+		nng_aio_free(aio);
+		nng_msg_free(m);
+		return transport_error(c, rv, timeout_ms, err);
+	}
+
+	nng_aio_set_timeout(aio, timeout_ms);
+	nng_aio_set_msg(aio, m);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		/* A failed send leaves the message with us. */
+		nng_msg_free(nng_aio_get_msg(aio));
+		goto out;
+	}
+
+	now = nng_clock();
+	nng_aio_set_timeout(aio, now >= deadline
+	                             ? NNG_DURATION_ZERO
+	                             : (nng_duration)(deadline - now));
+	nng_ctx_recv(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) == 0)
+		*reply = nng_aio_get_msg(aio);
+out:
+	nng_ctx_close(ctx);
+	nng_aio_free(aio);
+	return rv == 0 ? CW_OK : transport_error(c, rv, timeout_ms, err);
+}
+
+static int reply_status(int code)
+{
+	return code > CW_OK && code <= CW_UNAUTHENTICATED ? code : CW_UNKNOWN;
+}
+
+/*
+ * Decode the reply envelope (consumes m) and, when the server says OK, the
+ * response message with the response allocator.
+ */
+static int decode_reply(const struct cw_client *c,
+    const ProtobufCMethodDescriptor *md, nng_msg *m, ProtobufCMessage **out,
+    cw_error *err)
+{
+	Cachewire__V1__Reply *reply;
+	ProtobufCMessage *resp;
+	size_t len = nng_msg_len(m);
+	int status;
+
+	reply = cachewire__v1__reply__unpack(NULL, len, nng_msg_body(m));
+	nng_msg_free(m);
+	if (reply == NULL)
+		return cw_error_set(err, CW_INTERNAL,
+		    "undecodable reply from %s (%zu bytes)", c->url, len);
+	if (reply->code != CACHEWIRE__V1__CODE__OK) {
+		status = reply_status((int)reply->code);
+		if (reply->message != NULL && reply->message[0] != '\0')
+			cw_error_set(err, status, "%s", reply->message);
+		else
+			cw_error_set(err, status, "the server answered %s",
+			    cw_strerror((int)reply->code));
+		cachewire__v1__reply__free_unpacked(reply, NULL);
+		return status;
+	}
+	resp = protobuf_c_message_unpack(md->output, &cw__response_allocator,
+	    reply->payload.len, reply->payload.data);
+	cachewire__v1__reply__free_unpacked(reply, NULL);
+	if (resp == NULL)
+		return cw_error_set(err, CW_INTERNAL, "undecodable %s from %s",
+		    md->output->name, c->url);
+	*out = resp;
+	return CW_OK;
+}
+
+static int round_trip(struct cw_client *c, unsigned method_index,
+    const ProtobufCMessage *input, int timeout_ms, ProtobufCMessage **out,
+    cw_error *err)
+{
+	const ProtobufCServiceDescriptor *sd = c->service.descriptor;
+	const ProtobufCMethodDescriptor *md;
+	char method[128];
+	nng_msg *request = NULL, *reply = NULL;
+	int n, rc;
+
+	if (method_index >= sd->n_methods)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "no method %u in %s", method_index, sd->name);
+	md = &sd->methods[method_index];
+	if (input == NULL || input->descriptor != md->input)
+		return cw_error_set(err, CW_INVALID_ARGUMENT, "%s expects a %s",
+		    md->name, md->input->name);
+	n = snprintf(method, sizeof method, "/%s/%s", sd->name, md->name);
+	if (n < 0 || (size_t)n >= sizeof method)
+		return cw_error_set(err, CW_INTERNAL, "method name too long");
+
+	rc = build_request(c, method, input, timeout_ms, &request, err);
+	if (rc != CW_OK)
+		return rc;
+	if ((rc = exchange(c, request, timeout_ms, &reply, err)) != CW_OK)
+		return rc;
+	return decode_reply(c, md, reply, out, err);
+}
+
+/* ProtobufCService.invoke: what the generated stubs call. */
+static void client_invoke(ProtobufCService *service, unsigned method_index,
+    const ProtobufCMessage *input, ProtobufCClosure closure, void *closure_data)
+{
+	struct cw_client *c = (struct cw_client *)service;
+	struct cw_call *own = closure == cw__call_done ? closure_data : NULL;
+	ProtobufCMessage *resp = NULL;
+	int timeout_ms = c->timeout_ms;
+	int rc;
+
+	if (own != NULL && own->timeout_ms > 0)
+		timeout_ms = own->timeout_ms;
+	rc = round_trip(c, method_index, input, timeout_ms, &resp,
+	    own != NULL ? own->err : NULL);
+	if (own != NULL)
+		own->status = rc;
+	if (closure != NULL)
+		closure(resp, closure_data);
+	/* Our own closure took the response over; free it for anyone else. */
+	if (own == NULL && resp != NULL)
+		protobuf_c_message_free_unpacked(resp, &cw__response_allocator);
+}
+
+/* The service belongs to its client: destroying it is not the way to close. */
+static void client_service_destroy(ProtobufCService *service)
+{
+	(void)service;
+}
+
+/* ---- open / close ----------------------------------------------------------
+ */
+
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct cw_client *c = arg;
+
+	(void)p;
+	/* nng reports REM_POST exactly for the pipes it reported ADD_PRE for.
+	 */
+	if (ev == NNG_PIPE_EV_ADD_PRE)
+		atomic_fetch_add(&c->npipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&c->npipes, 1);
+}
+
+static int configure_socket(struct cw_client *c)
+{
+	size_t recv_max = c->max_message_bytes;
+	int rv;
+
+	recv_max = recv_max > SIZE_MAX - RECV_SLACK_BYTES
+	               ? SIZE_MAX
+	               : recv_max + RECV_SLACK_BYTES;
+	if ((rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, recv_max)) ||
+	    (rv = nng_socket_set_ms(
+	         c->sock, NNG_OPT_RECONNMINT, RECONNECT_MIN_MS)) ||
+	    (rv = nng_socket_set_ms(
+	         c->sock, NNG_OPT_RECONNMAXT, RECONNECT_MAX_MS)))
+		return rv;
+	/*
+	 * No resends: a request goes out once and waits for its reply until
+	 * its deadline; if its connection breaks first, the call fails at
+	 * once (NNG_ECONNRESET: CW_UNAVAILABLE) instead of running twice.
+	 */
+	if ((rv = nng_socket_set_ms(
+	         c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)))
+		return rv;
+	if ((rv = nng_pipe_notify(
+	         c->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, c)) ||
+	    (rv = nng_pipe_notify(
+	         c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c)))
+		return rv;
+	return 0;
+}
+
+int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
+    cw_error *err)
+{
+	static const ProtobufCService base = CACHEWIRE__V1__CACHE__BASE_INIT;
+	struct cw_client *c;
+	int rv;
+
+	if (out == NULL || url == NULL || url[0] == '\0')
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "cw_open needs an output pointer and a URL");
+	if ((c = calloc(1, sizeof *c)) == NULL ||
+	    (c->url = strdup(url)) == NULL) {
+		free(c);
+		return cw_error_set(err, CW_INTERNAL, "out of memory");
+	}
+	c->service = base;
+	c->service.invoke = client_invoke;
+	c->service.destroy = client_service_destroy;
+	c->timeout_ms = opts != NULL && opts->timeout_ms > 0
+	                    ? opts->timeout_ms
+	                    : DEFAULT_TIMEOUT_MS;
+	c->max_message_bytes = opts != NULL && opts->max_message_bytes > 0
+	                           ? opts->max_message_bytes
+	                           : CW_DEFAULT_MAX_MESSAGE_BYTES;
+	atomic_init(&c->npipes, 0);
+
+	if ((rv = nng_req0_open(&c->sock)) != 0) {
+		free(c->url);
+		free(c);
+		return cw_error_set(err,
+		    rv == NNG_ENOMEM ? CW_INTERNAL : CW_UNAVAILABLE,
+		    "cannot open an nng req0 socket: %s", nng_strerror(rv));
+	}
+	if ((rv = configure_socket(c)) != 0) {
+		nng_close(c->sock);
+		free(c->url);
+		free(c);
+		return cw_error_set(err, CW_INTERNAL,
+		    "cannot configure the nng socket: %s", nng_strerror(rv));
+	}
+	/* Non-blocking: connect (and reconnect) in the background. */
+	if ((rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		nng_close(c->sock);
+		free(c->url);
+		free(c);
+		return cw_error_set(err,
+		    rv == NNG_ENOMEM ? CW_INTERNAL : CW_INVALID_ARGUMENT,
+		    "cannot use URL '%s': %s", url, nng_strerror(rv));
+	}
+	*out = c;
+	return CW_OK;
+}
+
+void cw_close(cw_client *c)
+{
+	if (c == NULL)
+		return;
+	/* Returns after the pipe callbacks that use c have finished. */
+	nng_close(c->sock);
+	free(c->url);
+	free(c);
+}
+
+ProtobufCService *cw_client_service(cw_client *c)
+{
+	return c != NULL ? &c->service : NULL;
+}
+
+void cw_free(void *p)
+{
+	free(p);
+}

@@ -1,0 +1,59 @@
+/*
+ * client_internal.h - what libcachewire's convenience calls (calls.c) share
+ * with its transport (client.c). Private to the library; not installed.
+ *
+ * A convenience call runs through the generated protoc-c stub like any other
+ * caller, but passes cw__call_done as the closure and a struct cw_call as the
+ * closure data. The transport's invoke recognises that closure (pointer
+ * comparison) and then uses the call's timeout, reports the status and error
+ * details into the struct, and hands over ownership of the response.
+ */
+#ifndef CACHEWIRE_CLIENT_INTERNAL_H
+#define CACHEWIRE_CLIENT_INTERNAL_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include <cachewire/cachewire.h>
+
+#if defined(__GNUC__)
+#define CW_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define CW_HIDDEN
+#endif
+
+struct cw_call {
+	/* In: the call's timeout in ms; <= 0 means the client's default. */
+	int timeout_ms;
+	/* In: where to put error details; may be NULL. */
+	cw_error *err;
+	/* Out: CW_OK or the failure's status. */
+	int status;
+	/*
+	 * Out, on CW_OK: the unpacked response, owned by the caller; free it
+	 * with cw__call_release(). Its bytes fields were allocated with one
+	 * spare byte past their length (see cw__response_allocator), so
+	 * their data may be taken over with a trailing NUL and freed with
+	 * free().
+	 */
+	ProtobufCMessage *response;
+};
+
+/* Prepare call for one stub invocation. */
+CW_HIDDEN void cw__call_init(
+    struct cw_call *call, int timeout_ms, cw_error *err);
+
+/* The private closure: stores the response in the struct cw_call. */
+CW_HIDDEN void cw__call_done(const ProtobufCMessage *msg, void *closure_data);
+
+/* Free call->response (NULL is fine) and clear it. */
+CW_HIDDEN void cw__call_release(struct cw_call *call);
+
+/*
+ * The allocator responses are unpacked with: malloc() with one spare byte
+ * per block, free() to free. Bytes fields of a response may therefore be
+ * detached (set data to NULL before release) and handed to the caller, who
+ * frees them with cw_free().
+ */
+CW_HIDDEN extern ProtobufCAllocator cw__response_allocator;
+
+#endif
