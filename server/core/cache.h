@@ -1,0 +1,189 @@
+/*
+ * cache.h - the cache core: cachewire's cache contract over Redis (hiredis).
+ *
+ * Knows Redis and cache semantics, nothing of nng or protobuf. Its calls
+ * have the same shape as the client's (cachewire/cachewire.h) and pass the
+ * same conformance suite.
+ *
+ * - Every key is stored in Redis as "<namespace>:<key>"; callers never see
+ *   the prefix. Keys and values are binary-safe.
+ * - Expiry: CW_EXPIRY_NONE or a 0 ms never expires; CW_EXPIRY_TTL is
+ *   relative (PX); CW_EXPIRY_AT is absolute Unix ms (PXAT); an absolute
+ *   time at or before now removes the key and succeeds.
+ * - clear removes the namespace's keys only: SCAN MATCH + UNLINK in batches.
+ * - A fixed pool of Redis connections, each (re)connected on demand: a call
+ *   made while Redis is down fails with CW_UNAVAILABLE; the next call after
+ *   Redis is back succeeds. A call that loses its connection mid-command is
+ *   retried once on a fresh connection (all commands used are idempotent).
+ *
+ * All calls are thread-safe; a call waits for a free pooled connection at
+ * most its timeout.
+ *
+ * Timeouts (the timeout_ms argument of every call):
+ * - timeout_ms > 0 is the whole call's budget: waiting for a pooled
+ *   connection, connecting (also bounded by connect_timeout_ms) and every
+ *   Redis command; each command is bounded by the smaller of what is left
+ *   and command_timeout_ms. Past it: CW_DEADLINE_EXCEEDED.
+ * - timeout_ms <= 0: waiting for a connection and each Redis command are
+ *   bounded by command_timeout_ms (so a long clear is not cut short).
+ * The bound applies to each socket read and write (SO_RCVTIMEO/SNDTIMEO).
+ *
+ * Errors (status, message):
+ * - CW_INVALID_ARGUMENT: NULL cache, "key is empty", "key is NULL",
+ *   "key is N bytes; the limit is M", "value is NULL" (with a length), bad
+ *   expiry (see cw_expiry_plan);
+ * - CW_RESOURCE_EXHAUSTED: "value is N bytes; the limit is M", or Redis
+ *   "OOM ..." (maxmemory reached);
+ * - CW_DEADLINE_EXCEEDED: "no free Redis connection within N ms",
+ *   "Redis did not answer GET within N ms", "call timed out after N ms";
+ * - CW_UNAVAILABLE: "cannot connect to <target>: <reason>", "AUTH on
+ *   <target> failed: <Redis' reply>", "SELECT on <target> failed: ...",
+ *   "lost connection to <target>: <reason>" (after the one retry), and
+ *   "redis: <text>" for transient Redis errors (LOADING, MASTERDOWN, BUSY,
+ *   TRYAGAIN, CLUSTERDOWN, READONLY, NOREPLICAS, MISCONF, NOAUTH);
+ *   <target> is cw_redis_target_describe()'s, never with the password;
+ * - CW_INTERNAL: "redis: <text>" for any other Redis error reply (e.g.
+ *   WRONGTYPE), an unexpected reply type, or out of memory.
+ * Outputs are written only on CW_OK.
+ */
+#ifndef CW_CORE_CACHE_H
+#define CW_CORE_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cachewire/status.h>
+
+/* Where Redis is and how to log in; see cw_redis_url_parse(). */
+typedef struct cw_redis_target {
+	char *host;      /* NULL when unix_path is set */
+	int port;        /* default 6379 */
+	char *unix_path; /* NULL for TCP */
+	int db;          /* SELECT db after connect when not 0 */
+	char *user;      /* ACL user, or NULL */
+	char *password;  /* AUTH password, or NULL */
+} cw_redis_target;
+
+/* Largest database number a URL or cw_cache_options may name. */
+#define CW_REDIS_MAX_DB ((1 << 20) - 1)
+
+/*
+ * Parse "redis://[[user]:password@]host[:port][/db]" (host may be an IPv6
+ * address in brackets, "[::1]") or "unix://[[user]:password@]/path/to/
+ * socket[?db=N]" into *t. User, password and socket path may be
+ * %-encoded; "redis://:pw@h" gives a password only; port defaults to 6379,
+ * db to 0. The scheme is case-insensitive. Returns CW_OK, or
+ * CW_INVALID_ARGUMENT with a message naming what is wrong (never the
+ * password); *t is written only on success. Free with cw_redis_target_free().
+ */
+int cw_redis_url_parse(const char *url, cw_redis_target *t, cw_error *err);
+
+/* Free t's strings and set them to NULL; t itself is not freed. NULL is a
+ * no-op. */
+void cw_redis_target_free(cw_redis_target *t);
+
+/*
+ * Deep-copy src into *dst (CW_OK, or CW_INTERNAL when out of memory).
+ * Free with cw_redis_target_free().
+ */
+int cw_redis_target_copy(
+    cw_redis_target *dst, const cw_redis_target *src, cw_error *err);
+
+/*
+ * The URL of t without its password, for logs and messages:
+ * "redis://u:***@h:6379/0", "redis://[::1]:6379/0",
+ * "unix:///run/redis.sock?db=0". Truncated to fit len bytes.
+ */
+void cw_redis_target_describe(const cw_redis_target *t, char *buf, size_t len);
+
+typedef struct cw_cache_options {
+	cw_redis_target redis;  /* borrowed: copied by cw_cache_open */
+	const char *namespace_; /* required: [A-Za-z0-9_.-]{1,64} */
+	int pool_size;          /* connections; default 8 */
+	int connect_timeout_ms; /* per connection attempt; default 1000 */
+	int command_timeout_ms; /* per Redis command; default 5000 */
+	size_t max_key_bytes;   /* default 4096 */
+	size_t max_value_bytes; /* default 32 MiB */
+	int clear_batch;        /* SCAN COUNT / UNLINK batch; default 512 */
+} cw_cache_options;
+
+typedef struct cw_cache cw_cache;
+
+/*
+ * Create a cache. Does not need Redis to be up: connections are made on
+ * first use. Fails with CW_INVALID_ARGUMENT for bad options: a namespace
+ * outside [A-Za-z0-9_.-]{1,64}; a target without exactly one of host and
+ * unix_path, with a port outside 1..65535, a db outside 0..CW_REDIS_MAX_DB,
+ * a socket path over 107 bytes or an empty password; a negative count or
+ * timeout (0 means the default; at most 1024 connections, 1 hour, 100000
+ * per clear batch); limits over Redis' 512 MiB. Free with cw_cache_close().
+ */
+int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err);
+
+/*
+ * Close all connections and free c; stored data is untouched. No call on c
+ * may be running or start afterwards. NULL is a no-op.
+ */
+void cw_cache_close(cw_cache *c);
+
+/*
+ * Same contract as cw_get() in cachewire/cachewire.h: on CW_OK, *found,
+ * and when found a malloc'd, NUL-terminated copy in *value (free()) and
+ * its length in *value_len; on a miss *value is NULL and *value_len 0.
+ * found, value and value_len may each be NULL when not wanted.
+ * timeout_ms: see "Timeouts" above.
+ */
+int cw_cache_get(cw_cache *c, const void *key, size_t key_len, bool *found,
+    void **value, size_t *value_len, int timeout_ms, cw_error *err);
+
+/*
+ * SET the key, replacing any value, with expiry (PX / PXAT); an absolute
+ * expiry at or before now UNLINKs the key instead and succeeds. value may be
+ * NULL when value_len is 0 (an empty value).
+ */
+int cw_cache_set(cw_cache *c, const void *key, size_t key_len,
+    const void *value, size_t value_len, cw_expiry expiry, int timeout_ms,
+    cw_error *err);
+
+/* UNLINK the key; *existed (may be NULL) tells whether it was there. */
+int cw_cache_delete(cw_cache *c, const void *key, size_t key_len, bool *existed,
+    int timeout_ms, cw_error *err);
+
+/*
+ * Remove every key of the namespace (SCAN MATCH "<namespace>:*" COUNT
+ * clear_batch, then one UNLINK per batch); *removed (may be NULL) counts
+ * them. Keys outside the namespace are never touched.
+ */
+int cw_cache_clear(
+    cw_cache *c, uint64_t *removed, int timeout_ms, cw_error *err);
+
+/*
+ * PING Redis: CW_OK, or CW_UNAVAILABLE with the reason (any Redis error
+ * reply counts), or CW_DEADLINE_EXCEEDED when it did not answer in time.
+ */
+int cw_cache_ping(cw_cache *c, int timeout_ms, cw_error *err);
+
+/* ---- expiry arithmetic (pure; exposed for tests) ---- */
+
+enum cw_expiry_action {
+	CW_EXPIRY_KEEP,   /* SET without expiry */
+	CW_EXPIRY_PX,     /* SET ... PX arg */
+	CW_EXPIRY_PXAT,   /* SET ... PXAT arg */
+	CW_EXPIRY_REMOVE, /* already expired: UNLINK instead of SET */
+};
+
+/*
+ * Decide how to store an entry with expiry e when the time is now_ms (Unix
+ * ms). On CW_OK *action and *arg_ms say what to send. Fails with
+ * CW_INVALID_ARGUMENT for an unknown kind or a time too large for Redis
+ * (beyond CW_EXPIRY_MAX_MS).
+ */
+#define CW_EXPIRY_MAX_MS ((uint64_t)1 << 52) /* ~142,000 years */
+int cw_expiry_plan(cw_expiry e, uint64_t now_ms, enum cw_expiry_action *action,
+    uint64_t *arg_ms, cw_error *err);
+
+/* Wall-clock Unix time in milliseconds. */
+uint64_t cw_now_ms(void);
+
+#endif
