@@ -1,0 +1,127 @@
+/*
+ * config.h - cachewired's configuration: built-in defaults, then a YAML
+ * file (libyaml), then CACHEWIRE_* environment variables, then command-line
+ * flags (options.c feeds its flags through cw_config_apply_env), then
+ * cw_config_validate. config/cachewire.yaml documents every key.
+ *
+ * One key table serves the YAML loader, the environment and validation:
+ * each scalar key <section>.<key> is set by CACHEWIRE_<SECTION>_<KEY>
+ * (upper case), the list "listen" by CACHEWIRE_LISTEN (comma-separated).
+ *
+ * The YAML parser is separate from the file I/O so it can be tested (and
+ * fuzzed) on strings. A call that takes errbuf returns 0, or -1 and writes
+ * one line (no newline) into errbuf (errbuf may be NULL; the line is
+ * truncated to errlen):
+ *
+ *   YAML         "<file>:<line>:<col>: <message>", line and column 1-based,
+ *                at the offending key or value (or where libyaml found a
+ *                syntax error)
+ *   unreadable   "<path>: cannot read: <strerror>"
+ *   environment  "<VARIABLE>: <message>"
+ *   validation   "<message>" naming the keys involved (it checks the merged
+ *                result of all layers, which has no single position)
+ *
+ * Values are quoted and escaped in messages. redis.url is never echoed,
+ * because it may hold a password: its errors carry cw_redis_url_parse's
+ * message, which leaves the password out.
+ *
+ * None of these functions are thread-safe on the same cw_config; different
+ * configs may be used from different threads.
+ */
+#ifndef CW_SERVER_CONFIG_H
+#define CW_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CW_MAX_LISTEN 16
+
+enum cw_log_level { CW_LOG_DEBUG, CW_LOG_INFO, CW_LOG_WARN, CW_LOG_ERROR };
+
+typedef struct cw_config {
+	/* listen: nng URLs to serve on (tcp://, tcp4://, tcp6://, ipc://),
+	 * 1..CW_MAX_LISTEN of them, no duplicates. Default
+	 * tcp://127.0.0.1:7420 and ipc:///tmp/cachewire.sock. */
+	char *listen[CW_MAX_LISTEN];
+	int listen_count;
+	/* server.* */
+	int workers; /* requests served at once; 1..1024, default 16 */
+	size_t
+	    max_message_bytes;  /* transport limit; 1KiB..1GiB, default 33MiB */
+	int default_timeout_ms; /* when a request names none; 1..3600000,
+	                           default 5000 */
+	/* redis.* */
+	char *redis_url;        /* default "redis://127.0.0.1:6379/0"; valid for
+	                           cw_redis_url_parse; may hold a password: never
+	                           log it (cw_redis_target_describe) */
+	int pool_size;          /* 1..256, default 8 */
+	int connect_timeout_ms; /* 1..3600000, default 1000 */
+	int command_timeout_ms; /* 1..3600000, default 5000 */
+	/* cache.* */
+	char *namespace_;       /* [A-Za-z0-9_.-]{1,64}, default "cachewire" */
+	size_t max_key_bytes;   /* 1..1MiB, default 4096 */
+	size_t max_value_bytes; /* 1..512MiB, default 32MiB */
+	int clear_batch;        /* 1..100000, default 512 */
+	/* log.* */
+	enum cw_log_level log_level; /* default CW_LOG_INFO */
+} cw_config;
+
+/*
+ * Overwrite c (without freeing what it held) with the defaults above,
+ * allocating its strings. Returns 0, or -1 when out of memory (c can then
+ * still be given to cw_config_free). Free with cw_config_free().
+ */
+int cw_config_defaults(cw_config *c);
+
+/*
+ * Apply the YAML document text (len bytes, need not be NUL-terminated)
+ * named `name` (used in messages) on top of c. Keys that are absent keep
+ * their value; an empty document (or one of comments only) changes nothing.
+ * The document must be one mapping of sections; a section whose value is
+ * empty (null) changes nothing. On error returns -1 and writes
+ * "name:line:col: msg" into errbuf; c may then be partly updated and must
+ * still be freed.
+ */
+int cw_config_parse_yaml(cw_config *c, const char *name, const char *text,
+    size_t len, char *errbuf, size_t errlen);
+
+/*
+ * Read the file at path (at most 1 MiB) and apply it as above. An
+ * unreadable file is "path: cannot read: <strerror>".
+ */
+int cw_config_load_file(
+    cw_config *c, const char *path, char *errbuf, size_t errlen);
+
+/*
+ * Apply CACHEWIRE_* overrides from envp (a NULL-terminated "K=V" array, e.g.
+ * environ), in order. Recognised: CACHEWIRE_LISTEN (comma-separated URLs,
+ * replaces the whole list) and CACHEWIRE_<SECTION>_<KEY> for every scalar
+ * key (CACHEWIRE_SERVER_WORKERS, CACHEWIRE_REDIS_URL,
+ * CACHEWIRE_CACHE_NAMESPACE, CACHEWIRE_LOG_LEVEL, ...). Values are parsed
+ * exactly as in YAML. Other CACHEWIRE_* variables are errors ("did you
+ * mean"), except those other programs or main.c own: CACHEWIRE_URL,
+ * CACHEWIRE_CONFIG, CACHEWIRE_TIMEOUT. Errors are "VARIABLE: msg"; c may
+ * then be partly updated and must still be freed.
+ */
+int cw_config_apply_env(
+    cw_config *c, char *const *envp, char *errbuf, size_t errlen);
+
+/*
+ * Check c as a whole: every key's range and format again (fields may have
+ * been set directly), at least one listen URL, and cross-field rules:
+ * cache.max_value_bytes + cache.max_key_bytes + 64KiB (envelope) must be
+ * <= server.max_message_bytes. Returns 0 or -1 with "msg" in errbuf.
+ */
+int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen);
+
+/* Free c's strings and leave it empty; safe to call twice. */
+void cw_config_free(cw_config *c);
+
+/*
+ * The level's name as log lines show it: "DEBUG", "INFO", "WARN", "ERROR"
+ * ("UNKNOWN" for another value). Static string. The configuration accepts
+ * these names in any case.
+ */
+const char *cw_log_level_name(enum cw_log_level l);
+
+#endif
