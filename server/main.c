@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nng/nng.h>
+
 #include "cache.h"
 #include "log.h"
 #include "options.h"
@@ -125,6 +127,7 @@ out:
 		protobuf_c_service_destroy(svc);
 	cw_cache_close(cache);
 	cw_config_free(&cfg);
+	nng_fini(); /* nng finishes closing asynchronously; wait for it */
 	cw_log(status == 0 ? CW_LOG_INFO : CW_LOG_ERROR, "stopped%s",
 	    status == 0 ? "" : " after an error");
 	return status;

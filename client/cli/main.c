@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nng/nng.h>
+
 #include <cachewire/cachewire.h>
 
 #include "args.h"
@@ -243,5 +245,6 @@ int main(int argc, char **argv)
 	rc = run(c, &a, value, value_len);
 	cw_close(c);
 	free(value);
+	nng_fini(); /* nng finishes closing asynchronously; wait for it */
 	return rc;
 }

@@ -40,6 +40,7 @@
 #define RECV_SLACK_BYTES ((size_t)64 * 1024)
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 2000
+#define CLOSE_GRACE_MS   100
 
 /* Request.payload is field 2, length-delimited: tag byte (2 << 3) | 2. */
 #define REQUEST_PAYLOAD_TAG 0x12u
@@ -53,6 +54,8 @@ struct cw_client {
 	size_t max_message_bytes;
 	/* Pipes (connections) that are up, kept by nng's pipe callbacks. */
 	atomic_int npipes;
+	/* Connections ever completed (see cw_close). */
+	atomic_int connects;
 };
 
 /* ---- response allocator ---------------------------------------------------
@@ -356,6 +359,8 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	 */
 	if (ev == NNG_PIPE_EV_ADD_PRE)
 		atomic_fetch_add(&c->npipes, 1);
+	else if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&c->connects, 1);
 	else if (ev == NNG_PIPE_EV_REM_POST)
 		atomic_fetch_sub(&c->npipes, 1);
 }
@@ -384,6 +389,8 @@ static int configure_socket(struct cw_client *c)
 		return rv;
 	if ((rv = nng_pipe_notify(
 	         c->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, c)) ||
+	    (rv = nng_pipe_notify(
+	         c->sock, NNG_PIPE_EV_ADD_POST, pipe_event, c)) ||
 	    (rv = nng_pipe_notify(
 	         c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c)))
 		return rv;
@@ -415,6 +422,7 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	                           ? opts->max_message_bytes
 	                           : CW_DEFAULT_MAX_MESSAGE_BYTES;
 	atomic_init(&c->npipes, 0);
+	atomic_init(&c->connects, 0);
 
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
 		free(c->url);
@@ -447,6 +455,17 @@ void cw_close(cw_client *c)
 {
 	if (c == NULL)
 		return;
+	/*
+	 * nng 1.5.2 (Debian 12) leaks a dialer's objects when its socket is
+	 * closed while a connection to a live server is still being set up
+	 * (endpoint close became synchronous upstream only later). A client
+	 * closed right after cw_open is in that window: let its first
+	 * connection attempt finish, for at most CLOSE_GRACE_MS. A refused
+	 * connection is not affected, so a down server costs only the wait.
+	 */
+	for (int i = 0; i < CLOSE_GRACE_MS && atomic_load(&c->connects) == 0;
+	     i++)
+		nng_msleep(1);
 	/* Returns after the pipe callbacks that use c have finished. */
 	nng_close(c->sock);
 	free(c->url);
