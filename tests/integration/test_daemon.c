@@ -1,0 +1,225 @@
+/*
+ * test_daemon.c - cachewired as a process: configuration errors and flags,
+ * Redis unreachable at start (serves UNAVAILABLE, recovers when Redis comes
+ * up, and again after Redis dies and returns), clean exit on SIGINT/SIGTERM.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+
+#include <cachewire/cachewire.h>
+
+#include "servers.h"
+
+static char dir[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/cw-test-cfg-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Run cachewired with args; check exit status and a fragment of stderr
+ * (or stdout when err_fragment is NULL and out_fragment given). */
+static void run(const char *const *args, const char *const *env, int status,
+    const char *out_fragment, const char *err_fragment)
+{
+	const char *argv[8] = {CW_TEST_CACHEWIRED};
+	for (int i = 0; args[i] != NULL && i < 6; i++)
+		argv[i + 1] = args[i];
+	char *out = NULL, *err = NULL;
+	int got = cw_test_run(argv, env, NULL, 0, &out, NULL, &err, 20);
+	if (got != status ||
+	    (out_fragment && strstr(out, out_fragment) == NULL) ||
+	    (err_fragment && strstr(err, err_fragment) == NULL))
+		fail_msg("exit %d (want %d)\nstdout: %s\nstderr: %s", got,
+		    status, out, err);
+	free(out);
+	free(err);
+}
+
+static void flags(void **state)
+{
+	(void)state;
+	run((const char *[]){"--version", NULL}, NULL, 0, CW_VERSION, NULL);
+	run((const char *[]){"--help", NULL}, NULL, 0, "--check-config", NULL);
+	run((const char *[]){"--bogus", NULL}, NULL, 2, NULL, "usage");
+	run((const char *[]){"extra", NULL}, NULL, 2, NULL, "unexpected");
+}
+
+static void config_errors_name_file_line_col(void **state)
+{
+	(void)state;
+	char want[300];
+
+	const char *missing = write_file("placeholder", "");
+	snprintf(want, sizeof want, "%s/none.yaml", dir);
+	run((const char *[]){"--config", want, NULL}, NULL, 2, NULL, want);
+	(void)missing;
+
+	const char *bad = write_file("bad.yaml", "listen:\n  - tcp://x:1\n"
+	                                         "redis: [unclosed\n");
+	snprintf(want, sizeof want, "%s:", bad);
+	run((const char *[]){"--config", bad, NULL}, NULL, 2, NULL, want);
+
+	const char *typo = write_file("typo.yaml", "redis:\n  pool_sise: 4\n");
+	snprintf(want, sizeof want, "%s:2:3:", typo);
+	run((const char *[]){"--check-config", "--config", typo, NULL}, NULL, 2,
+	    NULL, want);
+	run((const char *[]){"--check-config", "--config", typo, NULL}, NULL, 2,
+	    NULL, "pool_size");
+
+	const char *range = write_file("range.yaml", "server:\n  workers: 0\n");
+	snprintf(want, sizeof want, "%s:2:12:", range);
+	run((const char *[]){"--config", range, NULL}, NULL, 2, NULL, want);
+
+	run((const char *[]){"--check-config", NULL},
+	    (const char *[]){"CACHEWIRE_REDIS_URL=http://nope", NULL}, 2, NULL,
+	    "CACHEWIRE_REDIS_URL");
+	run((const char *[]){"--check-config", "--redis-url", "redis://h:0",
+	        NULL},
+	    NULL, 2, NULL, "port");
+}
+
+static void check_config_ok(void **state)
+{
+	(void)state;
+	run((const char *[]){"--check-config", "--config",
+	        CW_SOURCE_DIR "/config/cachewire.yaml", NULL},
+	    NULL, 0, "configuration OK", NULL);
+	run((const char *[]){"--check-config", NULL}, NULL, 0,
+	    "built-in defaults", NULL);
+}
+
+static void listen_failure_exits_1(void **state)
+{
+	(void)state;
+	const char *env[] = {"CACHEWIRE_LISTEN=ipc:///nonexistent-dir/x.sock",
+	    "CACHEWIRE_REDIS_URL=unix:///nonexistent-dir/r.sock", NULL};
+	run((const char *[]){NULL}, env, 1, NULL, "cannot listen");
+}
+
+/* Poll until ping gives want (or 10 s pass); returns the last status. */
+static int ping_until(cw_client *c, int want)
+{
+	cw_error err;
+	int rc = -1;
+	for (int i = 0; i < 100 && rc != want; i++) {
+		rc = cw_ping(c, NULL, 2000, &err);
+		if (rc != want)
+			cw_test_sleep_ms(100);
+	}
+	return rc;
+}
+
+static void redis_down_then_up(void **state)
+{
+	(void)state;
+	char sock[256];
+	snprintf(sock, sizeof sock, "%s/late-redis.sock", dir);
+	char url[300];
+	snprintf(url, sizeof url, "unix://%s", sock);
+
+	cw_test_daemon d;
+	assert_int_equal(cw_test_daemon_start(&d, url, NULL), 0);
+	char *log = cw_test_read_file(d.log, NULL);
+	assert_non_null(strstr(log, "does not answer"));
+	free(log);
+
+	cw_client *c;
+	cw_error err;
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	assert_int_equal(cw_ping(c, NULL, 5000, &err), CW_UNAVAILABLE);
+	assert_non_null(strstr(err.message, sock));
+	assert_int_equal(cw_set(c, "k", 1, "v", 1, CW_NO_EXPIRY, 5000, &err),
+	    CW_UNAVAILABLE);
+
+	cw_test_redis r;
+	assert_int_equal(cw_test_redis_start(&r, sock, false, NULL), 0);
+	assert_int_equal(ping_until(c, CW_OK), CW_OK);
+	assert_int_equal(
+	    cw_set(c, "k", 1, "v", 1, CW_NO_EXPIRY, 5000, &err), CW_OK);
+
+	/* Redis dies under a running daemon: UNAVAILABLE, then recovery */
+	cw_test_redis_stop(&r, true);
+	bool found;
+	void *v;
+	size_t n;
+	assert_int_equal(
+	    cw_get(c, "k", 1, &found, &v, &n, 5000, &err), CW_UNAVAILABLE);
+	assert_int_equal(cw_test_redis_start(&r, sock, false, NULL), 0);
+	assert_int_equal(ping_until(c, CW_OK), CW_OK);
+	assert_int_equal(cw_get(c, "k", 1, &found, &v, &n, 5000, &err), CW_OK);
+	assert_false(found); /* a fresh Redis without persistence */
+
+	cw_close(c);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+	cw_test_redis_stop(&r, false);
+}
+
+static void sigint_exits_cleanly(void **state)
+{
+	(void)state;
+	cw_test_daemon d;
+	assert_int_equal(
+	    cw_test_daemon_start(&d, "unix:///nonexistent/r.sock", NULL), 0);
+	kill(d.pid, SIGINT);
+	int st = 0;
+	for (int i = 0; i < 500 && waitpid(d.pid, &st, WNOHANG) == 0; i++)
+		cw_test_sleep_ms(10);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	char *log = cw_test_read_file(d.log, NULL);
+	assert_non_null(strstr(log, "stopping on SIGINT"));
+	assert_non_null(strstr(log, "INFO stopped"));
+	free(log);
+	d.pid = 0;
+	cw_test_daemon_stop(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(flags),
+	    cmocka_unit_test(config_errors_name_file_line_col),
+	    cmocka_unit_test(check_config_ok),
+	    cmocka_unit_test(listen_failure_exits_1),
+	    cmocka_unit_test(redis_down_then_up),
+	    cmocka_unit_test(sigint_exits_cleanly),
+	};
+	int failed =
+	    cmocka_run_group_tests_name("daemon", tests, setup, teardown);
+	nng_fini(); /* let nng finish closing, so leak checks see only ours */
+	return failed;
+}
