@@ -402,8 +402,8 @@ static void add_positional(struct seen *seen, const char *arg)
 static int scan_args(struct cli_args *out, struct seen *seen, int argc,
     char *const argv[], char *err, size_t errlen)
 {
-	const struct option_def *def;
-	const char *value;
+	const struct option_def *def = NULL;
+	const char *value = NULL;
 	bool options_done = false;
 	int i;
 

@@ -93,9 +93,11 @@ static pid_t spawn(
 
 static bool unix_accepts(const char *path)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	if (strlen(path) >= sizeof a.sun_path)
+		return false;
+	memcpy(a.sun_path, path, strlen(path));
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
 	if (fd >= 0)
 		close(fd);
