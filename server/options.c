@@ -71,6 +71,26 @@ static void free_overrides(overrides *o)
 	free(o->listen);
 }
 
+/* Flags reuse the environment's parser; say "--redis-url: ..." in its
+ * errors, not "CACHEWIRE_REDIS_URL: ...", since that is what was typed. */
+static void name_the_flag(char *errbuf, size_t errlen)
+{
+	static const char *const names[][2] = {
+	    {"CACHEWIRE_LISTEN:", "--listen:"},
+	    {"CACHEWIRE_REDIS_URL:", "--redis-url:"},
+	    {"CACHEWIRE_LOG_LEVEL:", "--log-level:"},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		size_t n = strlen(names[i][0]);
+		if (strncmp(errbuf, names[i][0], n) == 0) {
+			char rest[512];
+			snprintf(rest, sizeof rest, "%s", errbuf + n);
+			snprintf(errbuf, errlen, "%s%s", names[i][1], rest);
+			return;
+		}
+	}
+}
+
 static enum cw_options_result layer(const char *path, char **envp, overrides *o,
     cw_config *cfg, char *errbuf, size_t errlen)
 {
@@ -81,8 +101,10 @@ static enum cw_options_result layer(const char *path, char **envp, overrides *o,
 	if (o->listen != NULL && add_var(o, "CACHEWIRE_LISTEN", o->listen))
 		return CW_OPTIONS_ERROR;
 	o->vars[o->n] = NULL;
-	if (cw_config_apply_env(cfg, o->vars, errbuf, errlen) != 0)
+	if (cw_config_apply_env(cfg, o->vars, errbuf, errlen) != 0) {
+		name_the_flag(errbuf, errlen);
 		return CW_OPTIONS_ERROR;
+	}
 	if (cw_config_validate(cfg, errbuf, errlen) != 0)
 		return CW_OPTIONS_ERROR;
 	return CW_OPTIONS_RUN;

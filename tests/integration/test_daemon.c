@@ -109,7 +109,9 @@ static void config_errors_name_file_line_col(void **state)
 	    "CACHEWIRE_REDIS_URL");
 	run((const char *[]){"--check-config", "--redis-url", "redis://h:0",
 	        NULL},
-	    NULL, 2, NULL, "port");
+	    NULL, 2, NULL, "--redis-url: ");
+	run((const char *[]){"--check-config", "--log-level", "loud", NULL},
+	    NULL, 2, NULL, "--log-level: ");
 }
 
 static void check_config_ok(void **state)
