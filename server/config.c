@@ -80,18 +80,6 @@ static const char *key_env(char *buf, size_t len, const struct key *k)
 	return buf;
 }
 
-/* ---- log level names -------------------------------------------------- */
-
-static const char *const level_labels[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-
-const char *cw_log_level_name(enum cw_log_level l)
-{
-	if ((int)l < 0 ||
-	    (int)l >= (int)(sizeof level_labels / sizeof level_labels[0]))
-		return "UNKNOWN";
-	return level_labels[l];
-}
-
 /* ---- defaults, free, validate ----------------------------------------- */
 
 int cw_config_defaults(cw_config *c)

@@ -117,11 +117,5 @@ int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen);
 /* Free c's strings and leave it empty; safe to call twice. */
 void cw_config_free(cw_config *c);
 
-/*
- * The level's name as log lines show it: "DEBUG", "INFO", "WARN", "ERROR"
- * ("UNKNOWN" for another value). Static string. The configuration accepts
- * these names in any case.
- */
-const char *cw_log_level_name(enum cw_log_level l);
 
 #endif

@@ -15,9 +15,9 @@
 
 #include "cache.h"
 #include "config_internal.h"
+#include "log.h"
 
 /* Spelled in any case in the configuration; order of enum cw_log_level. */
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 /*
  * Messages name the key when `subject` is set (YAML, validation), and leave
@@ -331,8 +331,8 @@ int cw__cfg_set_value(cw_config *c, const struct key *k, const char *text,
 			*(size_t *)field(c, k) = (size_t)v;
 		return 0;
 	case KT_LEVEL:
-		for (size_t i = 0; i < 4; i++) {
-			if (strcasecmp(text, level_names[i]) == 0) {
+		for (int i = CW_LOG_DEBUG; i <= CW_LOG_ERROR; i++) {
+			if (strcasecmp(text, cw_log_level_name(i)) == 0) {
 				*(enum cw_log_level *)field(c, k) =
 				    (enum cw_log_level)i;
 				return 0;

@@ -9,18 +9,13 @@
 
 static atomic_int min_level = CW_LOG_INFO;
 
-static const char *level_tag(enum cw_log_level level)
+const char *cw_log_level_name(enum cw_log_level level)
 {
-	switch (level) {
-	case CW_LOG_DEBUG:
-		return "DEBUG";
-	case CW_LOG_INFO:
-		return "INFO";
-	case CW_LOG_WARN:
-		return "WARN";
-	default:
-		return "ERROR";
-	}
+	static const char *const names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+	if ((int)level < 0 ||
+	    (int)level >= (int)(sizeof names / sizeof names[0]))
+		return "UNKNOWN";
+	return names[level];
 }
 
 void cw_log_set_level(enum cw_log_level level)
@@ -41,7 +36,7 @@ void cw_log(enum cw_log_level level, const char *fmt, ...)
 	int n = snprintf(line, sizeof line,
 	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    ts.tv_nsec / 1000000, level_tag(level));
+	    ts.tv_nsec / 1000000, cw_log_level_name(level));
 
 	va_list ap;
 	va_start(ap, fmt);

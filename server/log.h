@@ -9,6 +9,9 @@
 
 #include "config.h"
 
+/* "DEBUG", "INFO", "WARN", "ERROR" (as in log lines), or "UNKNOWN". */
+const char *cw_log_level_name(enum cw_log_level level);
+
 /* Lines below level are dropped; default CW_LOG_INFO. */
 void cw_log_set_level(enum cw_log_level level);
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "log.h"
 
 #ifndef CW_SOURCE_DIR
 #error "CW_SOURCE_DIR must name the source tree (tests/CMakeLists.txt)"
