@@ -66,8 +66,28 @@ check_has() {
 	esac
 }
 
+# stop_daemon: SIGTERM, and count a failure unless it exits 0 (a clean
+# shutdown; under ASan also no leaks)
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill "$DAEMON_PID"
+	local status=0
+	wait "$DAEMON_PID" || status=$?
+	DAEMON_PID=
+	total=$((total + 1))
+	if [ "$status" -eq 0 ]; then
+		echo "ok   cachewired exits 0 on SIGTERM"
+	else
+		echo "FAIL cachewired exited $status on SIGTERM"
+		cat "$TMP/cachewired.log"
+		failures=$((failures + 1))
+	fi
+}
+
+# finish TOTAL: stop the daemon, print the tally, fail on any failure
 finish() {
-	local total=$1
+	total=$1
+	stop_daemon
 	echo "$((total - failures)) passed, $failures failed"
 	[ "$failures" -eq 0 ]
 }

@@ -2,7 +2,8 @@
  * test_bad_input.c - hostile and malformed input sent over a real nng socket
  * to a real cachewired: every request that can be read gets a reply with a
  * status and a message, oversized messages are dropped without harm, and
- * the daemon keeps serving and exits cleanly afterwards.
+ * the daemon keeps serving and exits cleanly afterwards. Last, protoc-c's
+ * generated stubs with a caller's own closures: NULL on failure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -224,6 +225,59 @@ static void message_over_transport_limit(void **state)
 	free(big);
 }
 
+/* What a closure of the caller's own saw. */
+typedef struct seen {
+	int calls;
+	bool got_response;
+	char version[32];
+	bool found;
+} seen;
+
+static void on_ping(const Cachewire__V1__PingResponse *r, void *arg)
+{
+	seen *s = arg;
+	s->calls++;
+	s->got_response = r != NULL;
+	if (r != NULL)
+		snprintf(s->version, sizeof s->version, "%s", r->version);
+}
+
+static void on_get(const Cachewire__V1__GetResponse *r, void *arg)
+{
+	seen *s = arg;
+	s->calls++;
+	s->got_response = r != NULL;
+	s->found = r != NULL && r->found;
+}
+
+static void generated_stubs(void **state)
+{
+	/* protoc-c's stubs, called as generated, with our own closures */
+	ProtobufCService *svc = cw_client_service(F->client);
+	assert_non_null(svc);
+	Cachewire__V1__PingRequest ping = CACHEWIRE__V1__PING_REQUEST__INIT;
+	seen s = {0};
+	cachewire__v1__cache__ping(svc, &ping, on_ping, &s);
+	assert_int_equal(s.calls, 1);
+	assert_true(s.got_response);
+	assert_string_equal(s.version, CW_VERSION);
+
+	Cachewire__V1__GetRequest get = CACHEWIRE__V1__GET_REQUEST__INIT;
+	get.key.data = (uint8_t *)"stub-missing";
+	get.key.len = 12;
+	s = (seen){0};
+	cachewire__v1__cache__get(svc, &get, on_get, &s);
+	assert_int_equal(s.calls, 1);
+	assert_true(s.got_response); /* a miss is a response */
+	assert_false(s.found);
+
+	get.key.len = 0; /* INVALID_ARGUMENT: the closure gets NULL */
+	s = (seen){0};
+	cachewire__v1__cache__get(svc, &get, on_get, &s);
+	assert_int_equal(s.calls, 1);
+	assert_false(s.got_response);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +287,7 @@ int main(void)
 	    cmocka_unit_test(malformed_payloads),
 	    cmocka_unit_test(limits),
 	    cmocka_unit_test(message_over_transport_limit),
+	    cmocka_unit_test(generated_stubs),
 	};
 	int failed =
 	    cmocka_run_group_tests_name("bad input", tests, setup, teardown);
