@@ -117,5 +117,4 @@ int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen);
 /* Free c's strings and leave it empty; safe to call twice. */
 void cw_config_free(cw_config *c);
 
-
 #endif

@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 		cw_close(c);
 		return 1;
 	}
-	printf("hello -> %.*s\n", found ? (int)len : 0, found ? (char *)value : "");
+	printf("hello -> %.*s\n", found ? (int)len : 0,
+	    found ? (char *)value : "");
 	cw_free(value);
 	cw_close(c);
 	return 0;
