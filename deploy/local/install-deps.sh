@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(cmake make gcc pkg-config libhiredis-dev libprotobuf-c-dev
 	protobuf-c-compiler libnng-dev libyaml-dev redis-server)
 if [ "${1:-}" = "--test" ]; then
-	pkgs+=(libcmocka-dev protobuf-compiler nng-utils)
+	pkgs+=(libcmocka-dev protobuf-compiler nng-utils clang-format git)
 fi
 
 missing=()
