@@ -1,0 +1,219 @@
+/*
+ * test_config_load.c - reading configuration files and checking the result
+ * (server/config.h): the path in every message, unreadable and oversized
+ * files, cw_config_validate on fields however they were set, and
+ * cw_config_free.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config_cases.h"
+
+/* A file in a fresh temporary directory holding text; free the result. */
+static char *temp_file(const char *text)
+{
+	char dir[] = "/tmp/cw-test-config-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	size_t len = strlen(dir) + 16;
+	char *path = malloc(len);
+	assert_non_null(path);
+	snprintf(path, len, "%s/c.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+static void remove_temp_file(char *path)
+{
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+	free(path);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static void test_load_file_reports_its_path(void **state)
+{
+	cw_config *c = *state;
+	char err[512], want[600];
+	char *path = temp_file("server:\n  workers: 2\nredis:\n  pool: 3\n");
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), -1);
+	snprintf(want, sizeof want,
+	    "%s:4:3: unknown key redis.pool (did you mean redis.pool_size?)",
+	    path);
+	assert_string_equal(err, want);
+	assert_int_equal(c->workers, 2); /* partly applied */
+	remove_temp_file(path);
+}
+
+static void test_unreadable_file(void **state)
+{
+	cw_config *c = *state;
+	char err[512];
+	assert_int_equal(cw_config_load_file(
+	                     c, "/nonexistent/cachewire.yaml", err, sizeof err),
+	    -1);
+	assert_string_equal(err, "/nonexistent/cachewire.yaml: cannot read: "
+	                         "No such file or directory");
+	assert_int_equal(cw_config_load_file(c, "/tmp", err, sizeof err), -1);
+	assert_string_equal(err, "/tmp: cannot read: Is a directory");
+
+	if (geteuid() != 0) { /* root reads anything */
+		char *path = temp_file("log: {level: warn}\n");
+		char want[600];
+		assert_int_equal(chmod(path, 0), 0);
+		assert_int_equal(
+		    cw_config_load_file(c, path, err, sizeof err), -1);
+		snprintf(want, sizeof want, "%s: cannot read: %s", path,
+		    strerror(EACCES));
+		assert_string_equal(err, want);
+		remove_temp_file(path);
+	}
+	/* Nothing was changed. */
+	assert_int_equal(c->log_level, CW_LOG_INFO);
+}
+
+static void test_file_too_large(void **state)
+{
+	cw_config *c = *state;
+	char err[512], want[600];
+	size_t n = ((size_t)1 << 20) + 1;
+	char *big = malloc(n + 1);
+	assert_non_null(big);
+	memset(big, '#', n);
+	big[n] = '\0';
+	char *path = temp_file(big);
+	free(big);
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), -1);
+	snprintf(
+	    want, sizeof want, "%s: cannot read: %s", path, strerror(EFBIG));
+	assert_string_equal(err, want);
+	remove_temp_file(path);
+}
+
+/* ---- validation ------------------------------------------------------- */
+
+static void expect_invalid(const cw_config *c, const char *want)
+{
+	char err[512] = "";
+	int rc = cw_config_validate(c, err, sizeof err);
+	if (rc != -1 || strcmp(err, want) != 0)
+		print_error("want: %s\ngot:  %s (rc %d)\n", want, err, rc);
+	assert_int_equal(rc, -1);
+	assert_string_equal(err, want);
+}
+
+static void test_validate_value_fits_message(void **state)
+{
+	cw_config *c = *state;
+	char err[512];
+	/* The defaults leave exactly 1MiB - 4096 - 64KiB to spare. */
+	c->max_message_bytes = 32 * MIB + 4096 + 64 * 1024;
+	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
+	c->max_message_bytes--;
+	expect_invalid(c,
+	    "cache.max_value_bytes (32MiB) plus cache.max_key_bytes (4KiB) "
+	    "and 64KiB of envelope must fit server.max_message_bytes "
+	    "(33624063): raise it to at least 33624064 or lower the others");
+
+	/* The same through the file. */
+	cw_config d;
+	assert_int_equal(cw_config_defaults(&d), 0);
+	assert_int_equal(
+	    parse(&d, "cache: {max_value_bytes: 512MiB}\n", err, sizeof err),
+	    0);
+	expect_invalid(&d,
+	    "cache.max_value_bytes (512MiB) plus cache.max_key_bytes (4KiB) "
+	    "and 64KiB of envelope must fit server.max_message_bytes "
+	    "(33MiB): raise it to at least 536940544 or lower the others");
+	cw_config_free(&d);
+}
+
+static void test_validate_fields_set_directly(void **state)
+{
+	cw_config *c = *state;
+	c->workers = 0;
+	expect_invalid(c, "server.workers must be 1..1024, got 0");
+	c->workers = 16;
+	c->max_key_bytes = 2 * MIB;
+	expect_invalid(c, "cache.max_key_bytes must be 1..1MiB, got 2MiB");
+	c->max_key_bytes = 4096;
+	c->log_level = (enum cw_log_level)9;
+	expect_invalid(
+	    c, "log.level must be one of debug, info, warn, error, got 9");
+	c->log_level = CW_LOG_ERROR;
+
+	free(c->namespace_);
+	c->namespace_ = NULL;
+	expect_invalid(c, "cache.namespace is not set");
+	c->namespace_ = strdup("no spaces please");
+	assert_non_null(c->namespace_);
+	expect_invalid(c,
+	    "cache.namespace must be 1 to 64 characters from A-Z a-z 0-9 _ . "
+	    "-, got \"no spaces please\"");
+	free(c->namespace_);
+	c->namespace_ = strdup("ok");
+
+	free(c->redis_url);
+	c->redis_url = strdup("memcached://h");
+	assert_non_null(c->redis_url);
+	expect_invalid(c, "invalid redis.url: unsupported scheme "
+	                  "\"memcached\" (use redis:// or unix://)");
+	free(c->redis_url);
+	c->redis_url = strdup("redis://h");
+
+	char *second = c->listen[1];
+	c->listen[1] = NULL;
+	c->listen_count = 1;
+	char err[256];
+	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
+	c->listen[1] = strdup(c->listen[0]);
+	c->listen_count = 2;
+	expect_invalid(c, "listen URL \"tcp://127.0.0.1:7420\" is given twice");
+	free(c->listen[1]);
+	c->listen[1] = second;
+	c->listen[1][0] = 'x';
+	expect_invalid(c, "bad listen URL \"xpc:///tmp/cachewire.sock\": the "
+	                  "scheme must be tcp://, tcp4://, tcp6:// or ipc://");
+}
+
+static void test_validate_listen_not_empty(void **state)
+{
+	cw_config *c = *state;
+	char err[256];
+	assert_int_equal(parse(c, "listen: []\n", err, sizeof err), 0);
+	assert_int_equal(c->listen_count, 0);
+	expect_invalid(c, "listen must name 1..16 URLs, got 0");
+}
+
+static void test_free_twice(void **state)
+{
+	(void)state;
+	cw_config c;
+	assert_int_equal(cw_config_defaults(&c), 0);
+	cw_config_free(&c);
+	cw_config_free(&c);
+	assert_null(c.redis_url);
+	assert_int_equal(c.listen_count, 0);
+	cw_config_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_load_file_reports_its_path),
+	    T(test_unreadable_file),
+	    T(test_file_too_large),
+	    T(test_validate_value_fits_message),
+	    T(test_validate_fields_set_directly),
+	    T(test_validate_listen_not_empty),
+	    T(test_free_twice),
+	};
+	return cmocka_run_group_tests_name(
+	    "config files and validation", tests, NULL, NULL);
+}
