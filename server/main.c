@@ -18,7 +18,9 @@
 
 extern char **environ;
 
-static int open_cache(const cw_config *cfg, cw_cache **out)
+/* Open the cache core for cfg; where gets Redis' URL without password. */
+static int open_cache(
+    const cw_config *cfg, cw_cache **out, char *where, size_t wherelen)
 {
 	cw_error err;
 	cw_cache_options o = {
@@ -34,23 +36,31 @@ static int open_cache(const cw_config *cfg, cw_cache **out)
 		cw_log(CW_LOG_ERROR, "redis.url: %s", err.message);
 		return -1;
 	}
-	char where[256];
-	cw_redis_target_describe(&o.redis, where, sizeof where);
+	cw_redis_target_describe(&o.redis, where, wherelen);
 	int rc = cw_cache_open(out, &o, &err);
 	cw_redis_target_free(&o.redis);
 	if (rc != CW_OK) {
 		cw_log(CW_LOG_ERROR, "cannot open cache: %s", err.message);
 		return -1;
 	}
-	/* Redis may come up later: say so, and serve UNAVAILABLE until then. */
-	if (cw_cache_ping(*out, cfg->connect_timeout_ms, &err) == CW_OK)
-		cw_log(CW_LOG_INFO, "redis at %s answers; namespace \"%s\"",
-		    where, cfg->namespace_);
-	else
-		cw_log(CW_LOG_WARN,
-		    "redis at %s does not answer (%s); serving anyway, calls "
-		    "fail with UNAVAILABLE until it does",
-		    where, err.message);
+	return 0;
+}
+
+/* --check-redis: does the configured Redis answer? 0 yes, 1 no. */
+static int check_redis(const cw_config *cfg)
+{
+	cw_cache *cache;
+	char where[256];
+	if (open_cache(cfg, &cache, where, sizeof where) != 0)
+		return 1;
+	cw_error err;
+	int rc = cw_cache_ping(cache, cfg->connect_timeout_ms, &err);
+	cw_cache_close(cache);
+	if (rc != CW_OK) {
+		printf("redis at %s does not answer: %s\n", where, err.message);
+		return 1;
+	}
+	printf("redis at %s answers\n", where);
 	return 0;
 }
 
@@ -73,6 +83,11 @@ int main(int argc, char **argv)
 	case CW_OPTIONS_ERROR:
 		cw_config_free(&cfg);
 		return 2;
+	case CW_OPTIONS_CHECK_REDIS: {
+		int status = check_redis(&cfg);
+		cw_config_free(&cfg);
+		return status;
+	}
 	case CW_OPTIONS_RUN:
 		break;
 	}
@@ -98,8 +113,18 @@ int main(int argc, char **argv)
 	ProtobufCService *svc = NULL;
 	cw_server *server = NULL;
 	cw_error err;
-	if (open_cache(&cfg, &cache) != 0)
+	char where[256];
+	if (open_cache(&cfg, &cache, where, sizeof where) != 0)
 		goto out;
+	/* Redis may come up later: say so, and serve UNAVAILABLE until then. */
+	if (cw_cache_ping(cache, cfg.connect_timeout_ms, &err) == CW_OK)
+		cw_log(CW_LOG_INFO, "redis at %s answers; namespace \"%s\"",
+		    where, cfg.namespace_);
+	else
+		cw_log(CW_LOG_WARN,
+		    "redis at %s does not answer (%s); serving anyway, calls "
+		    "fail with UNAVAILABLE until it does",
+		    where, err.message);
 	if ((svc = cw_service_new(cache)) == NULL) {
 		cw_log(CW_LOG_ERROR, "out of memory");
 		goto out;

@@ -16,6 +16,9 @@ static const char usage[] =
     "                        else built-in defaults = config/cachewire.yaml)\n"
     "      --check-config    validate the configuration, print OK or the\n"
     "                        error, and exit (0 or 2)\n"
+    "      --check-redis     also PING the configured Redis (with its\n"
+    "                        credentials) and exit 0 when it answers, 1 if "
+    "not\n"
     "  -l, --listen URL      listen on URL (repeatable; replaces listen:)\n"
     "      --redis-url URL   redis://[user:password@]host:port[/db] or\n"
     "                        unix:///path/to/socket[?db=N]\n"
@@ -30,7 +33,7 @@ static const char usage[] =
     "configuration or usage.\n";
 
 /* Flags that set a configuration key reuse the environment's parser. */
-enum { OPT_CHECK = 256, OPT_REDIS_URL, OPT_LOG_LEVEL };
+enum { OPT_CHECK = 256, OPT_CHECK_REDIS, OPT_REDIS_URL, OPT_LOG_LEVEL };
 
 typedef struct overrides {
 	char *vars[4]; /* "CACHEWIRE_X=value" strings, NULL-terminated */
@@ -116,6 +119,7 @@ enum cw_options_result cw_options_load(
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check-config", no_argument, NULL, OPT_CHECK},
+	    {"check-redis", no_argument, NULL, OPT_CHECK_REDIS},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"redis-url", required_argument, NULL, OPT_REDIS_URL},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -124,7 +128,7 @@ enum cw_options_result cw_options_load(
 	    {NULL, 0, NULL, 0},
 	};
 	const char *path = getenv("CACHEWIRE_CONFIG");
-	bool check = false;
+	bool check = false, check_redis = false;
 	overrides o = {0};
 	int opt, bad = 0;
 
@@ -138,6 +142,9 @@ enum cw_options_result cw_options_load(
 			break;
 		case OPT_CHECK:
 			check = true;
+			break;
+		case OPT_CHECK_REDIS:
+			check_redis = true;
 			break;
 		case 'l':
 			bad |= add_listen(&o, optarg);
@@ -182,6 +189,8 @@ enum cw_options_result cw_options_load(
 		fprintf(stderr, "%s\n", errbuf);
 		return r;
 	}
+	if (check_redis)
+		return CW_OPTIONS_CHECK_REDIS;
 	if (check) {
 		printf("configuration OK (%s)\n",
 		    path ? path : "built-in defaults");

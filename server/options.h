@@ -15,6 +15,7 @@ enum cw_options_result {
 	CW_OPTIONS_RUN,   /* cfg is complete: run the daemon */
 	CW_OPTIONS_EXIT,  /* help, version or a passed --check-config: exit 0 */
 	CW_OPTIONS_ERROR, /* a message was printed to stderr: exit 2 */
+	CW_OPTIONS_CHECK_REDIS, /* cfg is complete: see if its Redis answers */
 };
 
 /* Build cfg from argv and envp. cfg must be freed in every case. */

@@ -2,7 +2,8 @@
 # Set up and run cachewired in the foreground, the quick way:
 #   deploy/local/run.sh [cachewired flags...]
 # Installs missing Debian packages, builds (build/release), and runs
-# cachewired with config/cachewire.yaml. When CACHEWIRE_REDIS_URL is not set,
+# cachewired with config/cachewire.yaml. When no Redis is configured (no
+# CACHEWIRE_REDIS_URL, and none answers at the configuration's redis.url),
 # it starts a private redis-server on a unix socket for the session and
 # stops it when cachewired exits (Ctrl-C).
 set -euo pipefail
@@ -23,7 +24,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -z "${CACHEWIRE_REDIS_URL:-}" ]; then
+# A Redis is "configured" when CACHEWIRE_REDIS_URL is set or the one the
+# configuration names (with "$@" applied) answers; otherwise start our own.
+if [ -z "${CACHEWIRE_REDIS_URL:-}" ] &&
+	! build/release/cachewired --config config/cachewire.yaml "$@" \
+		--check-redis >&2 2>/dev/null; then
 	rundir=$(mktemp -d /tmp/cachewire-redis-XXXXXX)
 	redis-server --port 0 --unixsocket "$rundir/redis.sock" --save '' \
 		--appendonly no --dir "$rundir" --logfile "$rundir/redis.log" &

@@ -1,6 +1,6 @@
 /*
  * test_daemon.c - cachewired as a process: configuration errors and flags,
- * Redis unreachable at start (serves UNAVAILABLE, recovers when Redis comes
+ * --check-redis, Redis unreachable at start (serves UNAVAILABLE, recovers when Redis comes
  * up, and again after Redis dies and returns), clean exit on SIGINT/SIGTERM.
  */
 #include <setjmp.h>
@@ -167,8 +167,15 @@ static void redis_down_then_up(void **state)
 	assert_int_equal(cw_set(c, "k", 1, "v", 1, CW_NO_EXPIRY, 5000, &err),
 	    CW_UNAVAILABLE);
 
+	char env_url[320];
+	snprintf(env_url, sizeof env_url, "CACHEWIRE_REDIS_URL=%s", url);
+	const char *env[] = {env_url, NULL};
+	run((const char *[]){"--check-redis", NULL}, env, 1, "does not answer",
+	    NULL);
+
 	cw_test_redis r;
 	assert_int_equal(cw_test_redis_start(&r, sock, false, NULL), 0);
+	run((const char *[]){"--check-redis", NULL}, env, 0, "answers", NULL);
 	assert_int_equal(ping_until(c, CW_OK), CW_OK);
 	assert_int_equal(
 	    cw_set(c, "k", 1, "v", 1, CW_NO_EXPIRY, 5000, &err), CW_OK);
