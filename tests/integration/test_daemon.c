@@ -1,7 +1,8 @@
 /*
  * test_daemon.c - cachewired as a process: configuration errors and flags,
- * --check-redis, Redis unreachable at start (serves UNAVAILABLE, recovers when Redis comes
- * up, and again after Redis dies and returns), clean exit on SIGINT/SIGTERM.
+ * --check-redis, Redis unreachable at start (serves UNAVAILABLE, recovers when
+ * Redis comes up, and again after Redis dies and returns), clean exit on
+ * SIGINT/SIGTERM.
  */
 #include <setjmp.h>
 #include <stdarg.h>
