@@ -207,6 +207,23 @@ int cw_config_apply_env(
 	return 0;
 }
 
+int cw_config_set(cw_config *c, const char *path, const char *text,
+    const char *origin, char *errbuf, size_t errlen)
+{
+	char buf[64], msg[MSG_MAX];
+	for (size_t i = 0; i < cw__cfg_nkeys; i++) {
+		const struct key *k = &cw__cfg_keys[i];
+		if (strcmp(cw__cfg_key_path(buf, sizeof buf, k), path) != 0)
+			continue;
+		if (cw__cfg_set_value(c, k, text, NULL, msg, sizeof msg) != 0)
+			return cw__cfg_fail(
+			    errbuf, errlen, "%s: %s", origin, msg);
+		return 0;
+	}
+	return cw__cfg_fail(
+	    errbuf, errlen, "%s: no configuration key %s", origin, path);
+}
+
 /* ---- the file --------------------------------------------------------- */
 
 /* Read all of path into a malloc'd buffer; 0 or an errno value. */

@@ -1,7 +1,7 @@
 /*
  * config.h - cachewired's configuration: built-in defaults, then a YAML
  * file (libyaml), then CACHEWIRE_* environment variables, then command-line
- * flags (options.c feeds its flags through cw_config_apply_env), then
+ * flags (options.c sets each through cw_config_set), then
  * cw_config_validate. config/cachewire.yaml documents every key.
  *
  * One key table serves the YAML loader, the environment and validation:
@@ -105,6 +105,14 @@ int cw_config_load_file(
  */
 int cw_config_apply_env(
     cw_config *c, char *const *envp, char *errbuf, size_t errlen);
+
+/*
+ * Set the key at path ("redis.url", "log.level", "listen", ...) from text,
+ * parsed as the environment's value would be (a list is comma-separated).
+ * Errors are "<origin>: msg", e.g. origin "--redis-url" for a flag.
+ */
+int cw_config_set(cw_config *c, const char *path, const char *text,
+    const char *origin, char *errbuf, size_t errlen);
 
 /*
  * Check c as a whole: every key's range and format again (fields may have

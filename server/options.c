@@ -32,25 +32,14 @@ static const char usage[] =
     "variables over the file. Exit status: 0 ok, 1 runtime failure, 2 bad\n"
     "configuration or usage.\n";
 
-/* Flags that set a configuration key reuse the environment's parser. */
 enum { OPT_CHECK = 256, OPT_CHECK_REDIS, OPT_REDIS_URL, OPT_LOG_LEVEL };
 
+/* Flags that set configuration keys, applied after the environment. */
 typedef struct overrides {
-	char *vars[4]; /* "CACHEWIRE_X=value" strings, NULL-terminated */
-	int n;
-	char *listen; /* comma-joined --listen values */
+	const char *redis_url; /* --redis-url */
+	const char *log_level; /* --log-level */
+	char *listen;          /* every --listen, comma-joined */
 } overrides;
-
-static int add_var(overrides *o, const char *name, const char *value)
-{
-	size_t len = strlen(name) + strlen(value) + 2;
-	char *v = malloc(len);
-	if (v == NULL)
-		return -1;
-	snprintf(v, len, "%s=%s", name, value);
-	o->vars[o->n++] = v;
-	return 0;
-}
 
 static int add_listen(overrides *o, const char *url)
 {
@@ -67,47 +56,32 @@ static int add_listen(overrides *o, const char *url)
 	return 0;
 }
 
-static void free_overrides(overrides *o)
+static int apply_flags(
+    const overrides *o, cw_config *cfg, char *errbuf, size_t errlen)
 {
-	for (int i = 0; i < o->n; i++)
-		free(o->vars[i]);
-	free(o->listen);
+	if (o->listen != NULL && cw_config_set(cfg, "listen", o->listen,
+	                             "--listen", errbuf, errlen) != 0)
+		return -1;
+	if (o->redis_url != NULL &&
+	    cw_config_set(cfg, "redis.url", o->redis_url, "--redis-url", errbuf,
+	        errlen) != 0)
+		return -1;
+	if (o->log_level != NULL &&
+	    cw_config_set(cfg, "log.level", o->log_level, "--log-level", errbuf,
+	        errlen) != 0)
+		return -1;
+	return 0;
 }
 
-/* Flags reuse the environment's parser; say "--redis-url: ..." in its
- * errors, not "CACHEWIRE_REDIS_URL: ...", since that is what was typed. */
-static void name_the_flag(char *errbuf, size_t errlen)
-{
-	static const char *const names[][2] = {
-	    {"CACHEWIRE_LISTEN:", "--listen:"},
-	    {"CACHEWIRE_REDIS_URL:", "--redis-url:"},
-	    {"CACHEWIRE_LOG_LEVEL:", "--log-level:"},
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		size_t n = strlen(names[i][0]);
-		if (strncmp(errbuf, names[i][0], n) == 0) {
-			char rest[512];
-			snprintf(rest, sizeof rest, "%s", errbuf + n);
-			snprintf(errbuf, errlen, "%s%s", names[i][1], rest);
-			return;
-		}
-	}
-}
-
-static enum cw_options_result layer(const char *path, char **envp, overrides *o,
-    cw_config *cfg, char *errbuf, size_t errlen)
+static enum cw_options_result layer(const char *path, char **envp,
+    const overrides *o, cw_config *cfg, char *errbuf, size_t errlen)
 {
 	if (path != NULL && cw_config_load_file(cfg, path, errbuf, errlen) != 0)
 		return CW_OPTIONS_ERROR;
 	if (cw_config_apply_env(cfg, envp, errbuf, errlen) != 0)
 		return CW_OPTIONS_ERROR;
-	if (o->listen != NULL && add_var(o, "CACHEWIRE_LISTEN", o->listen))
+	if (apply_flags(o, cfg, errbuf, errlen) != 0)
 		return CW_OPTIONS_ERROR;
-	o->vars[o->n] = NULL;
-	if (cw_config_apply_env(cfg, o->vars, errbuf, errlen) != 0) {
-		name_the_flag(errbuf, errlen);
-		return CW_OPTIONS_ERROR;
-	}
 	if (cw_config_validate(cfg, errbuf, errlen) != 0)
 		return CW_OPTIONS_ERROR;
 	return CW_OPTIONS_RUN;
@@ -150,18 +124,18 @@ enum cw_options_result cw_options_load(
 			bad |= add_listen(&o, optarg);
 			break;
 		case OPT_REDIS_URL:
-			bad |= add_var(&o, "CACHEWIRE_REDIS_URL", optarg);
+			o.redis_url = optarg;
 			break;
 		case OPT_LOG_LEVEL:
-			bad |= add_var(&o, "CACHEWIRE_LOG_LEVEL", optarg);
+			o.log_level = optarg;
 			break;
 		case 'V':
 			printf("cachewired %s\n", CW_VERSION_STRING);
-			free_overrides(&o);
+			free(o.listen);
 			return CW_OPTIONS_EXIT;
 		case 'h':
 			fputs(usage, stdout);
-			free_overrides(&o);
+			free(o.listen);
 			return CW_OPTIONS_EXIT;
 		default:
 			bad = 1;
@@ -175,7 +149,7 @@ enum cw_options_result cw_options_load(
 		fputs("usage: cachewired [--config FILE] [--check-config] ... "
 		      "(see --help)\n",
 		    stderr);
-		free_overrides(&o);
+		free(o.listen);
 		return CW_OPTIONS_ERROR;
 	}
 	if (path != NULL && path[0] == '\0')
@@ -184,7 +158,7 @@ enum cw_options_result cw_options_load(
 	char errbuf[512];
 	enum cw_options_result r =
 	    layer(path, envp, &o, cfg, errbuf, sizeof errbuf);
-	free_overrides(&o);
+	free(o.listen);
 	if (r == CW_OPTIONS_ERROR) {
 		fprintf(stderr, "%s\n", errbuf);
 		return r;

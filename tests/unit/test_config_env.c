@@ -260,6 +260,32 @@ static void test_sizes(void **state)
 	case_tally_check(&t);
 }
 
+/* cw_config_set: what flags use; same parser, errors named by origin. */
+static void test_set_by_path(void **state)
+{
+	cw_config *c = *state;
+	char err[256];
+	assert_int_equal(
+	    cw_config_set(c, "redis.pool_size", "12", "--x", err, sizeof err),
+	    0);
+	assert_int_equal(c->pool_size, 12);
+	assert_int_equal(
+	    cw_config_set(c, "listen", "tcp://127.0.0.1:1,ipc:///tmp/a.sock",
+	        "--listen", err, sizeof err),
+	    0);
+	assert_int_equal(c->listen_count, 2);
+	assert_string_equal(c->listen[1], "ipc:///tmp/a.sock");
+	assert_int_equal(cw_config_set(c, "log.level", "loud", "--log-level",
+	                     err, sizeof err),
+	    -1);
+	assert_string_equal(err, "--log-level: must be one of debug, info, "
+	                         "warn, error, got \"loud\"");
+	assert_int_equal(
+	    cw_config_set(c, "redis.pool", "1", "--p", err, sizeof err), -1);
+	assert_string_equal(err, "--p: no configuration key redis.pool");
+	assert_int_equal(c->pool_size, 12); /* failures change nothing */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +293,7 @@ int main(void)
 	    T(test_env_overrides_the_file),
 	    T(test_env_errors),
 	    T(test_sizes),
+	    T(test_set_by_path),
 	};
 	return cmocka_run_group_tests_name(
 	    "config environment", tests, NULL, NULL);
