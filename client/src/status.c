@@ -1,6 +1,7 @@
 /* status.c - status names and error details (cachewire/status.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <cachewire/status.h>
 
@@ -41,4 +42,14 @@ int cw_error_set(cw_error *err, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	return code;
+}
+
+void cw_values_free(cw_value *values, size_t n)
+{
+	if (values == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(values[i].data);
+		values[i].data = NULL;
+	}
 }

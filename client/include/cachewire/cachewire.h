@@ -99,6 +99,77 @@ int cw_clear(cw_client *c, uint64_t *removed, int timeout_ms, cw_error *err);
  */
 int cw_ping(cw_client *c, char **version, int timeout_ms, cw_error *err);
 
+/* ---- batches: one round trip for many keys ----
+ *
+ * Each does what its single-key call does, for n items, in one request to
+ * the server and one pipelined round trip to Redis. The batch is checked
+ * as a whole first: one bad item (or more items than the server's
+ * cache.max_batch_keys) fails the call with CW_INVALID_ARGUMENT, naming the
+ * item's index, and nothing runs. n == 0 is CW_OK and sends nothing.
+ */
+
+/*
+ * values[i] answers keys[i]. On CW_OK every values[i] is written (free the
+ * data with cw_values_free(values, n)); on failure none is.
+ */
+int cw_get_many(cw_client *c, size_t n, const cw_key *keys, cw_value *values,
+    int timeout_ms, cw_error *err);
+
+/* Store every entry (not atomically: after a failure some may be stored). */
+int cw_set_many(cw_client *c, size_t n, const cw_entry *entries,
+    int timeout_ms, cw_error *err);
+
+/* existed (may be NULL) gets n flags: existed[i] answers keys[i]. */
+int cw_delete_many(cw_client *c, size_t n, const cw_key *keys, bool *existed,
+    int timeout_ms, cw_error *err);
+
+/* ---- asynchronous calls: many requests in flight from one thread ----
+ *
+ * Each *_async call sends its request and returns at once; the callback
+ * runs exactly once, later, on one of nng's threads, with the outcome. The
+ * call returns CW_OK when the callback will run, or a failure status (and
+ * the callback never runs) when the request could not be sent at all, e.g.
+ * CW_INVALID_ARGUMENT or CW_RESOURCE_EXHAUSTED for a request that is too
+ * large. The request's buffers may be reused as soon as the call returns.
+ *
+ * Callbacks of one client may run concurrently on several threads. A
+ * callback may start new async calls but must not block: no synchronous
+ * cw_* call from a callback. cw_close() may be called with calls still in
+ * flight: they end with CW_CANCELLED before it returns.
+ */
+typedef struct cw_result {
+	int status;           /* CW_OK, or the failure's status */
+	const char *message;  /* "" on CW_OK, else what went wrong */
+	/* Get: found, and the value (borrowed: valid until the callback
+	 * returns; copy what you keep). */
+	bool found;
+	const void *value;
+	size_t value_len;
+	bool existed;         /* Delete */
+	uint64_t removed;     /* Clear */
+	/* GetMany: count results (borrowed like value); DeleteMany: count
+	 * flags. */
+	size_t count;
+	const cw_value *values;
+	const bool *existed_many;
+} cw_result;
+
+typedef void (*cw_callback)(void *arg, const cw_result *result);
+
+int cw_get_async(cw_client *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg);
+int cw_set_async(cw_client *c, const void *key, size_t key_len,
+    const void *value, size_t value_len, cw_expiry expiry, int timeout_ms,
+    cw_callback cb, void *arg);
+int cw_delete_async(cw_client *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg);
+int cw_get_many_async(cw_client *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg);
+int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
+    int timeout_ms, cw_callback cb, void *arg);
+int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg);
+
 /* Free memory that a cw_* call returned. NULL is a no-op. */
 void cw_free(void *p);
 

@@ -11,6 +11,7 @@
 #ifndef CACHEWIRE_STATUS_H
 #define CACHEWIRE_STATUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,38 @@ typedef struct cw_expiry {
 #define CW_NO_EXPIRY       ((cw_expiry){CW_EXPIRY_NONE, 0})
 #define CW_TTL_MS(n)       ((cw_expiry){CW_EXPIRY_TTL, (n)})
 #define CW_EXPIRE_AT_MS(t) ((cw_expiry){CW_EXPIRY_AT, (t)})
+
+/* ---- items of the batch calls (the client's and the core's) ---- */
+
+/* One key of a cw_get_many / cw_delete_many. */
+typedef struct cw_key {
+	const void *data;
+	size_t len;
+} cw_key;
+
+/* One entry of a cw_set_many. */
+typedef struct cw_entry {
+	const void *key;
+	size_t key_len;
+	const void *value; /* may be NULL when value_len is 0 */
+	size_t value_len;
+	cw_expiry expiry;
+} cw_entry;
+
+/*
+ * One result of a cw_get_many: found, and when found a malloc'd,
+ * NUL-terminated (one byte past len) copy of the value in data (NULL on a
+ * miss). Free data with cw_free() (or free() in server code), or all of a
+ * batch's with cw_values_free().
+ */
+typedef struct cw_value {
+	bool found;
+	void *data;
+	size_t len;
+} cw_value;
+
+/* Free the data of values[0..n) and set it to NULL; values may be NULL. */
+void cw_values_free(cw_value *values, size_t n);
 
 #ifdef __cplusplus
 }
