@@ -369,6 +369,7 @@ typedef struct conn {
 	cw_mux_req *wcur;     /* first request not wholly written; NULL: none */
 	uint64_t deadline;    /* connect + handshake must end by then */
 	uint64_t progress_at; /* last reply, or when waiting for one began */
+	bool want_out;        /* the socket was full: poll for POLLOUT */
 	bool relogin;         /* a NOAUTH reply: reconnect after this batch */
 } conn;
 
@@ -666,6 +667,7 @@ static void route(cw_mux *m)
 
 static void conn_write(cw_mux *m, conn *c)
 {
+	c->want_out = false;
 	while (c->wcur != NULL) {
 		struct iovec iov[MAX_IOV];
 		int n = 0;
@@ -690,6 +692,7 @@ static void conn_write(cw_mux *m, conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				c->want_out = true;
 				m->repoll = true; /* poll for POLLOUT */
 				return;
 			}
@@ -708,8 +711,8 @@ static void conn_write(cw_mux *m, conn *c)
 				size_t avail = r->segs[r->wseg].len - r->woff;
 				if (left < avail) {
 					r->woff += left;
-					m->repoll =
-					    true; /* the socket is full */
+					c->want_out = true; /* it is full */
+					m->repoll = true;
 					return;
 				}
 				left -= avail;
@@ -960,6 +963,24 @@ static void write_all(cw_mux *m)
 	}
 }
 
+/*
+ * Send what waits on connections that have nothing in flight. A request
+ * behind others that Redis has yet to answer waits for their replies:
+ * the mux thread then sends everything that queued up meanwhile in one
+ * write, so under load Redis reads many commands per read(2) instead of
+ * one (automatic pipelining), at the cost of at most one Redis round trip
+ * of waiting; with nothing in flight a request goes out at once.
+ */
+static void write_idle(cw_mux *m)
+{
+	for (int i = 0; i < m->nconns; i++) {
+		conn *c = &m->conns[i];
+		if ((c->st == C_READY || c->st == C_HANDSHAKE) && c->wcur &&
+		    c->fifo.head == c->wcur && !req_started(c->wcur))
+			conn_write(m, c);
+	}
+}
+
 static void shut_down(cw_mux *m)
 {
 	cw_error e;
@@ -989,7 +1010,8 @@ static void poll_once(cw_mux *m, struct pollfd *pf, int *which)
 		if (c->st == C_CONNECTING)
 			ev = POLLOUT;
 		else if (c->st != C_DOWN)
-			ev = (short)(POLLIN | (c->wcur ? POLLOUT : 0));
+			ev = (short)(POLLIN |
+			             (c->wcur && c->want_out ? POLLOUT : 0));
 		if (ev == 0)
 			continue;
 		which[k] = i;
@@ -1074,7 +1096,7 @@ void cw_mux_submit(cw_mux *m, cw_mux_req *r)
 		arm(m, r->deadline);
 	list_push(&m->queue, r);
 	route(m);
-	write_all(m);
+	write_idle(m);
 	/* Still queued: waiting for a connection the mux thread makes. */
 	bool poke = m->repoll || m->queue.head != NULL;
 	unlock_and_run(m);
