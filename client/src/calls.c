@@ -393,20 +393,19 @@ static struct cw_call *async_call(
 		return NULL;
 	}
 	cw__call_init(call, timeout_ms, &call->async_err);
-	call->started = false;
 	call->cb = cb;
 	return call;
 }
 
-/* After the stub: CW_OK when the closure will run, else why not. */
-static int async_started(struct cw_call *call)
+/*
+ * After the stub: CW_OK when the closure will run (call is no longer
+ * ours), else why not (and call is freed here).
+ */
+static int async_started(struct cw_call *call, int start_rc)
 {
-	int rc = call->status;
-
-	if (call->started)
-		return CW_OK;
-	free(call);
-	return rc != CW_OK ? rc : CW_INTERNAL;
+	if (start_rc != CW_OK)
+		free(call);
+	return start_rc;
 }
 
 void cw__call_async_done(const ProtobufCMessage *msg, void *closure_data)
@@ -477,18 +476,19 @@ int cw_get_async(cw_client *c, const void *key, size_t key_len, int timeout_ms,
 {
 	Cachewire__V1__GetRequest req = CACHEWIRE__V1__GET_REQUEST__INIT;
 	struct cw_call *call;
-	int rc;
+	int rc, start_rc = CW_INTERNAL;
 
 	if (check_bytes(key, key_len, "key", NULL) != CW_OK)
 		return CW_INVALID_ARGUMENT;
 	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL)
 		return rc;
 	call->cb_arg = arg;
+	call->start_rc = &start_rc;
 	req.key.data = (uint8_t *)key;
 	req.key.len = key_len;
 	cachewire__v1__cache__get(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__GetResponse_Closure), call);
-	return async_started(call);
+	return async_started(call, start_rc);
 }
 
 int cw_set_async(cw_client *c, const void *key, size_t key_len,
@@ -497,7 +497,7 @@ int cw_set_async(cw_client *c, const void *key, size_t key_len,
 {
 	Cachewire__V1__SetRequest req;
 	struct cw_call *call;
-	int rc;
+	int rc, start_rc = CW_INTERNAL;
 
 	if (check_bytes(key, key_len, "key", NULL) != CW_OK ||
 	    check_bytes(value, value_len, "value", NULL) != CW_OK)
@@ -507,9 +507,10 @@ int cw_set_async(cw_client *c, const void *key, size_t key_len,
 	    (call = async_call(c, timeout_ms, cb, &rc)) == NULL)
 		return rc;
 	call->cb_arg = arg;
+	call->start_rc = &start_rc;
 	cachewire__v1__cache__set(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__SetResponse_Closure), call);
-	return async_started(call);
+	return async_started(call, start_rc);
 }
 
 int cw_delete_async(cw_client *c, const void *key, size_t key_len,
@@ -517,18 +518,19 @@ int cw_delete_async(cw_client *c, const void *key, size_t key_len,
 {
 	Cachewire__V1__DeleteRequest req = CACHEWIRE__V1__DELETE_REQUEST__INIT;
 	struct cw_call *call;
-	int rc;
+	int rc, start_rc = CW_INTERNAL;
 
 	if (check_bytes(key, key_len, "key", NULL) != CW_OK)
 		return CW_INVALID_ARGUMENT;
 	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL)
 		return rc;
 	call->cb_arg = arg;
+	call->start_rc = &start_rc;
 	req.key.data = (uint8_t *)key;
 	req.key.len = key_len;
 	cachewire__v1__cache__delete(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__DeleteResponse_Closure), call);
-	return async_started(call);
+	return async_started(call, start_rc);
 }
 
 int cw_get_many_async(cw_client *c, size_t n, const cw_key *keys,
@@ -537,7 +539,7 @@ int cw_get_many_async(cw_client *c, size_t n, const cw_key *keys,
 	Cachewire__V1__GetManyRequest req =
 	    CACHEWIRE__V1__GET_MANY_REQUEST__INIT;
 	struct cw_call *call;
-	int rc;
+	int rc, start_rc = CW_INTERNAL;
 
 	if ((rc = keys_field(n, keys, &req.keys, NULL)))
 		return rc;
@@ -547,10 +549,11 @@ int cw_get_many_async(cw_client *c, size_t n, const cw_key *keys,
 		return rc;
 	}
 	call->cb_arg = arg;
+	call->start_rc = &start_rc;
 	cachewire__v1__cache__get_many(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__GetManyResponse_Closure), call);
 	free(req.keys);
-	return async_started(call);
+	return async_started(call, start_rc);
 }
 
 int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
@@ -560,7 +563,7 @@ int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
 	    CACHEWIRE__V1__SET_MANY_REQUEST__INIT;
 	Cachewire__V1__SetRequest *items, **ptrs;
 	struct cw_call *call;
-	int rc;
+	int rc, start_rc = CW_INTERNAL;
 
 	if ((rc = entries_field(n, entries, &items, &ptrs, NULL)) != CW_OK)
 		return rc;
@@ -570,13 +573,14 @@ int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
 		return rc;
 	}
 	call->cb_arg = arg;
+	call->start_rc = &start_rc;
 	req.n_entries = n;
 	req.entries = ptrs;
 	cachewire__v1__cache__set_many(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__SetManyResponse_Closure), call);
 	free(items);
 	free(ptrs);
-	return async_started(call);
+	return async_started(call, start_rc);
 }
 
 int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
@@ -585,7 +589,7 @@ int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
 	Cachewire__V1__DeleteManyRequest req =
 	    CACHEWIRE__V1__DELETE_MANY_REQUEST__INIT;
 	struct cw_call *call;
-	int rc;
+	int rc, start_rc = CW_INTERNAL;
 
 	if ((rc = keys_field(n, keys, &req.keys, NULL)))
 		return rc;
@@ -595,8 +599,9 @@ int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
 		return rc;
 	}
 	call->cb_arg = arg;
+	call->start_rc = &start_rc;
 	cachewire__v1__cache__delete_many(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__DeleteManyResponse_Closure), call);
 	free(req.keys);
-	return async_started(call);
+	return async_started(call, start_rc);
 }

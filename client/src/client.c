@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -47,6 +48,7 @@
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 2000
 #define CLOSE_GRACE_MS   100
+#define CLOSE_WAIT_MS    2000
 
 /* Request.payload is field 2, length-delimited: tag byte (2 << 3) | 2. */
 #define REQUEST_PAYLOAD_TAG 0x12u
@@ -506,12 +508,11 @@ static void client_invoke(ProtobufCService *service, unsigned method_index,
 	if (call != NULL && call->timeout_ms > 0)
 		timeout_ms = call->timeout_ms;
 	if (closure == cw__call_async_done) {
-		rc = xfer_start(c, method_index, input, timeout_ms, async_done,
-		    call, call->err);
-		if (rc != CW_OK)
-			call->status = rc; /* not started: no closure */
-		else
-			call->started = true;
+		/* Once started, call belongs to the completion, which may
+		 * already have freed it when xfer_start returns. */
+		int *start_rc = call->start_rc;
+		*start_rc = xfer_start(c, method_index, input, timeout_ms,
+		    async_done, call, call->err);
 		return;
 	}
 	rc = round_trip(c, method_index, input, timeout_ms, &resp,
@@ -642,6 +643,103 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	return CW_OK;
 }
 
+/* Free c and its exchanges, once its socket is closed. */
+static void client_destroy(struct cw_client *c)
+{
+	while (c->all != NULL) {
+		struct xfer *x = c->all;
+		c->all = x->all_next;
+		nng_aio_free(x->aio);
+		free(x);
+	}
+	client_free(c);
+}
+
+/*
+ * nng_close() on a thread of its own, waited for at most CLOSE_WAIT_MS.
+ * nng 1.5.2 can hang in nng_close() for good after the server died while
+ * requests were in flight on the connection (reproduced here about once
+ * in twenty such closes; it waits for the dead connection's send to stop,
+ * the pattern of upstream issue #1813). Rather than hang its caller,
+ * cw_close() then returns and leaves the client to that thread, which
+ * frees it should nng_close() ever return. Nothing of the client is used
+ * by the caller after cw_close(), so the cost is the leak.
+ */
+typedef struct closer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	bool abandoned;
+	struct cw_client *c;
+} closer;
+
+static void *close_main(void *arg)
+{
+	closer *k = arg;
+
+	/* Returns after the pipe callbacks that use c have finished. */
+	nng_close(k->c->sock);
+	pthread_mutex_lock(&k->mu);
+	k->done = true;
+	bool abandoned = k->abandoned;
+	pthread_cond_signal(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	if (abandoned) {
+		client_destroy(k->c);
+		pthread_cond_destroy(&k->cv);
+		pthread_mutex_destroy(&k->mu);
+		free(k);
+	}
+	return NULL;
+}
+
+static void close_socket(struct cw_client *c)
+{
+	closer *k = calloc(1, sizeof *k);
+	pthread_condattr_t ca;
+	pthread_t t;
+	struct timespec until;
+
+	if (k == NULL) {
+		nng_close(c->sock);
+		client_destroy(c);
+		return;
+	}
+	k->c = c;
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&t, NULL, close_main, k) != 0) {
+		nng_close(c->sock);
+		k->done = true;
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += CLOSE_WAIT_MS / 1000;
+		until.tv_nsec += (long)(CLOSE_WAIT_MS % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&k->mu);
+		while (!k->done &&
+		       pthread_cond_timedwait(&k->cv, &k->mu, &until) == 0)
+			;
+		k->abandoned = !k->done;
+		pthread_mutex_unlock(&k->mu);
+		if (k->abandoned) {
+			pthread_detach(t);
+			return; /* close_main frees everything, if ever */
+		}
+		pthread_join(t, NULL);
+	}
+	pthread_cond_destroy(&k->cv);
+	pthread_mutex_destroy(&k->mu);
+	free(k);
+	client_destroy(c);
+}
+
 void cw_close(cw_client *c)
 {
 	if (c == NULL)
@@ -669,15 +767,7 @@ void cw_close(cw_client *c)
 	while (c->inflight > 0)
 		pthread_cond_wait(&c->idle, &c->mu);
 	pthread_mutex_unlock(&c->mu);
-	/* Returns after the pipe callbacks that use c have finished. */
-	nng_close(c->sock);
-	while (c->all != NULL) {
-		struct xfer *x = c->all;
-		c->all = x->all_next;
-		nng_aio_free(x->aio);
-		free(x);
-	}
-	client_free(c);
+	close_socket(c);
 }
 
 ProtobufCService *cw_client_service(cw_client *c)

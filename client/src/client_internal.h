@@ -37,7 +37,12 @@ struct cw_call {
 	 */
 	ProtobufCMessage *response;
 	/* Asynchronous calls only (closure cw__call_async_done): */
-	bool started;       /* Out: invoke sent it; the closure will run */
+	/*
+	 * In, async only: where invoke writes CW_OK once the request is on
+	 * its way (the closure will run, and may free the call at any time
+	 * after that: read this, never the call) or why it could not start.
+	 */
+	int *start_rc;
 	cw_error async_err; /* err points here */
 	cw_callback cb;     /* the caller's callback and its argument */
 	void *cb_arg;
