@@ -161,12 +161,13 @@ const char *err_kind_name(unsigned kind);
 /* What one slot (or one redis connection) counted in the measured phase;
  * only its own thread writes it. */
 struct slot_stats {
-	hist *h;       /* latency of the successful ops */
-	uint64_t ok;   /* successful ops */
-	uint64_t hits; /* keys found by gets (getmany: per key) */
-	uint64_t misses;
-	uint64_t keys;  /* keys touched by successful ops */
-	uint64_t bytes; /* value bytes moved by successful ops */
+	hist *h;          /* latency of the successful ops */
+	uint64_t ok;      /* successful ops */
+	uint64_t lookups; /* keys read by gets (getmany: per key) */
+	uint64_t hits;    /* ... of which found */
+	uint64_t misses;  /* ... of which not found */
+	uint64_t keys;    /* keys touched by successful ops */
+	uint64_t bytes;   /* value bytes moved by successful ops */
 	uint64_t errors[ERR_KINDS];
 	char first_error[256]; /* message of the first error */
 };

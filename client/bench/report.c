@@ -272,13 +272,15 @@ static void json_target(const struct target_result *r)
 		    (unsigned long long)r->s.errors[k]);
 		first = false;
 	}
-	printf("}, \"hits\": %llu, \"misses\": %llu, \"keys\": %llu, "
+	printf("}, \"lookups\": %llu, \"hits\": %llu, \"misses\": %llu, "
+	       "\"keys\": %llu, "
 	       "\"bytes\": %llu, \"elapsed_s\": %.6f, \"ops_per_s\": %.3f, "
 	       "\"keys_per_s\": %.3f, \"bytes_per_s\": %.3f, "
 	       "\"latency_us\": {",
-	    (unsigned long long)r->s.hits, (unsigned long long)r->s.misses,
-	    (unsigned long long)r->s.keys, (unsigned long long)r->s.bytes,
-	    r->elapsed_s, f.ops_s, f.keys_s, f.bytes_s);
+	    (unsigned long long)r->s.lookups, (unsigned long long)r->s.hits,
+	    (unsigned long long)r->s.misses, (unsigned long long)r->s.keys,
+	    (unsigned long long)r->s.bytes, r->elapsed_s, f.ops_s, f.keys_s,
+	    f.bytes_s);
 	for (i = 0; i < NPCTS; i++)
 		printf("\"%s\": %.3f, ", pct_names[i], f.pct_us[i]);
 	printf("\"max\": %.3f, \"mean\": %.3f, \"min\": %.3f}, "

@@ -359,6 +359,7 @@ static void es_cb(void *arg)
 			s->st.ok++;
 			s->st.keys += s->n;
 			if (s->kind == OP_GET || s->kind == OP_GETMANY) {
+				s->st.lookups += s->n;
 				s->st.hits += s->hits;
 				s->st.misses += s->n - s->hits;
 				s->st.bytes += s->hits * t->o->value_size;

@@ -180,36 +180,60 @@ static int append_op(struct rconn *k, bool measured, uint64_t seq)
 	return 0;
 }
 
+/* The op failed: count it once, with the first reason. */
+static void op_fail(
+    struct rconn *k, struct rop *op, unsigned kind, const char *msg)
+{
+	if (op->measured && !op->failed)
+		stats_error(&k->st, kind, msg);
+	op->failed = true;
+}
+
+/* A value read back: found, and as long as the ones the bench stores. */
+static void take_value(struct rconn *k, struct rop *op, const redisReply *r)
+{
+	char msg[96];
+
+	if (r->type != REDIS_REPLY_STRING) {
+		op->misses++;
+		return;
+	}
+	if (r->len != k->t->o->value_size) {
+		snprintf(msg, sizeof(msg),
+		    "GET returned %zu bytes, %zu were "
+		    "stored",
+		    r->len, k->t->o->value_size);
+		op_fail(k, op, CW_DATA_LOSS, msg);
+	}
+	op->hits++;
+	op->bytes += r->len;
+}
+
 /* Fold one reply into the oldest operation. */
 static void take_reply(struct rconn *k, struct rop *op, redisReply *r)
 {
+	char msg[96];
 	size_t i;
 
 	if (r->type == REDIS_REPLY_ERROR) {
-		if (op->measured && !op->failed)
-			stats_error(&k->st, ERR_REDIS_REPLY, r->str);
-		op->failed = true;
+		op_fail(k, op, ERR_REDIS_REPLY, r->str);
 		return;
 	}
 	switch (op->kind) {
 	case OP_GET:
-		if (r->type == REDIS_REPLY_STRING) {
-			op->hits++;
-			op->bytes += r->len;
-		} else {
-			op->misses++;
-		}
+		take_value(k, op, r);
 		break;
 	case OP_GETMANY:
-		for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements;
-		     i++) {
-			if (r->element[i]->type == REDIS_REPLY_STRING) {
-				op->hits++;
-				op->bytes += r->element[i]->len;
-			} else {
-				op->misses++;
-			}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != op->n) {
+			snprintf(msg, sizeof(msg),
+			    "MGET returned %zu values for %u keys",
+			    r->type == REDIS_REPLY_ARRAY ? r->elements : 0,
+			    op->n);
+			op_fail(k, op, CW_DATA_LOSS, msg);
+			break;
 		}
+		for (i = 0; i < r->elements; i++)
+			take_value(k, op, r->element[i]);
 		break;
 	case OP_SET:
 	case OP_SETMANY:
@@ -227,6 +251,8 @@ static void finish_op(struct rconn *k, struct rop *op, int64_t t)
 		hist_record(k->st.h, (uint64_t)(t - op->t0));
 		k->st.ok++;
 		k->st.keys += op->n;
+		if (op->kind == OP_GET || op->kind == OP_GETMANY)
+			k->st.lookups += op->n;
 		k->st.hits += op->hits;
 		k->st.misses += op->misses;
 		k->st.bytes += op->bytes;

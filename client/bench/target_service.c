@@ -45,51 +45,74 @@ struct svc {
 
 static void svc_next(struct svc_slot *s);
 
+/* Count a successful call; a reply that does not answer the request (a
+ * wrong count or value size) counts as a DATA_LOSS error instead. */
+static void svc_count_ok(struct svc_slot *s, const cw_result *res, int64_t lat)
+{
+	size_t vsize = s->svc->o->value_size, i;
+	uint64_t hits = 0, bytes = 0;
+	char msg[128] = "";
+
+	switch (s->kind) {
+	case OP_GET:
+		if (res->found && res->value_len != vsize)
+			snprintf(msg, sizeof(msg),
+			    "Get returned %zu bytes, %zu were stored",
+			    res->value_len, vsize);
+		hits = res->found;
+		bytes = res->found ? res->value_len : 0;
+		break;
+	case OP_GETMANY:
+		if (res->count != s->n)
+			snprintf(msg, sizeof(msg),
+			    "GetMany returned %zu results for %u keys",
+			    res->count, s->n);
+		for (i = 0; msg[0] == '\0' && i < res->count; i++) {
+			if (!res->values[i].found)
+				continue;
+			if (res->values[i].len != vsize)
+				snprintf(msg, sizeof(msg),
+				    "GetMany returned %zu bytes, %zu were "
+				    "stored",
+				    res->values[i].len, vsize);
+			hits++;
+			bytes += res->values[i].len;
+		}
+		break;
+	case OP_SET:
+	case OP_SETMANY:
+		bytes = (uint64_t)s->n * vsize;
+		break;
+	case OP_DELETE:
+		break;
+	}
+	if (msg[0] != '\0') {
+		stats_error(&s->st, CW_DATA_LOSS, msg);
+		return;
+	}
+	if (s->kind == OP_GET || s->kind == OP_GETMANY) {
+		s->st.lookups += s->n;
+		s->st.hits += hits;
+		s->st.misses += s->n - hits;
+	}
+	hist_record(s->st.h, (uint64_t)lat);
+	s->st.ok++;
+	s->st.keys += s->n;
+	s->st.bytes += bytes;
+}
+
 static void svc_done(void *arg, const cw_result *res)
 {
 	struct svc_slot *s = arg;
-	struct svc *svc = s->svc;
 	int64_t lat = now_ns() - s->t0;
-	unsigned i;
 
 	if (s->measured) {
-		if (res->status != CW_OK) {
+		if (res->status != CW_OK)
 			stats_error(
 			    &s->st, (unsigned)res->status, res->message);
-		} else {
-			hist_record(s->st.h, (uint64_t)lat);
-			s->st.ok++;
-			s->st.keys += s->n;
-			switch (s->kind) {
-			case OP_GET:
-				if (res->found) {
-					s->st.hits++;
-					s->st.bytes += res->value_len;
-				} else {
-					s->st.misses++;
-				}
-				break;
-			case OP_GETMANY:
-				for (i = 0; i < res->count; i++) {
-					if (res->values[i].found) {
-						s->st.hits++;
-						s->st.bytes +=
-						    res->values[i].len;
-					} else {
-						s->st.misses++;
-					}
-				}
-				break;
-			case OP_SET:
-			case OP_SETMANY:
-				s->st.bytes +=
-				    (uint64_t)s->n * svc->o->value_size;
-				break;
-			case OP_DELETE:
-				break;
-			}
-		}
-		run_completed(svc->run);
+		else
+			svc_count_ok(s, res, lat);
+		run_completed(s->svc->run);
 	}
 	svc_next(s);
 }

@@ -245,6 +245,7 @@ void stats_merge(struct slot_stats *dst, const struct slot_stats *src)
 	if (dst->h != NULL && src->h != NULL)
 		hist_merge(dst->h, src->h);
 	dst->ok += src->ok;
+	dst->lookups += src->lookups;
 	dst->hits += src->hits;
 	dst->misses += src->misses;
 	dst->keys += src->keys;
