@@ -144,7 +144,8 @@ static void timespec_at(struct timespec *ts, int64_t t)
 int run_pass(struct run *r, int (*start)(void *ctx), void *ctx)
 {
 	const struct bench_opts *o = r->o;
-	bool show = o->progress || (!o->quiet && isatty(STDERR_FILENO));
+	bool show =
+	    o->progress || (!o->quiet && !o->json && isatty(STDERR_FILENO));
 	bool shown = false;
 	int64_t t0 = now_ns(), warm_end, next_progress, next_rss, wake, t;
 	int64_t last_t = t0;

@@ -159,6 +159,7 @@ static void echo_child(const struct bench_opts *o, const char *url,
 	for (i = 0; i < n; i++)
 		nng_aio_free(ctxs[i].aio);
 	free(ctxs);
+	nng_fini();
 	_exit(0);
 }
 
