@@ -31,14 +31,14 @@
 const struct key cw__cfg_keys[] = {
     {NULL, "listen", KT_LISTEN, F(listen), 1, CW_MAX_LISTEN,
         "tcp://127.0.0.1:7420,ipc:///tmp/cachewire.sock"},
-    {"server", "workers", KT_INT, F(workers), 1, 1024, "16"},
+    {"server", "max_in_flight", KT_INT, F(max_in_flight), 1, 65536, "256"},
     {"server", "max_message_bytes", KT_SIZE, F(max_message_bytes), KIB, GIB,
         "33MiB"},
     {"server", "default_timeout_ms", KT_INT, F(default_timeout_ms), 1, 3600000,
         "5000"},
     {"redis", "url", KT_REDIS_URL, F(redis_url), 0, 0,
         "redis://127.0.0.1:6379/0"},
-    {"redis", "pool_size", KT_INT, F(pool_size), 1, 256, "8"},
+    {"redis", "pool_size", KT_INT, F(pool_size), 1, 256, "4"},
     {"redis", "connect_timeout_ms", KT_INT, F(connect_timeout_ms), 1, 3600000,
         "1000"},
     {"redis", "command_timeout_ms", KT_INT, F(command_timeout_ms), 1, 3600000,
@@ -48,6 +48,7 @@ const struct key cw__cfg_keys[] = {
     {"cache", "max_value_bytes", KT_SIZE, F(max_value_bytes), 1, 512 * MIB,
         "32MiB"},
     {"cache", "clear_batch", KT_INT, F(clear_batch), 1, 100000, "512"},
+    {"cache", "max_batch_keys", KT_INT, F(max_batch_keys), 1, 100000, "1000"},
     {"log", "level", KT_LEVEL, F(log_level), 0, 0, "info"},
 };
 const size_t cw__cfg_nkeys = sizeof cw__cfg_keys / sizeof cw__cfg_keys[0];

@@ -45,7 +45,7 @@ typedef struct cw_config {
 	char *listen[CW_MAX_LISTEN];
 	int listen_count;
 	/* server.* */
-	int workers; /* requests served at once; 1..1024, default 16 */
+	int max_in_flight; /* requests served at once; 1..65536, default 256 */
 	size_t
 	    max_message_bytes;  /* transport limit; 1KiB..1GiB, default 33MiB */
 	int default_timeout_ms; /* when a request names none; 1..3600000,
@@ -54,7 +54,7 @@ typedef struct cw_config {
 	char *redis_url;        /* default "redis://127.0.0.1:6379/0"; valid for
 	                           cw_redis_url_parse; may hold a password: never
 	                           log it (cw_redis_target_describe) */
-	int pool_size;          /* 1..256, default 8 */
+	int pool_size;          /* 1..256, default 4 */
 	int connect_timeout_ms; /* 1..3600000, default 1000 */
 	int command_timeout_ms; /* 1..3600000, default 5000 */
 	/* cache.* */
@@ -62,6 +62,7 @@ typedef struct cw_config {
 	size_t max_key_bytes;   /* 1..1MiB, default 4096 */
 	size_t max_value_bytes; /* 1..512MiB, default 32MiB */
 	int clear_batch;        /* 1..100000, default 512 */
+	int max_batch_keys;     /* 1..100000, default 1000 */
 	/* log.* */
 	enum cw_log_level log_level; /* default CW_LOG_INFO */
 } cw_config;

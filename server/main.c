@@ -31,6 +31,7 @@ static int open_cache(
 	    .max_key_bytes = cfg->max_key_bytes,
 	    .max_value_bytes = cfg->max_value_bytes,
 	    .clear_batch = cfg->clear_batch,
+	    .max_batch_keys = cfg->max_batch_keys,
 	};
 	if (cw_redis_url_parse(cfg->redis_url, &o.redis, &err) != CW_OK) {
 		cw_log(CW_LOG_ERROR, "redis.url: %s", err.message);
@@ -105,8 +106,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	cw_log(CW_LOG_INFO, "cachewired %s starting (%d workers, pool of %d)",
-	    CW_VERSION_STRING, cfg.workers, cfg.pool_size);
+	cw_log(CW_LOG_INFO,
+	    "cachewired %s starting (%d requests in flight, "
+	    "up to %d Redis connections)",
+	    CW_VERSION_STRING, cfg.max_in_flight, cfg.pool_size);
 
 	int status = 1;
 	cw_cache *cache = NULL;
@@ -132,7 +135,7 @@ int main(int argc, char **argv)
 	cw_server_options so = {
 	    .listen = cfg.listen,
 	    .listen_count = cfg.listen_count,
-	    .workers = cfg.workers,
+	    .max_in_flight = cfg.max_in_flight,
 	    .max_message_bytes = cfg.max_message_bytes,
 	    .default_timeout_ms = cfg.default_timeout_ms,
 	};

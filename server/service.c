@@ -1,7 +1,10 @@
 /*
  * service.c - the Cache service's methods. Each unpacks nothing and packs
- * nothing (dispatch does that): it calls the core and hands the closure a
+ * nothing (dispatch does that): it starts the core's asynchronous call and,
+ * when that ends (usually on the core's I/O thread), hands the closure a
  * response, or records the core's error in the cw_call and answers NULL.
+ * The request message stays alive until the closure has run, so the core
+ * may send keys and values from it without copying them.
  */
 #include <stdlib.h>
 
@@ -20,25 +23,63 @@ static cw_cache *cache_of(Cachewire__V1__Cache_Service *s)
 	return ((service *)s)->cache;
 }
 
+/* Keep the method's closure in the call, typed as what it really is. */
+#define KEEP(call, done)                                                       \
+	((call)->closure = (ProtobufCClosure)(void (*)(void))(done))
+
+static void answer(cw_call *call, const void *msg)
+{
+	call->closure((const ProtobufCMessage *)msg, call);
+}
+
+/* On failure, record it and answer NULL; true when r failed. */
+static bool failed(cw_call *call, const cw_result *r)
+{
+	if (r->status == CW_OK)
+		return false;
+	cw_error_set(&call->err, r->status, "%s", r->message);
+	answer(call, NULL);
+	return true;
+}
+
+static cw_expiry expiry_of(const Cachewire__V1__SetRequest *in)
+{
+	if (in->expiry_case == CACHEWIRE__V1__SET_REQUEST__EXPIRY_TTL_MS)
+		return CW_TTL_MS(in->ttl_ms);
+	if (in->expiry_case == CACHEWIRE__V1__SET_REQUEST__EXPIRY_EXPIRE_AT_MS)
+		return CW_EXPIRE_AT_MS(in->expire_at_ms);
+	return CW_NO_EXPIRY;
+}
+
+static void got(void *data, const cw_result *r)
+{
+	Cachewire__V1__GetResponse out = CACHEWIRE__V1__GET_RESPONSE__INIT;
+
+	if (failed(data, r))
+		return;
+	out.found = r->found;
+	out.value.data = (uint8_t *)r->value;
+	out.value.len = r->value_len;
+	answer(data, &out);
+}
+
 static void svc_get(Cachewire__V1__Cache_Service *s,
     const Cachewire__V1__GetRequest *in,
     Cachewire__V1__GetResponse_Closure done, void *data)
 {
 	cw_call *call = data;
-	bool found;
-	void *value;
-	size_t len;
-	if (cw_cache_get(cache_of(s), in->key.data, in->key.len, &found, &value,
-	        &len, call->timeout_ms, &call->err) != CW_OK) {
-		done(NULL, data);
-		return;
-	}
-	Cachewire__V1__GetResponse out = CACHEWIRE__V1__GET_RESPONSE__INIT;
-	out.found = found;
-	out.value.data = value;
-	out.value.len = len;
-	done(&out, data);
-	free(value);
+
+	KEEP(call, done);
+	cw_cache_get_async(cache_of(s), in->key.data, in->key.len,
+	    call->timeout_ms, got, call);
+}
+
+static void was_set(void *data, const cw_result *r)
+{
+	Cachewire__V1__SetResponse out = CACHEWIRE__V1__SET_RESPONSE__INIT;
+
+	if (!failed(data, r))
+		answer(data, &out);
 }
 
 static void svc_set(Cachewire__V1__Cache_Service *s,
@@ -46,19 +87,22 @@ static void svc_set(Cachewire__V1__Cache_Service *s,
     Cachewire__V1__SetResponse_Closure done, void *data)
 {
 	cw_call *call = data;
-	cw_expiry e = CW_NO_EXPIRY;
-	if (in->expiry_case == CACHEWIRE__V1__SET_REQUEST__EXPIRY_TTL_MS)
-		e = CW_TTL_MS(in->ttl_ms);
-	else if (in->expiry_case ==
-	         CACHEWIRE__V1__SET_REQUEST__EXPIRY_EXPIRE_AT_MS)
-		e = CW_EXPIRE_AT_MS(in->expire_at_ms);
-	if (cw_cache_set(cache_of(s), in->key.data, in->key.len, in->value.data,
-	        in->value.len, e, call->timeout_ms, &call->err) != CW_OK) {
-		done(NULL, data);
+
+	KEEP(call, done);
+	cw_cache_set_async(cache_of(s), in->key.data, in->key.len,
+	    in->value.data, in->value.len, expiry_of(in), call->timeout_ms,
+	    was_set, call);
+}
+
+static void deleted(void *data, const cw_result *r)
+{
+	Cachewire__V1__DeleteResponse out =
+	    CACHEWIRE__V1__DELETE_RESPONSE__INIT;
+
+	if (failed(data, r))
 		return;
-	}
-	Cachewire__V1__SetResponse out = CACHEWIRE__V1__SET_RESPONSE__INIT;
-	done(&out, data);
+	out.existed = r->existed;
+	answer(data, &out);
 }
 
 static void svc_delete(Cachewire__V1__Cache_Service *s,
@@ -66,48 +110,183 @@ static void svc_delete(Cachewire__V1__Cache_Service *s,
     Cachewire__V1__DeleteResponse_Closure done, void *data)
 {
 	cw_call *call = data;
-	bool existed;
-	if (cw_cache_delete(cache_of(s), in->key.data, in->key.len, &existed,
-	        call->timeout_ms, &call->err) != CW_OK) {
-		done(NULL, data);
+
+	KEEP(call, done);
+	cw_cache_delete_async(cache_of(s), in->key.data, in->key.len,
+	    call->timeout_ms, deleted, call);
+}
+
+static void cleared(void *data, const cw_result *r)
+{
+	Cachewire__V1__ClearResponse out = CACHEWIRE__V1__CLEAR_RESPONSE__INIT;
+
+	if (failed(data, r))
 		return;
-	}
-	Cachewire__V1__DeleteResponse out =
-	    CACHEWIRE__V1__DELETE_RESPONSE__INIT;
-	out.existed = existed;
-	done(&out, data);
+	out.removed = r->removed;
+	answer(data, &out);
 }
 
 static void svc_clear(Cachewire__V1__Cache_Service *s,
     const Cachewire__V1__ClearRequest *in,
     Cachewire__V1__ClearResponse_Closure done, void *data)
 {
-	(void)in;
 	cw_call *call = data;
-	uint64_t removed;
-	if (cw_cache_clear(
-	        cache_of(s), &removed, call->timeout_ms, &call->err) != CW_OK) {
-		done(NULL, data);
+
+	(void)in;
+	KEEP(call, done);
+	cw_cache_clear_async(cache_of(s), call->timeout_ms, cleared, call);
+}
+
+static void pinged(void *data, const cw_result *r)
+{
+	Cachewire__V1__PingResponse out = CACHEWIRE__V1__PING_RESPONSE__INIT;
+
+	if (failed(data, r))
 		return;
-	}
-	Cachewire__V1__ClearResponse out = CACHEWIRE__V1__CLEAR_RESPONSE__INIT;
-	out.removed = removed;
-	done(&out, data);
+	out.version = CW_VERSION_STRING;
+	answer(data, &out);
 }
 
 static void svc_ping(Cachewire__V1__Cache_Service *s,
     const Cachewire__V1__PingRequest *in,
     Cachewire__V1__PingResponse_Closure done, void *data)
 {
-	(void)in;
 	cw_call *call = data;
-	if (cw_cache_ping(cache_of(s), call->timeout_ms, &call->err) != CW_OK) {
-		done(NULL, data);
+
+	(void)in;
+	KEEP(call, done);
+	cw_cache_ping_async(cache_of(s), call->timeout_ms, pinged, call);
+}
+
+/* keys[i] of a request as the core's cw_key array (malloc'd; NULL: OOM). */
+static cw_key *keys_of(size_t n, const ProtobufCBinaryData *keys)
+{
+	cw_key *k = malloc((n > 0 ? n : 1) * sizeof *k);
+
+	for (size_t i = 0; k != NULL && i < n; i++)
+		k[i] = (cw_key){keys[i].data, keys[i].len};
+	return k;
+}
+
+static bool out_of_memory(cw_call *call, const void *p)
+{
+	if (p != NULL)
+		return false;
+	cw_error_set(&call->err, CW_INTERNAL, "out of memory");
+	answer(call, NULL);
+	return true;
+}
+
+static void got_many(void *data, const cw_result *r)
+{
+	Cachewire__V1__GetManyResponse out =
+	    CACHEWIRE__V1__GET_MANY_RESPONSE__INIT;
+	Cachewire__V1__GetResponse *items, **ptrs;
+	size_t n = r->count;
+
+	if (failed(data, r))
+		return;
+	items = malloc((n > 0 ? n : 1) * sizeof *items);
+	ptrs = malloc((n > 0 ? n : 1) * sizeof *ptrs);
+	if (items == NULL || ptrs == NULL) {
+		free(items);
+		free(ptrs);
+		out_of_memory(data, NULL);
 		return;
 	}
-	Cachewire__V1__PingResponse out = CACHEWIRE__V1__PING_RESPONSE__INIT;
-	out.version = CW_VERSION_STRING;
-	done(&out, data);
+	for (size_t i = 0; i < n; i++) {
+		items[i] = (Cachewire__V1__GetResponse)
+		    CACHEWIRE__V1__GET_RESPONSE__INIT;
+		items[i].found = r->values[i].found;
+		items[i].value.data = r->values[i].data;
+		items[i].value.len = r->values[i].len;
+		ptrs[i] = &items[i];
+	}
+	out.n_results = n;
+	out.results = ptrs;
+	answer(data, &out);
+	free(items);
+	free(ptrs);
+}
+
+static void svc_get_many(Cachewire__V1__Cache_Service *s,
+    const Cachewire__V1__GetManyRequest *in,
+    Cachewire__V1__GetManyResponse_Closure done, void *data)
+{
+	cw_call *call = data;
+	cw_key *keys = keys_of(in->n_keys, in->keys);
+
+	KEEP(call, done);
+	if (out_of_memory(call, keys))
+		return;
+	cw_cache_get_many_async(
+	    cache_of(s), in->n_keys, keys, call->timeout_ms, got_many, call);
+	free(keys); /* read while the call was built, not after */
+}
+
+static void set_many(void *data, const cw_result *r)
+{
+	Cachewire__V1__SetManyResponse out =
+	    CACHEWIRE__V1__SET_MANY_RESPONSE__INIT;
+
+	if (!failed(data, r))
+		answer(data, &out);
+}
+
+static void svc_set_many(Cachewire__V1__Cache_Service *s,
+    const Cachewire__V1__SetManyRequest *in,
+    Cachewire__V1__SetManyResponse_Closure done, void *data)
+{
+	cw_call *call = data;
+	size_t n = in->n_entries;
+	cw_entry *e = malloc((n > 0 ? n : 1) * sizeof *e);
+
+	KEEP(call, done);
+	if (out_of_memory(call, e))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const Cachewire__V1__SetRequest *x = in->entries[i];
+		e[i] = (cw_entry){x->key.data, x->key.len, x->value.data,
+		    x->value.len, expiry_of(x)};
+	}
+	cw_cache_set_many_async(
+	    cache_of(s), n, e, call->timeout_ms, set_many, call);
+	free(e);
+}
+
+static void deleted_many(void *data, const cw_result *r)
+{
+	Cachewire__V1__DeleteManyResponse out =
+	    CACHEWIRE__V1__DELETE_MANY_RESPONSE__INIT;
+
+	if (failed(data, r))
+		return;
+	/* protobuf_c_boolean is an int: widen the flags. */
+	protobuf_c_boolean *flags =
+	    malloc((r->count > 0 ? r->count : 1) * sizeof *flags);
+	if (out_of_memory(data, flags))
+		return;
+	for (size_t i = 0; i < r->count; i++)
+		flags[i] = r->existed_many[i];
+	out.n_existed = r->count;
+	out.existed = flags;
+	answer(data, &out);
+	free(flags);
+}
+
+static void svc_delete_many(Cachewire__V1__Cache_Service *s,
+    const Cachewire__V1__DeleteManyRequest *in,
+    Cachewire__V1__DeleteManyResponse_Closure done, void *data)
+{
+	cw_call *call = data;
+	cw_key *keys = keys_of(in->n_keys, in->keys);
+
+	KEEP(call, done);
+	if (out_of_memory(call, keys))
+		return;
+	cw_cache_delete_many_async(cache_of(s), in->n_keys, keys,
+	    call->timeout_ms, deleted_many, call);
+	free(keys);
 }
 
 static void svc_destroy(Cachewire__V1__Cache_Service *s)

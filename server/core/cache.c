@@ -7,15 +7,16 @@
  * connection under it broke. Redis keys are "<namespace>:<key>", passed with
  * explicit lengths everywhere (binary-safe).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
-#include "pool.h"
+#include "mux.h"
 
 #define NAMESPACE_MAX              64
-#define DEFAULT_POOL_SIZE          8
+#define DEFAULT_POOL_SIZE          4
 #define MAX_POOL_SIZE              1024
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000
 #define DEFAULT_COMMAND_TIMEOUT_MS 5000
@@ -24,16 +25,17 @@
 #define REDIS_MAX_BULK             ((size_t)512 * 1024 * 1024) /* proto-max-bulk-len */
 #define DEFAULT_CLEAR_BATCH        512
 #define MAX_CLEAR_BATCH            100000
+#define DEFAULT_MAX_BATCH_KEYS     1000
 
 struct cw_cache {
-	cw_pool *pool;
+	cw_mux *mux;
 	char ns[NAMESPACE_MAX + 2];          /* "<namespace>:" */
 	size_t ns_len;                       /* including the ':' */
 	char pattern[2 * NAMESPACE_MAX + 3]; /* SCAN MATCH "<namespace>:*" */
-	int command_timeout_ms;
 	size_t max_key_bytes;
 	size_t max_value_bytes;
 	int clear_batch;
+	int max_batch_keys;
 };
 
 /* ---- options ------------------------------------------------------------ */
@@ -78,7 +80,7 @@ static int int_option(
 int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 {
 	cw_cache *c;
-	int rc, pool_size = 0, connect_ms = 0;
+	int rc, pool_size = 0, connect_ms = 0, command_ms = 0;
 	size_t i, o = 0;
 
 	if (out == NULL || opts == NULL)
@@ -94,11 +96,14 @@ int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 	         DEFAULT_CONNECT_TIMEOUT_MS, 3600 * 1000, &connect_ms, err)) !=
 	        CW_OK ||
 	    (rc = int_option("command_timeout_ms", opts->command_timeout_ms,
-	         DEFAULT_COMMAND_TIMEOUT_MS, 3600 * 1000,
-	         &c->command_timeout_ms, err)) != CW_OK ||
+	         DEFAULT_COMMAND_TIMEOUT_MS, 3600 * 1000, &command_ms, err)) !=
+	        CW_OK ||
 	    (rc = int_option("clear_batch", opts->clear_batch,
 	         DEFAULT_CLEAR_BATCH, MAX_CLEAR_BATCH, &c->clear_batch, err)) !=
-	        CW_OK)
+	        CW_OK ||
+	    (rc = int_option("max_batch_keys", opts->max_batch_keys,
+	         DEFAULT_MAX_BATCH_KEYS, MAX_CLEAR_BATCH, &c->max_batch_keys,
+	         err)) != CW_OK)
 		goto fail;
 	c->max_key_bytes =
 	    opts->max_key_bytes ? opts->max_key_bytes : DEFAULT_MAX_KEY_BYTES;
@@ -122,7 +127,13 @@ int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 	}
 	c->pattern[o++] = '*';
 	c->pattern[o] = '\0';
-	rc = cw_pool_create(&c->pool, &opts->redis, pool_size, connect_ms, err);
+	cw_mux_options mo = {
+	    .target = &opts->redis,
+	    .connections = pool_size,
+	    .connect_timeout_ms = connect_ms,
+	    .command_timeout_ms = command_ms,
+	};
+	rc = cw_mux_create(&c->mux, &mo, err);
 	if (rc != CW_OK)
 		goto fail;
 	*out = c;
@@ -136,60 +147,8 @@ void cw_cache_close(cw_cache *c)
 {
 	if (c == NULL)
 		return;
-	cw_pool_destroy(c->pool);
+	cw_mux_destroy(c->mux);
 	free(c);
-}
-
-/* ---- one call: its deadline, its connection, its retry ------------------ */
-
-typedef struct call {
-	cw_cache *c;
-	uint64_t deadline; /* monotonic ms, 0 = none (per-command bound only) */
-	int timeout_ms;    /* as the caller gave it */
-	int retries;       /* connection-level retries left */
-	cw_pool_slot *slot;
-} call;
-
-static int call_begin(call *k, cw_cache *c, int timeout_ms, cw_error *err)
-{
-	k->c = c;
-	k->timeout_ms = timeout_ms;
-	k->retries = 1;
-	k->slot = NULL;
-	k->deadline = timeout_ms > 0 ? cw_mono_ms() + (uint64_t)timeout_ms : 0;
-	return cw_pool_acquire(c->pool,
-	    timeout_ms > 0 ? timeout_ms : c->command_timeout_ms, &k->slot, err);
-}
-
-static void call_end(call *k)
-{
-	cw_pool_release(k->c->pool, k->slot);
-	k->slot = NULL;
-}
-
-/* Run one command within the call's deadline; retry once on a broken link. */
-static int call_run(call *k, int argc, const char **argv, const size_t *lens,
-    redisReply **reply, cw_error *err)
-{
-	for (;;) {
-		int t = k->c->command_timeout_ms, rc;
-		bool retryable;
-
-		if (k->deadline != 0) {
-			uint64_t now = cw_mono_ms();
-			if (now >= k->deadline)
-				return cw_error_set(err, CW_DEADLINE_EXCEEDED,
-				    "call timed out after %d ms",
-				    k->timeout_ms);
-			if (k->deadline - now < (uint64_t)t)
-				t = (int)(k->deadline - now);
-		}
-		rc = cw_pool_command(k->c->pool, k->slot, argc, argv, lens, t,
-		    reply, &retryable, err);
-		if (rc == CW_OK || !retryable || k->retries == 0)
-			return rc;
-		k->retries--;
-	}
 }
 
 /*
@@ -238,182 +197,240 @@ static int check_key(
 	return CW_OK;
 }
 
-/*
- * Run argv as one call, with argv[1] set to the Redis key for key (whose
- * slot the caller leaves NULL): "<verb> <namespace>:<key> [args...]".
- */
-static int key_call(cw_cache *c, const void *key, size_t key_len, int argc,
-    const char **argv, size_t *lens, int timeout_ms, redisReply **reply,
-    cw_error *err)
-{
-	char *rk = malloc(c->ns_len + key_len);
-	call k;
-	int rc;
+/* ---- operations: build the Redis request, read its replies -------------- */
 
-	if (rk == NULL)
-		return cw_error_set(err, CW_INTERNAL, "out of memory");
-	memcpy(rk, c->ns, c->ns_len);
-	memcpy(rk + c->ns_len, key, key_len);
-	argv[1] = rk;
-	lens[1] = c->ns_len + key_len;
-	rc = call_begin(&k, c, timeout_ms, err);
-	if (rc == CW_OK) {
-		rc = call_run(&k, argc, argv, lens, reply, err);
-		call_end(&k);
-	}
-	argv[1] = NULL;
-	free(rk);
-	return rc;
+enum op_kind {
+	OP_GET,
+	OP_SET,
+	OP_DELETE,
+	OP_PING,
+	OP_CLEAR,
+	OP_GET_MANY,
+	OP_SET_MANY,
+	OP_DELETE_MANY,
+};
+
+/* One call in flight: whom to tell, and what its replies mean. */
+typedef struct op {
+	cw_cache *c;
+	enum op_kind kind;
+	cw_callback cb;
+	void *arg;
+	size_t n; /* items of a batch */
+	/* clear */
+	int timeout_ms;
+	uint64_t deadline;
+	uint64_t removed;
+	bool unlinking;  /* the step in flight is an UNLINK, not a SCAN */
+	char cursor[24]; /* where the next SCAN starts */
+	/* set, set_many: was entry i already expired (UNLINK, not SET)? */
+	bool removes[];
+} op;
+
+static void tell(cw_callback cb, void *arg, const cw_error *e)
+{
+	cw_result r = {.status = e->code, .message = e->message};
+	cb(arg, &r);
 }
 
-/* ---- the calls ---------------------------------------------------------- */
-
-int cw_cache_get(cw_cache *c, const void *key, size_t key_len, bool *found,
-    void **value, size_t *value_len, int timeout_ms, cw_error *err)
+static op *op_new(
+    cw_cache *c, enum op_kind kind, size_t n, cw_callback cb, void *arg)
 {
-	const char *argv[2] = {"GET", NULL};
-	size_t lens[2] = {3, 0};
-	redisReply *r = NULL;
-	int rc = check_key(c, key, key_len, err);
+	op *o = malloc(sizeof *o + n * sizeof(bool));
 
-	if (rc != CW_OK || (rc = key_call(c, key, key_len, 2, argv, lens,
-	                        timeout_ms, &r, err)) != CW_OK)
-		return rc;
-	if (r->type == REDIS_REPLY_NIL) {
-		if (found != NULL)
-			*found = false;
-		if (value != NULL)
-			*value = NULL;
-		if (value_len != NULL)
-			*value_len = 0;
-	} else if (r->type == REDIS_REPLY_STRING) {
-		char *v = NULL;
-		if (value != NULL) {
-			v = malloc(r->len + 1);
-			if (v == NULL) {
-				freeReplyObject(r);
-				return cw_error_set(err, CW_INTERNAL,
-				    "out of memory for a %zu-byte value",
-				    r->len);
-			}
-			memcpy(v, r->str, r->len);
-			v[r->len] = '\0';
-			*value = v;
-		}
-		if (found != NULL)
-			*found = true;
-		if (value_len != NULL)
-			*value_len = r->len;
-	} else {
-		rc = reply_error(r, "GET", err);
-	}
-	freeReplyObject(r);
-	return rc;
+	if (o == NULL)
+		return NULL;
+	memset(o, 0, sizeof *o);
+	o->c = c;
+	o->kind = kind;
+	o->cb = cb;
+	o->arg = arg;
+	o->n = n;
+	return o;
 }
 
-int cw_cache_set(cw_cache *c, const void *key, size_t key_len,
-    const void *value, size_t value_len, cw_expiry expiry, int timeout_ms,
-    cw_error *err)
-{
-	enum cw_expiry_action action = CW_EXPIRY_KEEP;
-	uint64_t arg_ms = 0;
-	redisReply *r = NULL;
-	char num[24];
-	int rc = check_key(c, key, key_len, err);
+static void op_done(
+    void *arg, int status, const cw_error *err, redisReply **replies);
 
-	if (rc != CW_OK)
-		return rc;
+/* A request for o, or NULL after telling o's caller we are out of memory. */
+static cw_mux_req *op_req(op *o, int timeout_ms)
+{
+	cw_mux_req *r = cw_mux_req_new(timeout_ms, op_done, o);
+	cw_error e;
+
+	if (r == NULL) {
+		cw_error_set(&e, CW_INTERNAL, "out of memory");
+		tell(o->cb, o->arg, &e);
+		free(o);
+	}
+	return r;
+}
+
+static bool start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
+    cw_callback cb, void *arg, op **o_out, cw_mux_req **r_out)
+{
+	op *o = op_new(c, kind, n, cb, arg);
+	cw_error e;
+
+	if (o == NULL) {
+		cw_error_set(&e, CW_INTERNAL, "out of memory");
+		tell(cb, arg, &e);
+		return false;
+	}
+	*o_out = o;
+	*r_out = op_req(o, timeout_ms);
+	return *r_out != NULL;
+}
+
+static void key_arg(cw_mux_req *r, const cw_cache *c, const void *k, size_t n)
+{
+	cw_mux_req_arg2(r, c->ns, c->ns_len, k, n);
+}
+
+/* Check a SET's value and expiry; *action says what to send. */
+static int check_entry(const cw_cache *c, const void *value, size_t value_len,
+    cw_expiry expiry, uint64_t now, enum cw_expiry_action *action,
+    uint64_t *arg_ms, cw_error *err)
+{
 	if (value == NULL && value_len > 0)
 		return cw_error_set(err, CW_INVALID_ARGUMENT, "value is NULL");
 	if (value_len > c->max_value_bytes)
 		return cw_error_set(err, CW_RESOURCE_EXHAUSTED,
 		    "value is %zu bytes; the limit is %zu", value_len,
 		    c->max_value_bytes);
-	rc = cw_expiry_plan(expiry, cw_now_ms(), &action, &arg_ms, err);
-	if (rc != CW_OK)
-		return rc;
+	return cw_expiry_plan(expiry, now, action, arg_ms, err);
+}
 
-	/* SET key value [PX|PXAT ms], or UNLINK key */
-	const char *argv[5] = {
-	    "SET", NULL, value != NULL ? value : "", NULL, num};
-	size_t lens[5] = {3, 0, value_len, 0, 0};
-	int argc = 3;
+/* SET key value [PX|PXAT ms], or UNLINK key when already expired. */
+static void set_cmd(cw_mux_req *r, const cw_cache *c, const void *key,
+    size_t key_len, const void *value, size_t value_len,
+    enum cw_expiry_action action, uint64_t arg_ms)
+{
 	if (action == CW_EXPIRY_REMOVE) {
-		/* Already expired: make sure no older value survives. */
-		argv[0] = "UNLINK";
-		lens[0] = 6;
-		argc = 2;
-	} else if (action != CW_EXPIRY_KEEP) {
-		argv[3] = action == CW_EXPIRY_PX ? "PX" : "PXAT";
-		lens[3] = strlen(argv[3]);
-		lens[4] = (size_t)snprintf(
-		    num, sizeof num, "%llu", (unsigned long long)arg_ms);
-		argc = 5;
+		cw_mux_req_cmd(r, 2);
+		cw_mux_req_arg(r, "UNLINK", 6);
+		key_arg(r, c, key, key_len);
+		return;
 	}
-	rc = key_call(c, key, key_len, argc, argv, lens, timeout_ms, &r, err);
-	if (rc != CW_OK)
-		return rc;
-	if (action == CW_EXPIRY_REMOVE ? r->type != REDIS_REPLY_INTEGER
-	                               : r->type != REDIS_REPLY_STATUS)
-		rc = reply_error(r, argv[0], err);
-	freeReplyObject(r);
-	return rc;
+	cw_mux_req_cmd(r, action == CW_EXPIRY_KEEP ? 3 : 5);
+	cw_mux_req_arg(r, "SET", 3);
+	key_arg(r, c, key, key_len);
+	cw_mux_req_arg(r, value_len > 0 ? value : "", value_len);
+	if (action != CW_EXPIRY_KEEP) {
+		cw_mux_req_arg(r, action == CW_EXPIRY_PX ? "PX" : "PXAT",
+		    action == CW_EXPIRY_PX ? 2 : 4);
+		cw_mux_req_arg_u64(r, arg_ms);
+	}
 }
 
-int cw_cache_delete(cw_cache *c, const void *key, size_t key_len, bool *existed,
-    int timeout_ms, cw_error *err)
+static int check_set_reply(const redisReply *x, bool removed, cw_error *err)
 {
-	const char *argv[2] = {"UNLINK", NULL};
-	size_t lens[2] = {6, 0};
-	redisReply *r = NULL;
-	int rc = check_key(c, key, key_len, err);
-
-	if (rc != CW_OK || (rc = key_call(c, key, key_len, 2, argv, lens,
-	                        timeout_ms, &r, err)) != CW_OK)
-		return rc;
-	if (r->type == REDIS_REPLY_INTEGER) {
-		if (existed != NULL)
-			*existed = r->integer > 0;
-	} else {
-		rc = reply_error(r, "UNLINK", err);
-	}
-	freeReplyObject(r);
-	return rc;
+	if (removed ? x->type == REDIS_REPLY_INTEGER
+	            : x->type == REDIS_REPLY_STATUS)
+		return CW_OK;
+	return reply_error(x, removed ? "UNLINK" : "SET", err);
 }
 
-/* UNLINK the keys of one SCAN batch; add how many went to *removed. */
-static int unlink_batch(
-    call *k, const redisReply *keys, uint64_t *removed, cw_error *err)
+static bool clear_next(op *o, const redisReply *x, cw_error *e);
+
+/* The replies to o's request are in: tell its caller (or go on, clear). */
+static void op_done(
+    void *arg, int status, const cw_error *err, redisReply **replies)
 {
-	size_t n = keys->elements, i;
-	const char **argv = malloc((n + 1) * sizeof *argv);
-	size_t *lens = malloc((n + 1) * sizeof *lens);
-	redisReply *r = NULL;
-	int rc;
+	op *o = arg;
+	cw_result res = {.status = CW_OK, .message = ""};
+	cw_error e = {.code = CW_OK};
+	cw_value *values = NULL;
+	bool *flags = NULL;
+	redisReply *x = replies != NULL ? replies[0] : NULL;
+	size_t i;
 
-	if (argv == NULL || lens == NULL) {
-		free(argv);
-		free(lens);
-		return cw_error_set(err, CW_INTERNAL, "out of memory");
+	if (status != CW_OK) {
+		e = *err;
+		goto out;
 	}
-	argv[0] = "UNLINK";
-	lens[0] = 6;
-	for (i = 0; i < n; i++) {
-		argv[i + 1] = keys->element[i]->str;
-		lens[i + 1] = keys->element[i]->len;
+	switch (o->kind) {
+	case OP_GET:
+		if (x->type == REDIS_REPLY_STRING) {
+			res.found = true;
+			res.value = x->str;
+			res.value_len = x->len;
+		} else if (x->type != REDIS_REPLY_NIL)
+			reply_error(x, "GET", &e);
+		break;
+	case OP_SET:
+		check_set_reply(x, o->removes[0], &e);
+		break;
+	case OP_DELETE:
+		if (x->type == REDIS_REPLY_INTEGER)
+			res.existed = x->integer > 0;
+		else
+			reply_error(x, "UNLINK", &e);
+		break;
+	case OP_PING:
+		if (x->type == REDIS_REPLY_ERROR)
+			cw_error_set(&e, CW_UNAVAILABLE, "redis: %.*s",
+			    (int)x->len, x->str);
+		else if (x->type != REDIS_REPLY_STATUS)
+			reply_error(x, "PING", &e);
+		break;
+	case OP_GET_MANY:
+		if (x->type != REDIS_REPLY_ARRAY || x->elements != o->n) {
+			reply_error(x, "MGET", &e);
+			break;
+		}
+		if ((values = calloc(o->n, sizeof *values)) == NULL) {
+			cw_error_set(&e, CW_INTERNAL, "out of memory");
+			break;
+		}
+		for (i = 0; i < o->n; i++) {
+			redisReply *v = x->element[i];
+			if (v->type == REDIS_REPLY_STRING)
+				values[i] = (cw_value){true, v->str, v->len};
+			else if (v->type != REDIS_REPLY_NIL) {
+				cw_error_set(&e, CW_INTERNAL,
+				    "redis: unexpected reply type %d in MGET",
+				    v->type);
+				break;
+			}
+		}
+		res.count = o->n;
+		res.values = values;
+		break;
+	case OP_SET_MANY:
+		for (i = 0; i < o->n && e.code == CW_OK; i++)
+			check_set_reply(replies[i], o->removes[i], &e);
+		break;
+	case OP_DELETE_MANY:
+		if ((flags = calloc(o->n, sizeof *flags)) == NULL) {
+			cw_error_set(&e, CW_INTERNAL, "out of memory");
+			break;
+		}
+		for (i = 0; i < o->n && e.code == CW_OK; i++) {
+			if (replies[i]->type == REDIS_REPLY_INTEGER)
+				flags[i] = replies[i]->integer > 0;
+			else
+				reply_error(replies[i], "UNLINK", &e);
+		}
+		res.count = o->n;
+		res.existed_many = flags;
+		break;
+	case OP_CLEAR:
+		if (clear_next(o, x, &e))
+			return; /* another step is on its way; o lives on */
+		res.removed = o->removed;
+		break;
 	}
-	rc = call_run(k, (int)(n + 1), argv, lens, &r, err);
-	free(argv);
-	free(lens);
-	if (rc != CW_OK)
-		return rc;
-	if (r->type == REDIS_REPLY_INTEGER && r->integer >= 0)
-		*removed += (uint64_t)r->integer;
-	else
-		rc = reply_error(r, "UNLINK", err);
-	freeReplyObject(r);
-	return rc;
+out:
+	if (e.code != CW_OK)
+		res = (cw_result){.status = e.code, .message = e.message};
+	o->cb(o->arg, &res);
+	free(values);
+	free(flags);
+	free(o);
 }
+
+/* ---- clear: SCAN, UNLINK what it found, repeat ---- */
 
 /* Is r a well-formed SCAN reply: [cursor, [key, ...]]? */
 static bool scan_reply_ok(const redisReply *r)
@@ -431,72 +448,514 @@ static bool scan_reply_ok(const redisReply *r)
 	return true;
 }
 
+/* A request for o's next step within its deadline, or NULL (*e says). */
+static cw_mux_req *clear_req(op *o, cw_error *e)
+{
+	int t = 0;
+	cw_mux_req *r;
+
+	if (o->timeout_ms > 0) {
+		uint64_t now = cw_mono_ms();
+		if (now >= o->deadline) {
+			cw_error_set(e, CW_DEADLINE_EXCEEDED,
+			    "call timed out after %d ms", o->timeout_ms);
+			return NULL;
+		}
+		t = (int)(o->deadline - now);
+	}
+	if ((r = cw_mux_req_new(t, op_done, o)) == NULL)
+		cw_error_set(e, CW_INTERNAL, "out of memory");
+	return r;
+}
+
+static bool clear_scan(op *o, cw_error *e)
+{
+	cw_mux_req *r = clear_req(o, e);
+
+	if (r == NULL)
+		return false;
+	cw_mux_req_cmd(r, 6);
+	cw_mux_req_arg(r, "SCAN", 4);
+	cw_mux_req_arg(r, o->cursor, strlen(o->cursor));
+	cw_mux_req_arg(r, "MATCH", 5);
+	cw_mux_req_arg(r, o->c->pattern, strlen(o->c->pattern));
+	cw_mux_req_arg(r, "COUNT", 5);
+	cw_mux_req_arg_u64(r, (uint64_t)o->c->clear_batch);
+	o->unlinking = false;
+	cw_mux_submit(o->c->mux, r);
+	return true;
+}
+
+static bool clear_unlink(op *o, const redisReply *keys, cw_error *e)
+{
+	cw_mux_req *r = clear_req(o, e);
+
+	if (r == NULL)
+		return false;
+	cw_mux_req_cmd(r, (int)keys->elements + 1);
+	cw_mux_req_arg(r, "UNLINK", 6);
+	/* The SCAN reply is freed when we return: copy its keys. */
+	for (size_t i = 0; i < keys->elements; i++)
+		cw_mux_req_arg_copy(
+		    r, keys->element[i]->str, keys->element[i]->len);
+	o->unlinking = true;
+	cw_mux_submit(o->c->mux, r);
+	return true;
+}
+
+/*
+ * Take the reply to o's last step; true when the next step is on its way,
+ * false when the clear is over (done, or failed with *e).
+ */
+static bool clear_next(op *o, const redisReply *x, cw_error *e)
+{
+	if (o->unlinking) {
+		if (x->type != REDIS_REPLY_INTEGER || x->integer < 0) {
+			reply_error(x, "UNLINK", e);
+			return false;
+		}
+		o->removed += (uint64_t)x->integer;
+	} else {
+		if (!scan_reply_ok(x)) {
+			if (x->type == REDIS_REPLY_ERROR)
+				reply_error(x, "SCAN", e);
+			else
+				cw_error_set(e, CW_INTERNAL,
+				    "redis: malformed reply to SCAN");
+			return false;
+		}
+		memcpy(o->cursor, x->element[0]->str, x->element[0]->len);
+		o->cursor[x->element[0]->len] = '\0';
+		if (x->element[1]->elements > 0)
+			return clear_unlink(o, x->element[1], e);
+	}
+	if (strcmp(o->cursor, "0") == 0)
+		return false; /* the whole keyspace has been seen */
+	return clear_scan(o, e);
+}
+
+/* ---- the asynchronous calls ---------------------------------------------- */
+
+void cw_cache_get_async(cw_cache *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_mux_req *r;
+	cw_error e;
+	op *o;
+
+	if (check_key(c, key, key_len, &e) != CW_OK) {
+		tell(cb, arg, &e);
+		return;
+	}
+	if (!start(c, OP_GET, 0, timeout_ms, cb, arg, &o, &r))
+		return;
+	cw_mux_req_cmd(r, 2);
+	cw_mux_req_arg(r, "GET", 3);
+	key_arg(r, c, key, key_len);
+	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_set_async(cw_cache *c, const void *key, size_t key_len,
+    const void *value, size_t value_len, cw_expiry expiry, int timeout_ms,
+    cw_callback cb, void *arg)
+{
+	enum cw_expiry_action action = CW_EXPIRY_KEEP;
+	uint64_t arg_ms = 0;
+	cw_mux_req *r;
+	cw_error e;
+	op *o;
+
+	if (check_key(c, key, key_len, &e) != CW_OK ||
+	    check_entry(c, value, value_len, expiry, cw_now_ms(), &action,
+	        &arg_ms, &e) != CW_OK) {
+		tell(cb, arg, &e);
+		return;
+	}
+	if (!start(c, OP_SET, 1, timeout_ms, cb, arg, &o, &r))
+		return;
+	o->removes[0] = action == CW_EXPIRY_REMOVE;
+	set_cmd(r, c, key, key_len, value, value_len, action, arg_ms);
+	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_delete_async(cw_cache *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_mux_req *r;
+	cw_error e;
+	op *o;
+
+	if (check_key(c, key, key_len, &e) != CW_OK) {
+		tell(cb, arg, &e);
+		return;
+	}
+	if (!start(c, OP_DELETE, 0, timeout_ms, cb, arg, &o, &r))
+		return;
+	cw_mux_req_cmd(r, 2);
+	cw_mux_req_arg(r, "UNLINK", 6);
+	key_arg(r, c, key, key_len);
+	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_ping_async(cw_cache *c, int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_mux_req *r;
+	cw_error e;
+	op *o;
+
+	if (c == NULL) {
+		cw_error_set(&e, CW_INVALID_ARGUMENT, "cache is NULL");
+		tell(cb, arg, &e);
+		return;
+	}
+	if (!start(c, OP_PING, 0, timeout_ms, cb, arg, &o, &r))
+		return;
+	cw_mux_req_cmd(r, 1);
+	cw_mux_req_arg(r, "PING", 4);
+	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_clear_async(
+    cw_cache *c, int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_error e;
+	op *o;
+
+	if (c == NULL) {
+		cw_error_set(&e, CW_INVALID_ARGUMENT, "cache is NULL");
+		tell(cb, arg, &e);
+		return;
+	}
+	if ((o = op_new(c, OP_CLEAR, 0, cb, arg)) == NULL) {
+		cw_error_set(&e, CW_INTERNAL, "out of memory");
+		tell(cb, arg, &e);
+		return;
+	}
+	o->timeout_ms = timeout_ms;
+	if (timeout_ms > 0)
+		o->deadline = cw_mono_ms() + (uint64_t)timeout_ms;
+	strcpy(o->cursor, "0");
+	if (!clear_scan(o, &e)) {
+		tell(cb, arg, &e);
+		free(o);
+	}
+}
+
+/* Check a batch's size and keys; the message names the first bad one. */
+static int check_batch(const cw_cache *c, size_t n, const void *items,
+    const char *what, cw_error *err)
+{
+	if (c == NULL)
+		return cw_error_set(err, CW_INVALID_ARGUMENT, "cache is NULL");
+	if (n > (size_t)c->max_batch_keys)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "%zu %s in one call; the limit is %d", n, what,
+		    c->max_batch_keys);
+	if (n > 0 && items == NULL)
+		return cw_error_set(
+		    err, CW_INVALID_ARGUMENT, "%s is NULL", what);
+	return CW_OK;
+}
+
+static int check_keys(
+    const cw_cache *c, size_t n, const cw_key *keys, cw_error *err)
+{
+	int rc = check_batch(c, n, keys, "keys", err);
+
+	cw_error why;
+
+	for (size_t i = 0; rc == CW_OK && i < n; i++)
+		if ((rc = check_key(c, keys[i].data, keys[i].len, &why)) !=
+		    CW_OK)
+			cw_error_set(err, rc, "keys[%zu]: %s", i, why.message);
+	return rc;
+}
+
+/* An empty batch: nothing to send, nothing to wait for. */
+static bool empty_batch(size_t n, cw_callback cb, void *arg)
+{
+	cw_result res = {.status = CW_OK, .message = ""};
+
+	if (n > 0)
+		return false;
+	cb(arg, &res);
+	return true;
+}
+
+void cw_cache_get_many_async(cw_cache *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_mux_req *r;
+	cw_error e;
+	op *o;
+
+	if (check_keys(c, n, keys, &e) != CW_OK) {
+		tell(cb, arg, &e);
+		return;
+	}
+	if (empty_batch(n, cb, arg) ||
+	    !start(c, OP_GET_MANY, n, timeout_ms, cb, arg, &o, &r))
+		return;
+	cw_mux_req_cmd(r, (int)n + 1);
+	cw_mux_req_arg(r, "MGET", 4);
+	for (size_t i = 0; i < n; i++)
+		key_arg(r, c, keys[i].data, keys[i].len);
+	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_set_many_async(cw_cache *c, size_t n, const cw_entry *entries,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	enum cw_expiry_action action;
+	uint64_t now = cw_now_ms(), arg_ms;
+	cw_mux_req *r;
+	cw_error e, why;
+	op *o;
+	size_t i;
+	int rc = check_batch(c, n, entries, "entries", &e);
+
+	for (i = 0; rc == CW_OK && i < n; i++) {
+		const cw_entry *x = &entries[i];
+		if ((rc = check_key(c, x->key, x->key_len, &why)) != CW_OK ||
+		    (rc = check_entry(c, x->value, x->value_len, x->expiry, now,
+		         &action, &arg_ms, &why)) != CW_OK)
+			cw_error_set(
+			    &e, rc, "entries[%zu]: %s", i, why.message);
+	}
+	if (rc != CW_OK) {
+		tell(cb, arg, &e);
+		return;
+	}
+	if (empty_batch(n, cb, arg) ||
+	    !start(c, OP_SET_MANY, n, timeout_ms, cb, arg, &o, &r))
+		return;
+	for (i = 0; i < n; i++) {
+		const cw_entry *x = &entries[i];
+		/* Same clock reading as the check: the same plan. */
+		cw_expiry_plan(x->expiry, now, &action, &arg_ms, NULL);
+		o->removes[i] = action == CW_EXPIRY_REMOVE;
+		set_cmd(r, c, x->key, x->key_len, x->value, x->value_len,
+		    action, arg_ms);
+	}
+	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_delete_many_async(cw_cache *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_mux_req *r;
+	cw_error e;
+	op *o;
+
+	if (check_keys(c, n, keys, &e) != CW_OK) {
+		tell(cb, arg, &e);
+		return;
+	}
+	if (empty_batch(n, cb, arg) ||
+	    !start(c, OP_DELETE_MANY, n, timeout_ms, cb, arg, &o, &r))
+		return;
+	/* One UNLINK per key, so each tells whether its key existed. */
+	for (size_t i = 0; i < n; i++) {
+		cw_mux_req_cmd(r, 2);
+		cw_mux_req_arg(r, "UNLINK", 6);
+		key_arg(r, c, keys[i].data, keys[i].len);
+	}
+	cw_mux_submit(c->mux, r);
+}
+
+/* ---- the blocking calls: the async ones, waited for -----------------------
+ */
+
+typedef struct waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int status;
+	cw_error *err;
+	/* where the caller wants the results; any may be NULL */
+	bool *found;
+	void **value;
+	size_t *value_len;
+	bool *existed;
+	uint64_t *removed;
+	cw_value *values;
+	bool *existed_many;
+} waiter;
+
+static void waiter_init(waiter *w, cw_error *err)
+{
+	memset(w, 0, sizeof *w);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->err = err;
+}
+
+/* A malloc'd, NUL-terminated copy of p[0..len) (NULL when out of memory). */
+static void *dup_value(const void *p, size_t len)
+{
+	char *v = malloc(len + 1);
+
+	if (v != NULL) {
+		if (len > 0)
+			memcpy(v, p, len);
+		v[len] = '\0';
+	}
+	return v;
+}
+
+/* Copy r's results where w's caller wants them; CW_INTERNAL on OOM. */
+static int copy_out(waiter *w, const cw_result *r)
+{
+	void *v = NULL;
+	size_t i;
+
+	if (w->value != NULL && r->found &&
+	    (v = dup_value(r->value, r->value_len)) == NULL)
+		return CW_INTERNAL;
+	if (w->values != NULL) {
+		for (i = 0; i < r->count; i++) {
+			const cw_value *x = &r->values[i];
+			w->values[i] = (cw_value){x->found, NULL, 0};
+			if (x->found) {
+				w->values[i].data = dup_value(x->data, x->len);
+				w->values[i].len = x->len;
+				if (w->values[i].data == NULL) {
+					cw_values_free(w->values, i);
+					free(v);
+					return CW_INTERNAL;
+				}
+			}
+		}
+	}
+	if (w->found != NULL)
+		*w->found = r->found;
+	if (w->value != NULL)
+		*w->value = v;
+	if (w->value_len != NULL)
+		*w->value_len = r->found ? r->value_len : 0;
+	if (w->existed != NULL)
+		*w->existed = r->existed;
+	if (w->removed != NULL)
+		*w->removed = r->removed;
+	if (w->existed_many != NULL && r->count > 0)
+		memcpy(
+		    w->existed_many, r->existed_many, r->count * sizeof(bool));
+	return CW_OK;
+}
+
+static void waiter_done(void *arg, const cw_result *r)
+{
+	waiter *w = arg;
+	int status = r->status;
+
+	if (status == CW_OK && copy_out(w, r) != CW_OK)
+		status = cw_error_set(w->err, CW_INTERNAL, "out of memory");
+	else if (status != CW_OK)
+		cw_error_set(w->err, status, "%s", r->message);
+	pthread_mutex_lock(&w->mu);
+	w->status = status;
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int waiter_wait(waiter *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (!w->done)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	return w->status;
+}
+
+int cw_cache_get(cw_cache *c, const void *key, size_t key_len, bool *found,
+    void **value, size_t *value_len, int timeout_ms, cw_error *err)
+{
+	waiter w;
+
+	waiter_init(&w, err);
+	w.found = found;
+	w.value = value;
+	w.value_len = value_len;
+	cw_cache_get_async(c, key, key_len, timeout_ms, waiter_done, &w);
+	return waiter_wait(&w);
+}
+
+int cw_cache_set(cw_cache *c, const void *key, size_t key_len,
+    const void *value, size_t value_len, cw_expiry expiry, int timeout_ms,
+    cw_error *err)
+{
+	waiter w;
+
+	waiter_init(&w, err);
+	cw_cache_set_async(c, key, key_len, value, value_len, expiry,
+	    timeout_ms, waiter_done, &w);
+	return waiter_wait(&w);
+}
+
+int cw_cache_delete(cw_cache *c, const void *key, size_t key_len, bool *existed,
+    int timeout_ms, cw_error *err)
+{
+	waiter w;
+
+	waiter_init(&w, err);
+	w.existed = existed;
+	cw_cache_delete_async(c, key, key_len, timeout_ms, waiter_done, &w);
+	return waiter_wait(&w);
+}
+
 int cw_cache_clear(
     cw_cache *c, uint64_t *removed, int timeout_ms, cw_error *err)
 {
-	char cursor[24] = "0", count[16];
-	uint64_t total = 0;
-	call k;
-	int rc;
+	waiter w;
 
-	if (c == NULL)
-		return cw_error_set(err, CW_INVALID_ARGUMENT, "cache is NULL");
-	const char *argv[6] = {
-	    "SCAN", cursor, "MATCH", c->pattern, "COUNT", count};
-	size_t lens[6] = {4, 1, 5, strlen(c->pattern), 5, 0};
-	lens[5] = (size_t)snprintf(count, sizeof count, "%d", c->clear_batch);
-
-	rc = call_begin(&k, c, timeout_ms, err);
-	if (rc != CW_OK)
-		return rc;
-	do {
-		redisReply *r = NULL;
-		lens[1] = strlen(cursor);
-		rc = call_run(&k, 6, argv, lens, &r, err);
-		if (rc != CW_OK)
-			break;
-		if (!scan_reply_ok(r)) {
-			rc = r->type == REDIS_REPLY_ERROR
-			         ? reply_error(r, "SCAN", err)
-			         : cw_error_set(err, CW_INTERNAL,
-			               "redis: malformed reply to SCAN");
-			freeReplyObject(r);
-			break;
-		}
-		memcpy(cursor, r->element[0]->str, r->element[0]->len);
-		cursor[r->element[0]->len] = '\0';
-		if (r->element[1]->elements > 0)
-			rc = unlink_batch(&k, r->element[1], &total, err);
-		freeReplyObject(r);
-	} while (rc == CW_OK && strcmp(cursor, "0") != 0);
-	call_end(&k);
-	if (rc == CW_OK && removed != NULL)
-		*removed = total;
-	return rc;
+	waiter_init(&w, err);
+	w.removed = removed;
+	cw_cache_clear_async(c, timeout_ms, waiter_done, &w);
+	return waiter_wait(&w);
 }
 
 int cw_cache_ping(cw_cache *c, int timeout_ms, cw_error *err)
 {
-	const char *argv[1] = {"PING"};
-	size_t lens[1] = {4};
-	redisReply *r = NULL;
-	call k;
-	int rc;
+	waiter w;
 
-	if (c == NULL)
-		return cw_error_set(err, CW_INVALID_ARGUMENT, "cache is NULL");
-	rc = call_begin(&k, c, timeout_ms, err);
-	if (rc != CW_OK)
-		return rc;
-	rc = call_run(&k, 1, argv, lens, &r, err);
-	call_end(&k);
-	if (rc != CW_OK)
-		return rc;
-	if (r->type == REDIS_REPLY_ERROR)
-		rc = cw_error_set(
-		    err, CW_UNAVAILABLE, "redis: %.*s", (int)r->len, r->str);
-	else if (r->type != REDIS_REPLY_STATUS)
-		rc = reply_error(r, "PING", err);
-	freeReplyObject(r);
-	return rc;
+	waiter_init(&w, err);
+	cw_cache_ping_async(c, timeout_ms, waiter_done, &w);
+	return waiter_wait(&w);
+}
+
+int cw_cache_get_many(cw_cache *c, size_t n, const cw_key *keys,
+    cw_value *values, int timeout_ms, cw_error *err)
+{
+	waiter w;
+
+	if (values == NULL && n > 0)
+		return cw_error_set(err, CW_INVALID_ARGUMENT, "values is NULL");
+	waiter_init(&w, err);
+	w.values = values;
+	cw_cache_get_many_async(c, n, keys, timeout_ms, waiter_done, &w);
+	return waiter_wait(&w);
+}
+
+int cw_cache_set_many(cw_cache *c, size_t n, const cw_entry *entries,
+    int timeout_ms, cw_error *err)
+{
+	waiter w;
+
+	waiter_init(&w, err);
+	cw_cache_set_many_async(c, n, entries, timeout_ms, waiter_done, &w);
+	return waiter_wait(&w);
+}
+
+int cw_cache_delete_many(cw_cache *c, size_t n, const cw_key *keys,
+    bool *existed, int timeout_ms, cw_error *err)
+{
+	waiter w;
+
+	waiter_init(&w, err);
+	w.existed_many = existed;
+	cw_cache_delete_many_async(c, n, keys, timeout_ms, waiter_done, &w);
+	return waiter_wait(&w);
 }

@@ -11,22 +11,31 @@
  *   relative (PX); CW_EXPIRY_AT is absolute Unix ms (PXAT); an absolute
  *   time at or before now removes the key and succeeds.
  * - clear removes the namespace's keys only: SCAN MATCH + UNLINK in batches.
- * - A fixed pool of Redis connections, each (re)connected on demand: a call
- *   made while Redis is down fails with CW_UNAVAILABLE; the next call after
- *   Redis is back succeeds. A call that loses its connection mid-command is
- *   retried once on a fresh connection (all commands used are idempotent).
+ * - Up to pool_size pipelined Redis connections, shared by all calls and
+ *   driven by one I/O thread (mux.h): the commands of concurrent calls go
+ *   to Redis back to back, not one round trip each. Connections are made
+ *   on demand; while Redis is down calls fail at once with CW_UNAVAILABLE,
+ *   and reconnection is retried with a short capped backoff (<= 0.5 s). A
+ *   call whose connection broke is sent again once on a fresh one (all
+ *   commands used are idempotent).
  *
- * All calls are thread-safe; a call waits for a free pooled connection at
- * most its timeout.
+ * Every call comes in two forms. cw_cache_X() blocks until done.
+ * cw_cache_X_async() returns at once and later runs its callback exactly
+ * once, on the I/O thread (or before returning, for a call rejected by
+ * validation), with a cw_result (cachewire/status.h) whose contents are
+ * borrowed until the callback returns. The callback must not block. The
+ * keys and values an async call is given must stay valid until its
+ * callback has run: large ones are sent from where they are, not copied.
+ * All calls are thread-safe.
  *
  * Timeouts (the timeout_ms argument of every call):
- * - timeout_ms > 0 is the whole call's budget: waiting for a pooled
- *   connection, connecting (also bounded by connect_timeout_ms) and every
- *   Redis command; each command is bounded by the smaller of what is left
- *   and command_timeout_ms. Past it: CW_DEADLINE_EXCEEDED.
- * - timeout_ms <= 0: waiting for a connection and each Redis command are
- *   bounded by command_timeout_ms (so a long clear is not cut short).
- * The bound applies to each socket read and write (SO_RCVTIMEO/SNDTIMEO).
+ * - timeout_ms > 0 is the whole call's budget, connecting included; each
+ *   Redis command is also bounded by command_timeout_ms. Past it:
+ *   CW_DEADLINE_EXCEEDED.
+ * - timeout_ms <= 0: each Redis command is bounded by command_timeout_ms
+ *   (so a long clear is not cut short).
+ * A connection on which Redis has answered nothing for command_timeout_ms
+ * is closed and replaced.
  *
  * Errors (status, message):
  * - CW_INVALID_ARGUMENT: NULL cache, "key is empty", "key is NULL",
@@ -34,11 +43,12 @@
  *   expiry (see cw_expiry_plan);
  * - CW_RESOURCE_EXHAUSTED: "value is N bytes; the limit is M", or Redis
  *   "OOM ..." (maxmemory reached);
- * - CW_DEADLINE_EXCEEDED: "no free Redis connection within N ms",
- *   "Redis did not answer GET within N ms", "call timed out after N ms";
+ * - CW_DEADLINE_EXCEEDED: "Redis did not answer within N ms",
+ *   "call timed out after N ms";
  * - CW_UNAVAILABLE: "cannot connect to <target>: <reason>", "AUTH on
  *   <target> failed: <Redis' reply>", "SELECT on <target> failed: ...",
- *   "lost connection to <target>: <reason>" (after the one retry), and
+ *   "lost connection to <target>: <reason>" (after the one resend),
+ *   "the cache is shutting down", and
  *   "redis: <text>" for transient Redis errors (LOADING, MASTERDOWN, BUSY,
  *   TRYAGAIN, CLUSTERDOWN, READONLY, NOREPLICAS, MISCONF, NOAUTH);
  *   <target> is cw_redis_target_describe()'s, never with the password;
@@ -100,12 +110,13 @@ void cw_redis_target_describe(const cw_redis_target *t, char *buf, size_t len);
 typedef struct cw_cache_options {
 	cw_redis_target redis;  /* borrowed: copied by cw_cache_open */
 	const char *namespace_; /* required: [A-Za-z0-9_.-]{1,64} */
-	int pool_size;          /* connections; default 8 */
+	int pool_size;          /* connections; default 4 */
 	int connect_timeout_ms; /* per connection attempt; default 1000 */
 	int command_timeout_ms; /* per Redis command; default 5000 */
 	size_t max_key_bytes;   /* default 4096 */
 	size_t max_value_bytes; /* default 32 MiB */
 	int clear_batch;        /* SCAN COUNT / UNLINK batch; default 512 */
+	int max_batch_keys;     /* items per *_many call; default 1000 */
 } cw_cache_options;
 
 typedef struct cw_cache cw_cache;
@@ -117,7 +128,8 @@ typedef struct cw_cache cw_cache;
  * unix_path, with a port outside 1..65535, a db outside 0..CW_REDIS_MAX_DB,
  * a socket path over 107 bytes or an empty password; a negative count or
  * timeout (0 means the default; at most 1024 connections, 1 hour, 100000
- * per clear batch); limits over Redis' 512 MiB. Free with cw_cache_close().
+ * per clear batch or *_many call); limits over Redis' 512 MiB. Free with
+ * cw_cache_close().
  */
 int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err);
 
@@ -163,6 +175,41 @@ int cw_cache_clear(
  * reply counts), or CW_DEADLINE_EXCEEDED when it did not answer in time.
  */
 int cw_cache_ping(cw_cache *c, int timeout_ms, cw_error *err);
+
+/*
+ * Batches: like the single-key calls, for n items, as one pipelined round
+ * trip (GetMany is one MGET). The whole batch is checked first; the first
+ * bad item fails the call (CW_INVALID_ARGUMENT "keys[i]: ...", or
+ * CW_RESOURCE_EXHAUSTED "entries[i]: value is ...") and nothing runs, as
+ * does n > max_batch_keys. n == 0 is CW_OK. get_many writes every
+ * values[i] on CW_OK (free with cw_values_free); delete_many's existed may
+ * be NULL.
+ */
+int cw_cache_get_many(cw_cache *c, size_t n, const cw_key *keys,
+    cw_value *values, int timeout_ms, cw_error *err);
+int cw_cache_set_many(cw_cache *c, size_t n, const cw_entry *entries,
+    int timeout_ms, cw_error *err);
+int cw_cache_delete_many(cw_cache *c, size_t n, const cw_key *keys,
+    bool *existed, int timeout_ms, cw_error *err);
+
+/* The asynchronous forms (see the top of this file). */
+void cw_cache_get_async(cw_cache *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg);
+void cw_cache_set_async(cw_cache *c, const void *key, size_t key_len,
+    const void *value, size_t value_len, cw_expiry expiry, int timeout_ms,
+    cw_callback cb, void *arg);
+void cw_cache_delete_async(cw_cache *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg);
+void cw_cache_clear_async(
+    cw_cache *c, int timeout_ms, cw_callback cb, void *arg);
+void cw_cache_ping_async(
+    cw_cache *c, int timeout_ms, cw_callback cb, void *arg);
+void cw_cache_get_many_async(cw_cache *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg);
+void cw_cache_set_many_async(cw_cache *c, size_t n, const cw_entry *entries,
+    int timeout_ms, cw_callback cb, void *arg);
+void cw_cache_delete_many_async(cw_cache *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg);
 
 /* ---- expiry arithmetic (pure; exposed for tests) ---- */
 

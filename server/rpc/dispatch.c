@@ -7,16 +7,94 @@
 
 #include "dispatch.h"
 
-/* The closure every method gets: pack its response into call->payload. */
+/* Reply.payload is field 3, length-delimited: tag byte (3 << 3) | 2. */
+#define REPLY_PAYLOAD_TAG 0x1au
+
+static size_t varint_size(size_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t put_varint(uint8_t *out, size_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+/*
+ * Pack the reply into the sink's buffer: on OK the Reply is just its
+ * payload field (code 0 and an empty message are not encoded), packed
+ * straight from the response, so a value is copied once, into the reply.
+ */
+static void pack_reply(cw_call *call, const ProtobufCMessage *msg)
+{
+	cw_reply_sink *sink = call->sink;
+	uint8_t *buf;
+
+	if (call->code == CW_OK) {
+		size_t plen = protobuf_c_message_get_packed_size(msg);
+		size_t total = plen > 0 ? 1 + varint_size(plen) + plen : 0;
+		if ((buf = sink->alloc(sink, total)) == NULL || total == 0)
+			return;
+		buf[0] = REPLY_PAYLOAD_TAG;
+		size_t off = 1 + put_varint(buf + 1, plen);
+		protobuf_c_message_pack(msg, buf + off);
+		return;
+	}
+	Cachewire__V1__Reply reply = CACHEWIRE__V1__REPLY__INIT;
+	reply.code = (Cachewire__V1__Code)call->code;
+	reply.message = call->err.message;
+	size_t total = cachewire__v1__reply__get_packed_size(&reply);
+	if ((buf = sink->alloc(sink, total)) != NULL)
+		cachewire__v1__reply__pack(&reply, buf);
+}
+
+/* Drop one hold; the last one frees the request and hands over the reply. */
+static void release(cw_call *call)
+{
+	if (atomic_fetch_sub(&call->holds, 1) != 1)
+		return;
+	if (call->input != NULL)
+		protobuf_c_message_free_unpacked(call->input, NULL);
+	if (call->envelope != NULL)
+		cachewire__v1__request__free_unpacked(call->envelope, NULL);
+	call->input = NULL;
+	call->envelope = NULL;
+	cw_error outcome = call->err;
+	outcome.code = call->code;
+	call->method = "";
+	call->sink->done(call->sink, call->code, &outcome);
+}
+
+/* The closure every method gets: pack its response (or its error). */
 static void on_response(const ProtobufCMessage *msg, void *data)
 {
 	cw_call *call = data;
-	if (call->replied)
+
+	if (atomic_exchange(&call->replied, true))
 		return; /* a second answer from a buggy method: keep the first
 		         */
-	call->replied = true;
-	if (msg != NULL)
-		protobuf_c_message_pack_to_buffer(msg, &call->payload.base);
+	int code = call->err.code;
+	if (code == CW_OK && msg == NULL)
+		code = cw_error_set(&call->err, CW_INTERNAL,
+		    "%s failed without saying why", call->method);
+	if (code < CW_OK || code > CW_UNAUTHENTICATED)
+		code = CW_UNKNOWN;
+	call->code = code;
+	pack_reply(call, msg);
+	release(call);
 }
 
 /*
@@ -42,76 +120,51 @@ static const ProtobufCMethodDescriptor *find_method(
 	return m;
 }
 
-static void invoke(
-    ProtobufCService *svc, const Cachewire__V1__Request *req, cw_call *call)
+void cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
+    int default_timeout_ms, cw_call *call, cw_reply_sink *sink)
 {
 	const ProtobufCServiceDescriptor *sd = svc->descriptor;
-	const ProtobufCMethodDescriptor *m = find_method(sd, req->method, call);
-	if (m == NULL)
-		return;
+	const ProtobufCMethodDescriptor *m = NULL;
+	Cachewire__V1__Request *envelope;
 
-	ProtobufCMessage *input = protobuf_c_message_unpack(
-	    m->input, NULL, req->payload.len, req->payload.data);
-	if (input == NULL) {
-		cw_error_set(&call->err, CW_INVALID_ARGUMENT,
-		    "payload of %s is not a valid %s (%zu bytes)", req->method,
-		    m->input->name, req->payload.len);
-		return;
-	}
-	svc->invoke(svc, (unsigned)(m - sd->methods), input, on_response, call);
-	protobuf_c_message_free_unpacked(input, NULL);
-
-	if (call->err.code == CW_OK && !call->replied)
-		cw_error_set(&call->err, CW_INTERNAL, "%s produced no response",
-		    req->method);
-}
-
-int cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
-    int default_timeout_ms, ProtobufCBuffer *out, cw_error *outcome)
-{
-	uint8_t scratch[256]; /* small responses are packed here, no malloc */
-	cw_call call = {
+	*call = (cw_call){
 	    .err = {.code = CW_OK},
 	    .timeout_ms = default_timeout_ms,
 	    .method = "",
-	    .payload = PROTOBUF_C_BUFFER_SIMPLE_INIT(scratch),
+	    .sink = sink,
 	};
+	atomic_init(&call->holds, 2); /* this function + the reply */
+	atomic_init(&call->replied, false);
 
-	Cachewire__V1__Request *envelope =
-	    cachewire__v1__request__unpack(NULL, len, req);
+	envelope = cachewire__v1__request__unpack(NULL, len, req);
+	call->envelope = envelope;
 	if (envelope == NULL) {
-		cw_error_set(&call.err, CW_INVALID_ARGUMENT,
+		cw_error_set(&call->err, CW_INVALID_ARGUMENT,
 		    "request is not a cachewire.v1.Request envelope (%zu "
 		    "bytes)",
 		    len);
-	} else {
-		call.method = envelope->method;
-		if (envelope->timeout_ms > 0)
-			call.timeout_ms = envelope->timeout_ms > INT_MAX
-			                      ? INT_MAX
-			                      : (int)envelope->timeout_ms;
-		invoke(svc, envelope, &call);
+		goto answer;
 	}
-
-	Cachewire__V1__Reply reply = CACHEWIRE__V1__REPLY__INIT;
-	int code = call.err.code;
-	if (code < CW_OK || code > CW_UNAUTHENTICATED)
-		code = CW_UNKNOWN;
-	reply.code = (Cachewire__V1__Code)code;
-	if (code == CW_OK) {
-		reply.payload.data = call.payload.data;
-		reply.payload.len = call.payload.len;
-	} else {
-		reply.message = call.err.message;
+	call->method = envelope->method;
+	if (envelope->timeout_ms > 0)
+		call->timeout_ms = envelope->timeout_ms > INT_MAX
+		                       ? INT_MAX
+		                       : (int)envelope->timeout_ms;
+	if ((m = find_method(sd, envelope->method, call)) == NULL)
+		goto answer;
+	call->input = protobuf_c_message_unpack(
+	    m->input, NULL, envelope->payload.len, envelope->payload.data);
+	if (call->input == NULL) {
+		cw_error_set(&call->err, CW_INVALID_ARGUMENT,
+		    "payload of %s is not a valid %s (%zu bytes)",
+		    envelope->method, m->input->name, envelope->payload.len);
+		goto answer;
 	}
-	cachewire__v1__reply__pack_to_buffer(&reply, out);
-	if (outcome != NULL) {
-		*outcome = call.err;
-		outcome->code = code;
-	}
-
-	PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&call.payload);
-	if (envelope != NULL)
-		cachewire__v1__request__free_unpacked(envelope, NULL);
-	return code;
+	svc->invoke(
+	    svc, (unsigned)(m - sd->methods), call->input, on_response, call);
+	release(call);
+	return;
+answer:
+	on_response(NULL, call);
+	release(call);
 }

@@ -1,20 +1,21 @@
 /*
- * dispatch.h - one request envelope in, one reply envelope out.
+ * dispatch.h - one request envelope in, one reply envelope out, maybe later.
  *
  * cw_dispatch() decodes a cachewire.v1.Request, finds the method in the
  * service's protoc-c descriptor (no per-method code here), decodes the
- * payload with that method's input descriptor, invokes the service and
- * encodes a cachewire.v1.Reply. It never fails to produce a reply: a
+ * payload with that method's input descriptor and invokes the service. The
+ * service answers through the closure it was given, then or later (from
+ * another thread): with its response on success, or with NULL after
+ * recording the failure in call->err (e.g. via cw_error_set). Dispatch then
+ * packs the cachewire.v1.Reply straight into a buffer the caller's sink
+ * provides, and tells the sink. Every request gets exactly one reply: a
  * malformed envelope or payload is INVALID_ARGUMENT, an unknown service or
  * method UNIMPLEMENTED. Pure: no I/O, so it is unit-tested and fuzzed alone.
- *
- * The service implementation receives a cw_call as closure_data. It calls
- * the closure exactly once: with its response on success, or with NULL
- * after recording the failure in call->err (e.g. via cw_error_set).
  */
 #ifndef CW_RPC_DISPATCH_H
 #define CW_RPC_DISPATCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,22 +24,44 @@
 
 #include <cachewire/status.h>
 
+/* Where a reply goes (the server packs it into an nng message). */
+typedef struct cw_reply_sink cw_reply_sink;
+struct cw_reply_sink {
+	/* Room for exactly len bytes of packed reply; NULL when out of
+	 * memory (the reply is then dropped). */
+	uint8_t *(*alloc)(cw_reply_sink *sink, size_t len);
+	/*
+	 * The reply is packed (or was dropped): send it. code and outcome
+	 * (the reply's message) are for logs and metrics. Called exactly
+	 * once per cw_dispatch, last: the call may be reused from here on.
+	 */
+	void (*done)(cw_reply_sink *sink, int code, const cw_error *outcome);
+};
+
 typedef struct cw_call {
 	cw_error err;       /* set by the service on failure */
 	int timeout_ms;     /* the caller's timeout, or the server default */
 	const char *method; /* "/cachewire.v1.Cache/Get", for logs */
+	/* Free for the service: where it keeps the closure when it answers
+	 * later. */
+	ProtobufCClosure closure;
 	/* private to dispatch */
-	ProtobufCBufferSimple payload;
-	bool replied;
+	cw_reply_sink *sink;
+	void *envelope;
+	ProtobufCMessage *input;
+	const ProtobufCMessageDescriptor *input_desc;
+	atomic_int holds; /* invoke running + reply pending */
+	atomic_bool replied;
+	int code;
 } cw_call;
 
 /*
- * Handle the request in req[0..len) with svc and append the packed reply
- * to out. default_timeout_ms applies when the request names none.
- * Returns the reply's status code (for logs and metrics); when outcome is
- * not NULL it gets that code and the reply's message.
+ * Handle the request in req[0..len) with svc; the reply goes to sink. call
+ * is the request's state and must stay valid until sink->done has run;
+ * req may be freed when cw_dispatch returns. default_timeout_ms applies
+ * when the request names none.
  */
-int cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
-    int default_timeout_ms, ProtobufCBuffer *out, cw_error *outcome);
+void cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
+    int default_timeout_ms, cw_call *call, cw_reply_sink *sink);
 
 #endif

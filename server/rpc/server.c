@@ -1,5 +1,13 @@
-/* server.c - rep0 socket, listeners and worker threads (server.h). */
+/*
+ * server.c - rep0 socket, listeners and contexts (server.h).
+ *
+ * Each context is a small state machine run by its aio's callback:
+ *   RECEIVING --request--> cw_dispatch() ... sink done --> SENDING
+ *   SENDING --sent (or failed)--> RECEIVING
+ * The callback never blocks; dispatch answers when the cache core does.
+ */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <nng/nng.h>
@@ -9,93 +17,118 @@
 #include "log.h"
 #include "server.h"
 
-typedef struct worker {
+enum state { RECEIVING, DISPATCHING, SENDING };
+
+typedef struct context {
+	cw_reply_sink sink; /* first: the sink callbacks cast back */
 	struct cw_server *server;
 	nng_ctx ctx;
 	nng_aio *aio;
-	pthread_t thread;
-	bool started;
-} worker;
+	enum state state;
+	nng_msg *reply;
+	cw_call call;
+} context;
 
 struct cw_server {
 	nng_socket sock;
 	ProtobufCService *svc;
 	int default_timeout_ms;
-	int nworkers;
-	worker *workers;
+	int ncontexts;
+	context *contexts;
+	pthread_mutex_t mu;
+	pthread_cond_t idle; /* signalled when a dispatch ends */
+	int dispatching;     /* contexts between request and reply */
+	bool stopping;
 };
 
-/* A ProtobufCBuffer that appends to an nng message, so replies are packed
- * straight into the message nng will send. */
-typedef struct msg_buffer {
-	ProtobufCBuffer base;
-	nng_msg *msg;
-	int rv;
-} msg_buffer;
-
-static void msg_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+static void receive(context *c)
 {
-	msg_buffer *mb = (msg_buffer *)b;
-	if (mb->rv == 0)
-		mb->rv = nng_msg_append(mb->msg, data, len);
+	c->state = RECEIVING;
+	nng_ctx_recv(c->ctx, c->aio);
 }
 
-/* Handle one request; returns the reply to send, or NULL (out of memory). */
-static nng_msg *handle(cw_server *s, nng_msg *req)
+static uint8_t *sink_alloc(cw_reply_sink *sink, size_t len)
 {
-	msg_buffer out = {.base = {.append = msg_append}};
-	if (nng_msg_alloc(&out.msg, 0) != 0)
-		return NULL;
-	cw_error outcome;
-	int code = cw_dispatch(s->svc, nng_msg_body(req), nng_msg_len(req),
-	    s->default_timeout_ms, &out.base, &outcome);
-	if (out.rv != 0) {
-		cw_log(CW_LOG_ERROR, "cannot build a reply: %s",
-		    nng_strerror(out.rv));
-		nng_msg_free(out.msg);
+	context *c = (context *)sink;
+	int rv = nng_msg_alloc(&c->reply, len);
+
+	if (rv != 0) {
+		cw_log(CW_LOG_ERROR, "cannot build a %zu-byte reply: %s", len,
+		    nng_strerror(rv));
+		c->reply = NULL;
 		return NULL;
 	}
+	return nng_msg_body(c->reply);
+}
+
+static void dispatch_ended(cw_server *s)
+{
+	pthread_mutex_lock(&s->mu);
+	if (--s->dispatching == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Dispatch handed over the reply: send it (from whatever thread this is). */
+static void sink_done(cw_reply_sink *sink, int code, const cw_error *outcome)
+{
+	context *c = (context *)sink;
+	cw_server *s = c->server;
+
 	/* Bugs are errors; a client's mistakes and Redis outages are not
 	 * worth a line per request at the default level. */
 	if (code == CW_INTERNAL || code == CW_UNKNOWN)
-		cw_log(
-		    CW_LOG_ERROR, "%s: %s", cw_strerror(code), outcome.message);
+		cw_log(CW_LOG_ERROR, "%s: %s", cw_strerror(code),
+		    outcome->message);
 	else if (code != CW_OK)
-		cw_log(
-		    CW_LOG_DEBUG, "%s: %s", cw_strerror(code), outcome.message);
-	return out.msg;
+		cw_log(CW_LOG_DEBUG, "%s: %s", cw_strerror(code),
+		    outcome->message);
+	dispatch_ended(s);
+	if (c->reply == NULL) {
+		receive(c); /* nothing to send: the caller times out */
+		return;
+	}
+	c->state = SENDING;
+	nng_aio_set_msg(c->aio, c->reply);
+	c->reply = NULL;
+	nng_ctx_send(c->ctx, c->aio);
 }
 
-static void *worker_main(void *arg)
+static void on_aio(void *arg)
 {
-	worker *w = arg;
-	for (;;) {
-		nng_ctx_recv(w->ctx, w->aio);
-		nng_aio_wait(w->aio);
-		int rv = nng_aio_result(w->aio);
+	context *c = arg;
+	cw_server *s = c->server;
+	int rv = nng_aio_result(c->aio);
+
+	if (c->state == SENDING) {
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(c->aio)); /* still ours */
 		if (rv == NNG_ECLOSED)
-			break;
-		if (rv != 0) {
-			cw_log(CW_LOG_WARN, "receive failed: %s",
-			    nng_strerror(rv));
-			continue;
-		}
-		nng_msg *req = nng_aio_get_msg(w->aio);
-		nng_msg *rep = handle(w->server, req);
-		nng_msg_free(req);
-		if (rep == NULL)
-			continue; /* the caller times out; we keep serving */
-		nng_aio_set_msg(w->aio, rep);
-		nng_ctx_send(w->ctx, w->aio);
-		nng_aio_wait(w->aio);
-		rv = nng_aio_result(w->aio);
-		if (rv != 0) {
-			nng_msg_free(rep); /* not sent: still ours */
-			if (rv == NNG_ECLOSED)
-				break;
-		}
+			return;
+		receive(c);
+		return;
 	}
-	return NULL;
+	if (rv == NNG_ECLOSED)
+		return;
+	if (rv != 0) {
+		cw_log(CW_LOG_WARN, "receive failed: %s", nng_strerror(rv));
+		receive(c);
+		return;
+	}
+	nng_msg *req = nng_aio_get_msg(c->aio);
+	pthread_mutex_lock(&s->mu);
+	bool stopping = s->stopping;
+	if (!stopping)
+		s->dispatching++;
+	pthread_mutex_unlock(&s->mu);
+	if (stopping) {
+		nng_msg_free(req);
+		return;
+	}
+	c->state = DISPATCHING;
+	cw_dispatch(s->svc, nng_msg_body(req), nng_msg_len(req),
+	    s->default_timeout_ms, &c->call, &c->sink);
+	nng_msg_free(req); /* dispatch keeps what it needs */
 }
 
 static int listen_all(cw_server *s, const cw_server_options *o, cw_error *err)
@@ -118,50 +151,47 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
     const cw_server_options *o, cw_error *err)
 {
 	cw_server *s = calloc(1, sizeof *s);
+	int rv;
+
 	if (s == NULL)
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	s->svc = svc;
 	s->default_timeout_ms = o->default_timeout_ms;
-
-	int rv = nng_rep0_open(&s->sock);
-	if (rv != 0) {
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->idle, NULL);
+	if ((rv = nng_rep0_open(&s->sock)) != 0) {
+		pthread_cond_destroy(&s->idle);
+		pthread_mutex_destroy(&s->mu);
 		free(s);
 		return cw_error_set(err, CW_INTERNAL, "cannot open socket: %s",
 		    nng_strerror(rv));
 	}
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, o->max_message_bytes);
 
-	s->workers = calloc((size_t)o->workers, sizeof *s->workers);
-	if (s->workers == NULL) {
+	s->contexts = calloc((size_t)o->max_in_flight, sizeof *s->contexts);
+	if (s->contexts == NULL) {
 		cw_server_stop(s);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
-	for (int i = 0; i < o->workers; i++) {
-		worker *w = &s->workers[i];
-		w->server = s;
-		if ((rv = nng_ctx_open(&w->ctx, s->sock)) != 0 ||
-		    (rv = nng_aio_alloc(&w->aio, NULL, NULL)) != 0) {
+	for (int i = 0; i < o->max_in_flight; i++) {
+		context *c = &s->contexts[i];
+		c->server = s;
+		c->sink.alloc = sink_alloc;
+		c->sink.done = sink_done;
+		if ((rv = nng_ctx_open(&c->ctx, s->sock)) != 0 ||
+		    (rv = nng_aio_alloc(&c->aio, on_aio, c)) != 0) {
 			cw_server_stop(s);
 			return cw_error_set(err, CW_INTERNAL,
-			    "cannot set up worker: %s", nng_strerror(rv));
+			    "cannot set up a context: %s", nng_strerror(rv));
 		}
-		s->nworkers = i + 1;
+		s->ncontexts = i + 1;
 	}
-
-	rv = listen_all(s, o, err);
-	if (rv != CW_OK) {
+	if ((rv = listen_all(s, o, err)) != CW_OK) {
 		cw_server_stop(s);
 		return rv;
 	}
-	for (int i = 0; i < s->nworkers; i++) {
-		worker *w = &s->workers[i];
-		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-			cw_server_stop(s);
-			return cw_error_set(
-			    err, CW_INTERNAL, "cannot start worker thread");
-		}
-		w->started = true;
-	}
+	for (int i = 0; i < s->ncontexts; i++)
+		receive(&s->contexts[i]);
 	*out = s;
 	return CW_OK;
 }
@@ -170,15 +200,19 @@ void cw_server_stop(cw_server *s)
 {
 	if (s == NULL)
 		return;
-	/* Closing the socket fails every pending receive with NNG_ECLOSED. */
+	/* No new requests; the ones being dispatched still get answered
+	 * (their sends then fail on the closed socket, which is fine). */
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	while (s->dispatching > 0)
+		pthread_cond_wait(&s->idle, &s->mu);
+	pthread_mutex_unlock(&s->mu);
 	nng_close(s->sock);
-	for (int i = 0; i < s->nworkers; i++) {
-		worker *w = &s->workers[i];
-		if (w->started)
-			pthread_join(w->thread, NULL);
-		if (w->aio != NULL)
-			nng_aio_free(w->aio);
-	}
-	free(s->workers);
+	for (int i = 0; i < s->ncontexts; i++)
+		if (s->contexts[i].aio != NULL)
+			nng_aio_free(s->contexts[i].aio); /* waits for it */
+	free(s->contexts);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

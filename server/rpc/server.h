@@ -1,8 +1,9 @@
 /*
  * server.h - the nng side of cachewired: one rep0 socket listening on one
- * or more URLs, and a fixed set of worker threads, each with its own nng
- * context, so that `workers` requests are served at once. Each worker
- * receives a request, runs cw_dispatch() on it and sends the reply.
+ * or more URLs, and max_in_flight nng contexts, each serving one request at
+ * a time, driven by nng's aio callbacks (no thread per request). A context
+ * receives a request, starts cw_dispatch() on it, and sends the reply when
+ * dispatch hands it over (often from the cache core's I/O thread).
  */
 #ifndef CW_RPC_SERVER_H
 #define CW_RPC_SERVER_H
@@ -16,7 +17,7 @@
 typedef struct cw_server_options {
 	char *const *listen; /* nng URLs */
 	int listen_count;
-	int workers;              /* >= 1 */
+	int max_in_flight;        /* requests served at once, >= 1 */
 	size_t max_message_bytes; /* larger requests are dropped by nng */
 	int default_timeout_ms;   /* for requests that name none */
 } cw_server_options;
@@ -24,14 +25,17 @@ typedef struct cw_server_options {
 typedef struct cw_server cw_server;
 
 /*
- * Listen on every URL and start the workers; svc must outlive the server.
+ * Listen on every URL and start serving; svc must outlive the server.
  * Fails (nothing left running) with CW_UNAVAILABLE naming the URL that
  * could not be listened on, or CW_INVALID_ARGUMENT for a bad URL.
  */
 int cw_server_start(cw_server **out, ProtobufCService *svc,
     const cw_server_options *opts, cw_error *err);
 
-/* Stop listening, wait for the workers to finish, free s. NULL is a no-op. */
+/*
+ * Stop listening and receiving, wait for the requests in flight to be
+ * answered (each ends by its deadline), free s. NULL is a no-op.
+ */
 void cw_server_stop(cw_server *s);
 
 #endif

@@ -101,8 +101,9 @@ static void config_errors_name_file_line_col(void **state)
 	run((const char *[]){"--check-config", "--config", typo, NULL}, NULL, 2,
 	    NULL, "pool_size");
 
-	const char *range = write_file("range.yaml", "server:\n  workers: 0\n");
-	snprintf(want, sizeof want, "%s:2:12:", range);
+	const char *range =
+	    write_file("range.yaml", "server:\n  max_in_flight: 0\n");
+	snprintf(want, sizeof want, "%s:2:18:", range);
 	run((const char *[]){"--config", range, NULL}, NULL, 2, NULL, want);
 
 	run((const char *[]){"--check-config", NULL},

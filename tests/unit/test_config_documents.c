@@ -15,7 +15,7 @@ static void assert_same_config(const cw_config *a, const cw_config *b)
 	assert_int_equal(a->listen_count, b->listen_count);
 	for (int i = 0; i < a->listen_count; i++)
 		assert_string_equal(a->listen[i], b->listen[i]);
-	assert_int_equal(a->workers, b->workers);
+	assert_int_equal(a->max_in_flight, b->max_in_flight);
 	assert_int_equal(a->max_message_bytes, b->max_message_bytes);
 	assert_int_equal(a->default_timeout_ms, b->default_timeout_ms);
 	assert_string_equal(a->redis_url, b->redis_url);
@@ -39,11 +39,11 @@ static void test_defaults(void **state)
 	assert_string_equal(c->listen[0], "tcp://127.0.0.1:7420");
 	assert_string_equal(c->listen[1], "ipc:///tmp/cachewire.sock");
 	assert_null(c->listen[2]);
-	assert_int_equal(c->workers, 16);
+	assert_int_equal(c->max_in_flight, 256);
 	assert_int_equal(c->max_message_bytes, 33 * MIB);
 	assert_int_equal(c->default_timeout_ms, 5000);
 	assert_string_equal(c->redis_url, "redis://127.0.0.1:6379/0");
-	assert_int_equal(c->pool_size, 8);
+	assert_int_equal(c->pool_size, 4);
 	assert_int_equal(c->connect_timeout_ms, 1000);
 	assert_int_equal(c->command_timeout_ms, 5000);
 	assert_string_equal(c->namespace_, "cachewire");
@@ -73,16 +73,17 @@ static void test_shipped_file_equals_defaults(void **state)
 	char err[512] = "";
 	/* Start from something else, so the file must set every key. */
 	assert_int_equal(cw_config_defaults(&c), 0);
-	assert_int_equal(parse(&c,
-	                     "listen: tcp://[::1]:1\n"
-	                     "server: {workers: 1, max_message_bytes: 1GiB, "
-	                     "default_timeout_ms: 1}\n"
-	                     "redis: {url: 'unix:///r.sock', pool_size: 1, "
-	                     "connect_timeout_ms: 1, command_timeout_ms: 1}\n"
-	                     "cache: {namespace: x, max_key_bytes: 1, "
-	                     "max_value_bytes: 1, clear_batch: 1}\n"
-	                     "log: {level: error}\n",
-	                     err, sizeof err),
+	assert_int_equal(
+	    parse(&c,
+	        "listen: tcp://[::1]:1\n"
+	        "server: {max_in_flight: 1, max_message_bytes: 1GiB, "
+	        "default_timeout_ms: 1}\n"
+	        "redis: {url: 'unix:///r.sock', pool_size: 1, "
+	        "connect_timeout_ms: 1, command_timeout_ms: 1}\n"
+	        "cache: {namespace: x, max_key_bytes: 1, "
+	        "max_value_bytes: 1, clear_batch: 1}\n"
+	        "log: {level: error}\n",
+	        err, sizeof err),
 	    0);
 	int rc = cw_config_load_file(
 	    &c, CW_SOURCE_DIR "/config/cachewire.yaml", err, sizeof err);
@@ -107,7 +108,7 @@ static void test_full_document(void **state)
 	                          "  - tcp4://*:9002\n"
 	                          "  - ipc:///run/cw.sock\n"
 	                          "server:\n"
-	                          "  workers: 1024\n"
+	                          "  max_in_flight: 1024\n"
 	                          "  max_message_bytes: 1GiB\n"
 	                          "  default_timeout_ms: 3600000\n"
 	                          "redis:\n"
@@ -132,7 +133,7 @@ static void test_full_document(void **state)
 	assert_string_equal(c->listen[2], "tcp4://*:9002");
 	assert_string_equal(c->listen[3], "ipc:///run/cw.sock");
 	assert_null(c->listen[4]);
-	assert_int_equal(c->workers, 1024);
+	assert_int_equal(c->max_in_flight, 1024);
 	assert_int_equal(c->max_message_bytes, 1024 * MIB);
 	assert_int_equal(c->default_timeout_ms, 3600000);
 	assert_string_equal(c->redis_url, "unix:///var/run/redis.sock?db=3");
@@ -162,7 +163,7 @@ static void test_partial_document_keeps_the_rest(void **state)
 	assert_string_equal(c->listen[0], "ipc:///tmp/one.sock");
 	assert_null(c->listen[1]);
 	assert_int_equal(c->pool_size, 3);
-	assert_int_equal(c->workers, 16);
+	assert_int_equal(c->max_in_flight, 256);
 	assert_string_equal(c->redis_url, "redis://127.0.0.1:6379/0");
 	assert_string_equal(c->namespace_, "cachewire");
 	assert_int_equal(c->log_level, CW_LOG_WARN);
@@ -197,11 +198,11 @@ static void test_text_need_not_be_terminated(void **state)
 {
 	cw_config *c = *state;
 	char err[256] = "";
-	const char text[] = "server: {workers: 7}\nserver: junk";
+	const char text[] = "server: {max_in_flight: 7}\nserver: junk";
 	/* Only the first line is given; the duplicate after it is unseen. */
 	assert_int_equal(
-	    cw_config_parse_yaml(c, "t.yaml", text, 21, err, sizeof err), 0);
-	assert_int_equal(c->workers, 7);
+	    cw_config_parse_yaml(c, "t.yaml", text, 26, err, sizeof err), 0);
+	assert_int_equal(c->max_in_flight, 7);
 }
 
 int main(void)

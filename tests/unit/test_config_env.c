@@ -17,7 +17,7 @@ static void test_env_overrides(void **state)
 	    "HOME=/root",
 	    "CACHEWIRE_LISTEN= tcp://0.0.0.0:1 "
 	    ",ipc:///tmp/a.sock,tcp6://[::]:2",
-	    "CACHEWIRE_SERVER_WORKERS=3",
+	    "CACHEWIRE_SERVER_MAX_IN_FLIGHT=3",
 	    "CACHEWIRE_SERVER_MAX_MESSAGE_BYTES=64MiB",
 	    "CACHEWIRE_SERVER_DEFAULT_TIMEOUT_MS=10",
 	    "CACHEWIRE_REDIS_URL=redis://u:p%40ss@redis:6380/2",
@@ -29,7 +29,7 @@ static void test_env_overrides(void **state)
 	    "CACHEWIRE_CACHE_MAX_VALUE_BYTES=1048576",
 	    "CACHEWIRE_CACHE_CLEAR_BATCH=13",
 	    "CACHEWIRE_LOG_LEVEL=Error",
-	    "CACHEWIRE_SERVER_WORKERS=5", /* the last one wins */
+	    "CACHEWIRE_SERVER_MAX_IN_FLIGHT=5", /* the last one wins */
 	    /* Other programs' variables and main.c's are left alone. */
 	    "CACHEWIRE_URL=tcp://elsewhere:1",
 	    "CACHEWIRE_CONFIG=/etc/cachewire/cachewire.yaml",
@@ -47,7 +47,7 @@ static void test_env_overrides(void **state)
 	assert_string_equal(c->listen[1], "ipc:///tmp/a.sock");
 	assert_string_equal(c->listen[2], "tcp6://[::]:2");
 	assert_null(c->listen[3]);
-	assert_int_equal(c->workers, 5);
+	assert_int_equal(c->max_in_flight, 5);
 	assert_int_equal(c->max_message_bytes, 64 * MIB);
 	assert_int_equal(c->default_timeout_ms, 10);
 	assert_string_equal(c->redis_url, "redis://u:p%40ss@redis:6380/2");
@@ -78,15 +78,16 @@ static void test_env_overrides_the_file(void **state)
 {
 	cw_config *c = *state;
 	char err[256];
-	assert_int_equal(parse(c, "server: {workers: 7}\nredis: {pool_size: 2}",
-	                     err, sizeof err),
+	assert_int_equal(
+	    parse(c, "server: {max_in_flight: 7}\nredis: {pool_size: 2}", err,
+	        sizeof err),
 	    0);
 	assert_int_equal(
 	    cw_config_apply_env(c,
-	        (char *const[]){"CACHEWIRE_SERVER_WORKERS=9", NULL}, err,
+	        (char *const[]){"CACHEWIRE_SERVER_MAX_IN_FLIGHT=9", NULL}, err,
 	        sizeof err),
 	    0);
-	assert_int_equal(c->workers, 9);
+	assert_int_equal(c->max_in_flight, 9);
 	assert_int_equal(c->pool_size, 2);
 }
 
@@ -100,12 +101,12 @@ typedef struct env_case {
 
 static const env_case env_cases[] = {
     /* bad values */
-    {"value: not an integer", {"CACHEWIRE_SERVER_WORKERS=x"},
-        "CACHEWIRE_SERVER_WORKERS: expected an integer, got \"x\""},
-    {"value: empty", {"CACHEWIRE_SERVER_WORKERS="},
-        "CACHEWIRE_SERVER_WORKERS: expected an integer, got \"\""},
-    {"value: leading space", {"CACHEWIRE_SERVER_WORKERS= 4"},
-        "CACHEWIRE_SERVER_WORKERS: expected an integer, got \" 4\""},
+    {"value: not an integer", {"CACHEWIRE_SERVER_MAX_IN_FLIGHT=x"},
+        "CACHEWIRE_SERVER_MAX_IN_FLIGHT: expected an integer, got \"x\""},
+    {"value: empty", {"CACHEWIRE_SERVER_MAX_IN_FLIGHT="},
+        "CACHEWIRE_SERVER_MAX_IN_FLIGHT: expected an integer, got \"\""},
+    {"value: leading space", {"CACHEWIRE_SERVER_MAX_IN_FLIGHT= 4"},
+        "CACHEWIRE_SERVER_MAX_IN_FLIGHT: expected an integer, got \" 4\""},
     {"value: out of range", {"CACHEWIRE_REDIS_POOL_SIZE=0"},
         "CACHEWIRE_REDIS_POOL_SIZE: must be 1..256, got 0"},
     {"value: size out of range", {"CACHEWIRE_CACHE_MAX_VALUE_BYTES=2GiB"},
@@ -135,17 +136,17 @@ static const env_case env_cases[] = {
          "ipc:///o,ipc:///p,ipc:///q"},
         "CACHEWIRE_LISTEN: more than 16 listen URLs"},
     {"the first bad variable is reported",
-        {"CACHEWIRE_SERVER_WORKERS=2", "CACHEWIRE_REDIS_POOL_SIZE=999",
+        {"CACHEWIRE_SERVER_MAX_IN_FLIGHT=2", "CACHEWIRE_REDIS_POOL_SIZE=999",
             "CACHEWIRE_LOG_LEVEL=x"},
         "CACHEWIRE_REDIS_POOL_SIZE: must be 1..256, got 999"},
 
     /* unknown variables, with the nearest known one */
-    {"unknown: misspelt", {"CACHEWIRE_SERVER_WORKRES=4"},
-        "CACHEWIRE_SERVER_WORKRES: unknown variable (did you mean "
-        "CACHEWIRE_SERVER_WORKERS?)"},
-    {"unknown: no section", {"CACHEWIRE_WORKERS=4"},
-        "CACHEWIRE_WORKERS: unknown variable (did you mean "
-        "CACHEWIRE_SERVER_WORKERS?)"},
+    {"unknown: misspelt", {"CACHEWIRE_SERVER_MAX_IN_FLIHGT=4"},
+        "CACHEWIRE_SERVER_MAX_IN_FLIHGT: unknown variable (did you mean "
+        "CACHEWIRE_SERVER_MAX_IN_FLIGHT?)"},
+    {"unknown: no section", {"CACHEWIRE_MAX_IN_FLIGHT=4"},
+        "CACHEWIRE_MAX_IN_FLIGHT: unknown variable (did you mean "
+        "CACHEWIRE_SERVER_MAX_IN_FLIGHT?)"},
     {"unknown: wrong section", {"CACHEWIRE_SERVER_POOL_SIZE=4"},
         "CACHEWIRE_SERVER_POOL_SIZE: unknown variable (did you mean "
         "CACHEWIRE_REDIS_POOL_SIZE?)"},

@@ -41,13 +41,14 @@ static void test_load_file_reports_its_path(void **state)
 {
 	cw_config *c = *state;
 	char err[512], want[600];
-	char *path = temp_file("server:\n  workers: 2\nredis:\n  pool: 3\n");
+	char *path =
+	    temp_file("server:\n  max_in_flight: 2\nredis:\n  pool: 3\n");
 	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), -1);
 	snprintf(want, sizeof want,
 	    "%s:4:3: unknown key redis.pool (did you mean redis.pool_size?)",
 	    path);
 	assert_string_equal(err, want);
-	assert_int_equal(c->workers, 2); /* partly applied */
+	assert_int_equal(c->max_in_flight, 2); /* partly applied */
 	remove_temp_file(path);
 }
 
@@ -137,9 +138,9 @@ static void test_validate_value_fits_message(void **state)
 static void test_validate_fields_set_directly(void **state)
 {
 	cw_config *c = *state;
-	c->workers = 0;
-	expect_invalid(c, "server.workers must be 1..1024, got 0");
-	c->workers = 16;
+	c->max_in_flight = 0;
+	expect_invalid(c, "server.max_in_flight must be 1..65536, got 0");
+	c->max_in_flight = 16;
 	c->max_key_bytes = 2 * MIB;
 	expect_invalid(c, "cache.max_key_bytes must be 1..1MiB, got 2MiB");
 	c->max_key_bytes = 4096;

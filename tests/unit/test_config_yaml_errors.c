@@ -16,16 +16,16 @@ typedef struct yaml_case {
 
 static const yaml_case yaml_cases[] = {
     /* syntax, where libyaml found it */
-    {"syntax: key outdented", "server:\n  workers: 4\n bad: 1\n",
+    {"syntax: key outdented", "server:\n  max_in_flight: 4\n bad: 1\n",
         "t.yaml:3:2: YAML syntax error: did not find expected key "
         "(while parsing a block mapping at 1:1)"},
     {"syntax: unclosed flow sequence", "listen: [tcp://a:1\n",
         "t.yaml:2:1: YAML syntax error: did not find expected ',' or ']' "
         "(while parsing a flow sequence at 1:9)"},
-    {"syntax: unclosed quote", "server:\n  workers: \"4\n",
+    {"syntax: unclosed quote", "server:\n  max_in_flight: \"4\n",
         "t.yaml:3:1: YAML syntax error: found unexpected end of stream "
-        "(while scanning a quoted scalar at 2:12)"},
-    {"syntax: tab indent", "server:\n\tworkers: 4\n",
+        "(while scanning a quoted scalar at 2:18)"},
+    {"syntax: tab indent", "server:\n\tmax_in_flight: 4\n",
         "t.yaml:2:1: YAML syntax error: found character that cannot "
         "start any token (while scanning for the next token at 2:1)"},
     {"syntax: undefined alias", "log: {level: *nope}\n",
@@ -35,9 +35,9 @@ static const yaml_case yaml_cases[] = {
         "(byte 0xff)"},
 
     /* unknown keys, with the nearest known one */
-    {"key: misspelt", "server:\n  workers: 4\n  worker: 4\n",
-        "t.yaml:3:3: unknown key server.worker (did you mean "
-        "server.workers?)"},
+    {"key: misspelt", "server:\n  max_in_flight: 4\n  max_in_fligth: 4\n",
+        "t.yaml:3:3: unknown key server.max_in_fligth (did you mean "
+        "server.max_in_flight?)"},
     {"key: in the wrong section", "server:\n  pool_size: 4\n",
         "t.yaml:2:3: unknown key server.pool_size (did you mean "
         "redis.pool_size?)"},
@@ -49,13 +49,13 @@ static const yaml_case yaml_cases[] = {
         "t.yaml:2:3: unknown key \"cache.a b\""},
 
     /* unknown sections */
-    {"section: misspelt", "log: {level: info}\nserevr:\n  workers: 4\n",
+    {"section: misspelt", "log: {level: info}\nserevr:\n  max_in_flight: 4\n",
         "t.yaml:2:1: unknown section serevr (did you mean server?)"},
     {"section: misspelt listen", "listn: tcp://h:1\n",
         "t.yaml:1:1: unknown section listn (did you mean listen?)"},
-    {"section: a key at the top level", "workers: 4\n",
-        "t.yaml:1:1: unknown section workers (did you mean "
-        "server.workers?)"},
+    {"section: a key at the top level", "max_in_flight: 4\n",
+        "t.yaml:1:1: unknown section max_in_flight (did you mean "
+        "server.max_in_flight?)"},
     {"section: nothing near", "metrics: {}\n",
         "t.yaml:1:1: unknown section metrics"},
 
@@ -86,13 +86,13 @@ static const yaml_case yaml_cases[] = {
     {"number: letters", "redis:\n  pool_size: abc\n",
         "t.yaml:2:14: expected an integer for redis.pool_size, got "
         "\"abc\""},
-    {"number: fraction", "server:\n  workers: 1.5\n",
-        "t.yaml:2:12: expected an integer for server.workers, got "
+    {"number: fraction", "server:\n  max_in_flight: 1.5\n",
+        "t.yaml:2:18: expected an integer for server.max_in_flight, got "
         "\"1.5\""},
-    {"number: empty", "server:\n  workers:\n",
-        "t.yaml:2:11: expected an integer for server.workers, got \"\""},
-    {"number: hexadecimal", "server:\n  workers: 0x10\n",
-        "t.yaml:2:12: expected an integer for server.workers, got "
+    {"number: empty", "server:\n  max_in_flight:\n",
+        "t.yaml:2:17: expected an integer for server.max_in_flight, got \"\""},
+    {"number: hexadecimal", "server:\n  max_in_flight: 0x10\n",
+        "t.yaml:2:18: expected an integer for server.max_in_flight, got "
         "\"0x10\""},
     {"number: size in KB", "cache:\n  max_value_bytes: 12KB\n",
         "t.yaml:2:20: expected a size (bytes, or a number with a KiB, "
@@ -103,8 +103,8 @@ static const yaml_case yaml_cases[] = {
         "t.yaml:2:14: redis.pool_size must be 1..256, got 0"},
     {"range: negative", "redis:\n  pool_size: -3\n",
         "t.yaml:2:14: redis.pool_size must be 1..256, got -3"},
-    {"range: overflow", "server:\n  workers: 99999999999999999999999\n",
-        "t.yaml:2:12: server.workers must be 1..1024, got "
+    {"range: overflow", "server:\n  max_in_flight: 99999999999999999999999\n",
+        "t.yaml:2:18: server.max_in_flight must be 1..65536, got "
         "\"99999999999999999999999\""},
     {"range: timeout", "server:\n  default_timeout_ms: 3600001\n",
         "t.yaml:2:23: server.default_timeout_ms must be 1..3600000, got "
@@ -171,8 +171,8 @@ static const yaml_case yaml_cases[] = {
         "redis:// or unix://)"},
 
     /* duplicate keys */
-    {"duplicate: key", "server:\n  workers: 1\n  workers: 2\n",
-        "t.yaml:3:3: duplicate key server.workers (first at line 2, "
+    {"duplicate: key", "server:\n  max_in_flight: 1\n  max_in_flight: 2\n",
+        "t.yaml:3:3: duplicate key server.max_in_flight (first at line 2, "
         "column 3)"},
     {"duplicate: section", "log: {level: info}\nserver: {}\nlog: {}\n",
         "t.yaml:3:1: duplicate key log (first at line 1, column 1)"},
@@ -187,11 +187,11 @@ static const yaml_case yaml_cases[] = {
         "t.yaml:2:3: expected a mapping of sections (listen, server, "
         "redis, cache, log) at the top level, got \"hello\""},
     {"shape: second document",
-        "server: {workers: 2}\n---\nserver: {workers: 3}\n",
+        "server: {max_in_flight: 2}\n---\nserver: {max_in_flight: 3}\n",
         "t.yaml:2:1: a second YAML document; a configuration file holds "
         "one"},
     {"shape: syntax error in a second document",
-        "server: {workers: 2}\n---\n[\n",
+        "server: {max_in_flight: 2}\n---\n[\n",
         "t.yaml:4:1: YAML syntax error: did not find expected node "
         "content (while parsing a flow node at 4:1)"},
 };

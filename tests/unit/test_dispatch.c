@@ -44,12 +44,17 @@ static void fake_set(Cachewire__V1__Cache_Service *s,
 	done(NULL, data);
 }
 
+/* Delete answers later, as the real service does once Redis has. */
+static Cachewire__V1__DeleteResponse_Closure later_done;
+static void *later_data;
+
 static void fake_delete(Cachewire__V1__Cache_Service *s,
     const Cachewire__V1__DeleteRequest *in,
     Cachewire__V1__DeleteResponse_Closure done, void *data)
 {
-	(void)s, (void)in, (void)done, (void)data;
-	/* forgets to answer: dispatch must still reply */
+	(void)s, (void)in;
+	later_done = done;
+	later_data = data;
 }
 
 static void fake_clear(Cachewire__V1__Cache_Service *s,
@@ -74,7 +79,85 @@ static void fake_ping(Cachewire__V1__Cache_Service *s,
 	done(&out, data);
 }
 
+/* Fails without saying why: dispatch must still answer something. */
+static void fake_get_many(Cachewire__V1__Cache_Service *s,
+    const Cachewire__V1__GetManyRequest *in,
+    Cachewire__V1__GetManyResponse_Closure done, void *data)
+{
+	(void)s, (void)in;
+	done(NULL, data);
+}
+
+static void fake_set_many(Cachewire__V1__Cache_Service *s,
+    const Cachewire__V1__SetManyRequest *in,
+    Cachewire__V1__SetManyResponse_Closure done, void *data)
+{
+	(void)s;
+	Cachewire__V1__SetManyResponse out =
+	    CACHEWIRE__V1__SET_MANY_RESPONSE__INIT;
+	assert_int_equal(in->n_entries, 2);
+	done(&out, data);
+}
+
+static void fake_delete_many(Cachewire__V1__Cache_Service *s,
+    const Cachewire__V1__DeleteManyRequest *in,
+    Cachewire__V1__DeleteManyResponse_Closure done, void *data)
+{
+	(void)s, (void)in;
+	cw_error_set(&((cw_call *)data)->err, CW_UNAVAILABLE, "redis down");
+	done(NULL, data);
+}
+
 static Cachewire__V1__Cache_Service fake = CACHEWIRE__V1__CACHE__INIT(fake_);
+
+/* ---- a reply sink that keeps what dispatch hands over ---- */
+
+typedef struct test_sink {
+	cw_reply_sink base;
+	uint8_t *buf;
+	size_t len;
+	int done_calls;
+	int code;
+	cw_error outcome;
+} test_sink;
+
+static uint8_t *sink_alloc(cw_reply_sink *s, size_t len)
+{
+	test_sink *t = (test_sink *)s;
+	assert_null(t->buf); /* one reply per request */
+	t->buf = malloc(len > 0 ? len : 1);
+	t->len = len;
+	return t->buf;
+}
+
+static void sink_done(cw_reply_sink *s, int code, const cw_error *outcome)
+{
+	test_sink *t = (test_sink *)s;
+	t->done_calls++;
+	t->code = code;
+	t->outcome = *outcome;
+}
+
+static test_sink new_sink(void)
+{
+	return (test_sink){.base = {.alloc = sink_alloc, .done = sink_done}};
+}
+
+/* The reply the sink received (free with free_unpacked). */
+static Cachewire__V1__Reply *sink_reply(test_sink *t)
+{
+	assert_int_equal(t->done_calls, 1);
+	Cachewire__V1__Reply *reply =
+	    cachewire__v1__reply__unpack(NULL, t->len, t->buf);
+	free(t->buf);
+	t->buf = NULL;
+	assert_non_null(reply);
+	assert_int_equal(t->code, reply->code);
+	assert_int_equal(t->outcome.code, t->code);
+	if (t->code != CW_OK)
+		assert_string_equal(t->outcome.message, reply->message);
+	return reply;
+}
 
 /* ---- helpers ---------------------------------------------------------------
  */
@@ -82,19 +165,10 @@ static Cachewire__V1__Cache_Service fake = CACHEWIRE__V1__CACHE__INIT(fake_);
 /* Dispatch raw bytes; returns the decoded reply (free with free_unpacked). */
 static Cachewire__V1__Reply *roundtrip(const void *req, size_t len)
 {
-	uint8_t scratch[16];
-	ProtobufCBufferSimple out = PROTOBUF_C_BUFFER_SIMPLE_INIT(scratch);
-	cw_error outcome;
-	int code = cw_dispatch(&fake.base, req, len, 5000, &out.base, &outcome);
-	Cachewire__V1__Reply *reply =
-	    cachewire__v1__reply__unpack(NULL, out.len, out.data);
-	PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&out);
-	assert_non_null(reply);
-	assert_int_equal(code, reply->code);
-	assert_int_equal(outcome.code, code);
-	if (code != CW_OK)
-		assert_string_equal(outcome.message, reply->message);
-	return reply;
+	test_sink sink = new_sink();
+	cw_call state;
+	cw_dispatch(&fake.base, req, len, 5000, &state, &sink.base);
+	return sink_reply(&sink);
 }
 
 /* Dispatch an envelope for method with payload. */
@@ -226,11 +300,61 @@ static void service_error_is_carried(void **state)
 	    CW_RESOURCE_EXHAUSTED, "value too large");
 }
 
-static void no_answer_is_internal(void **state)
+static void null_without_error_is_internal(void **state)
 {
 	(void)state;
-	expect(call("/cachewire.v1.Cache/Delete", NULL, 0, 0), CW_INTERNAL,
-	    "produced no response");
+	expect(call("/cachewire.v1.Cache/GetMany", NULL, 0, 0), CW_INTERNAL,
+	    "failed without saying why");
+	expect(call("/cachewire.v1.Cache/DeleteMany", NULL, 0, 0),
+	    CW_UNAVAILABLE, "redis down");
+}
+
+static void batch_request_decoded(void **state)
+{
+	(void)state;
+	Cachewire__V1__SetRequest e0 = CACHEWIRE__V1__SET_REQUEST__INIT,
+	                          e1 = CACHEWIRE__V1__SET_REQUEST__INIT;
+	Cachewire__V1__SetRequest *entries[] = {&e0, &e1};
+	Cachewire__V1__SetManyRequest in =
+	    CACHEWIRE__V1__SET_MANY_REQUEST__INIT;
+	in.n_entries = 2;
+	in.entries = entries;
+	uint8_t buf[64];
+	size_t n = cachewire__v1__set_many_request__pack(&in, buf);
+	expect(call("/cachewire.v1.Cache/SetMany", buf, n, 0), CW_OK, NULL);
+}
+
+/* The service answers after dispatch returned (from another thread, in
+ * the server): the reply goes out then, and only then. */
+static void late_answer(void **state)
+{
+	(void)state;
+	Cachewire__V1__Request req = CACHEWIRE__V1__REQUEST__INIT;
+	req.method = "/cachewire.v1.Cache/Delete";
+	uint8_t buf[64];
+	size_t n = cachewire__v1__request__pack(&req, buf);
+	test_sink sink = new_sink();
+	cw_call st;
+
+	later_done = NULL;
+	cw_dispatch(&fake.base, buf, n, 5000, &st, &sink.base);
+	assert_int_equal(sink.done_calls, 0);
+	assert_non_null(later_done);
+	assert_string_equal(st.method, "/cachewire.v1.Cache/Delete");
+
+	Cachewire__V1__DeleteResponse out =
+	    CACHEWIRE__V1__DELETE_RESPONSE__INIT;
+	out.existed = true;
+	later_done(&out, later_data);
+	Cachewire__V1__Reply *r = sink_reply(&sink);
+	assert_int_equal(r->code, CW_OK);
+	Cachewire__V1__DeleteResponse *d =
+	    cachewire__v1__delete_response__unpack(
+	        NULL, r->payload.len, r->payload.data);
+	assert_non_null(d);
+	assert_true(d->existed);
+	cachewire__v1__delete_response__free_unpacked(d, NULL);
+	cachewire__v1__reply__free_unpacked(r, NULL);
 }
 
 static void second_answer_ignored(void **state)
@@ -256,7 +380,9 @@ int main(void)
 	    cmocka_unit_test(empty_envelope_names_no_method),
 	    cmocka_unit_test(bad_payload),
 	    cmocka_unit_test(service_error_is_carried),
-	    cmocka_unit_test(no_answer_is_internal),
+	    cmocka_unit_test(null_without_error_is_internal),
+	    cmocka_unit_test(batch_request_decoded),
+	    cmocka_unit_test(late_answer),
 	    cmocka_unit_test(second_answer_ignored),
 	};
 	return cmocka_run_group_tests_name("dispatch", tests, NULL, NULL);

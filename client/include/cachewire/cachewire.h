@@ -116,8 +116,8 @@ int cw_get_many(cw_client *c, size_t n, const cw_key *keys, cw_value *values,
     int timeout_ms, cw_error *err);
 
 /* Store every entry (not atomically: after a failure some may be stored). */
-int cw_set_many(cw_client *c, size_t n, const cw_entry *entries,
-    int timeout_ms, cw_error *err);
+int cw_set_many(cw_client *c, size_t n, const cw_entry *entries, int timeout_ms,
+    cw_error *err);
 
 /* existed (may be NULL) gets n flags: existed[i] answers keys[i]. */
 int cw_delete_many(cw_client *c, size_t n, const cw_key *keys, bool *existed,
@@ -137,27 +137,10 @@ int cw_delete_many(cw_client *c, size_t n, const cw_key *keys, bool *existed,
  * cw_* call from a callback. cw_close() may be called with calls still in
  * flight: they end with CW_CANCELLED before it returns.
  */
-typedef struct cw_result {
-	int status;           /* CW_OK, or the failure's status */
-	const char *message;  /* "" on CW_OK, else what went wrong */
-	/* Get: found, and the value (borrowed: valid until the callback
-	 * returns; copy what you keep). */
-	bool found;
-	const void *value;
-	size_t value_len;
-	bool existed;         /* Delete */
-	uint64_t removed;     /* Clear */
-	/* GetMany: count results (borrowed like value); DeleteMany: count
-	 * flags. */
-	size_t count;
-	const cw_value *values;
-	const bool *existed_many;
-} cw_result;
+/* cw_result and cw_callback are in cachewire/status.h. */
 
-typedef void (*cw_callback)(void *arg, const cw_result *result);
-
-int cw_get_async(cw_client *c, const void *key, size_t key_len,
-    int timeout_ms, cw_callback cb, void *arg);
+int cw_get_async(cw_client *c, const void *key, size_t key_len, int timeout_ms,
+    cw_callback cb, void *arg);
 int cw_set_async(cw_client *c, const void *key, size_t key_len,
     const void *value, size_t value_len, cw_expiry expiry, int timeout_ms,
     cw_callback cb, void *arg);

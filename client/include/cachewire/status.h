@@ -109,6 +109,30 @@ typedef struct cw_value {
 /* Free the data of values[0..n) and set it to NULL; values may be NULL. */
 void cw_values_free(cw_value *values, size_t n);
 
+/*
+ * The outcome of an asynchronous call (the client's cw_*_async, the core's
+ * cw_cache_*_async), handed to its callback. Everything in it is borrowed:
+ * valid until the callback returns.
+ */
+typedef struct cw_result {
+	int status;          /* CW_OK, or the failure's status */
+	const char *message; /* "" on CW_OK, else what went wrong */
+	/* Get: found, and the value (borrowed: valid until the callback
+	 * returns; copy what you keep). */
+	bool found;
+	const void *value;
+	size_t value_len;
+	bool existed;     /* Delete */
+	uint64_t removed; /* Clear */
+	/* GetMany: count results (borrowed like value); DeleteMany: count
+	 * flags. */
+	size_t count;
+	const cw_value *values;
+	const bool *existed_many;
+} cw_result;
+
+typedef void (*cw_callback)(void *arg, const cw_result *result);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,1123 @@
+/*
+ * mux.c - pipelined Redis connections driven by one I/O thread (mux.h).
+ *
+ * Threads: any thread builds a request and appends it, under the mutex, to
+ * `incoming`, waking the mux thread through an eventfd. Everything else
+ * (connections, queues, deadlines) belongs to the mux thread alone.
+ *
+ * A request lives in exactly one place at a time: `incoming`, the mux's
+ * `queue` (waiting for a ready connection) or one connection's FIFO (sent
+ * or about to be; replies come back in FIFO order). A request whose
+ * callback already ran (deadline passed) but which Redis has still to
+ * answer stays in its FIFO, "finished", only to absorb its replies; before
+ * its callback runs, the arguments it borrowed are copied or it is taken
+ * out of the FIFO if none of it was sent, so the caller may free them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mux.h"
+
+#define COPY_MAX        255 /* arguments up to this size are copied */
+#define INLINE_BUF      512
+#define INLINE_SEGS     16
+#define INLINE_REPLIES  4
+#define READ_CHUNK      ((size_t)256 * 1024)
+#define READ_BUDGET     ((size_t)4 * 1024 * 1024) /* per wakeup, per conn */
+#define MAX_IOV         256
+#define BACKOFF_MIN_MS  50
+#define BACKOFF_MAX_MS  500
+#define CONNECT_RETRIES 1 /* resends of a request whose connection broke */
+
+/* ---- requests -------------------------------------------------------------
+ */
+
+/* A piece of the request's bytes: in r->buf at off (p NULL) or at p. */
+typedef struct seg {
+	const uint8_t *p;
+	size_t off;
+	size_t len;
+	bool owned; /* p was malloc'd by us (a detached copy) */
+} seg;
+
+struct cw_mux_req {
+	cw_mux_req *prev, *next;
+	cw_mux_done done;
+	void *arg;
+	uint64_t deadline; /* monotonic ms; 0 until submitted if none */
+	int timeout_ms;    /* as given, for messages */
+	int ncmds;
+	int pending_args; /* arguments still to add to the current command */
+	bool oom;         /* building failed: fail on submit */
+	bool finished;    /* the callback has run */
+	bool handshake;   /* the connection's own AUTH/SELECT */
+	int retries;
+	/* replies received so far */
+	int nreplies;
+	redisReply **replies;
+	redisReply *ireplies[INLINE_REPLIES];
+	int rcap;
+	/* bytes to send */
+	uint8_t *buf;
+	size_t blen, bcap;
+	seg *segs;
+	int nsegs, scap;
+	/* write progress: segs[wseg] from woff */
+	int wseg;
+	size_t woff;
+	uint8_t ibuf[INLINE_BUF];
+	seg isegs[INLINE_SEGS];
+};
+
+typedef struct list {
+	cw_mux_req *head, *tail;
+} list;
+
+static void list_push(list *l, cw_mux_req *r)
+{
+	r->next = NULL;
+	r->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = r;
+	else
+		l->head = r;
+	l->tail = r;
+}
+
+static void list_unlink(list *l, cw_mux_req *r)
+{
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		l->head = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	else
+		l->tail = r->prev;
+	r->prev = r->next = NULL;
+}
+
+/* Move all of src before dst's head, keeping src's order. */
+static void list_prepend_all(list *dst, list *src)
+{
+	if (src->head == NULL)
+		return;
+	src->tail->next = dst->head;
+	if (dst->head != NULL)
+		dst->head->prev = src->tail;
+	else
+		dst->tail = src->tail;
+	dst->head = src->head;
+	src->head = src->tail = NULL;
+}
+
+uint64_t cw_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+cw_mux_req *cw_mux_req_new(int timeout_ms, cw_mux_done done, void *arg)
+{
+	cw_mux_req *r = malloc(sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	memset(r, 0, offsetof(cw_mux_req, ibuf));
+	r->done = done;
+	r->arg = arg;
+	r->timeout_ms = timeout_ms;
+	if (timeout_ms > 0)
+		r->deadline = cw_mono_ms() + (uint64_t)timeout_ms;
+	r->retries = CONNECT_RETRIES;
+	r->replies = r->ireplies;
+	r->rcap = INLINE_REPLIES;
+	r->buf = r->ibuf;
+	r->bcap = INLINE_BUF;
+	r->segs = r->isegs;
+	r->scap = INLINE_SEGS;
+	return r;
+}
+
+static void free_replies(cw_mux_req *r)
+{
+	for (int i = 0; i < r->nreplies; i++)
+		freeReplyObject(r->replies[i]);
+	r->nreplies = 0;
+}
+
+void cw_mux_req_free(cw_mux_req *r)
+{
+	if (r == NULL)
+		return;
+	free_replies(r);
+	for (int i = 0; i < r->nsegs; i++)
+		if (r->segs[i].owned)
+			free((void *)r->segs[i].p);
+	if (r->replies != r->ireplies)
+		free(r->replies);
+	if (r->buf != r->ibuf)
+		free(r->buf);
+	if (r->segs != r->isegs)
+		free(r->segs);
+	free(r);
+}
+
+static bool grow(void **p, void *inline_, size_t *cap, size_t need, size_t sz)
+{
+	size_t n = *cap;
+	void *q;
+
+	while (n < need)
+		n *= 2;
+	if (*p == inline_) {
+		if ((q = malloc(n * sz)) != NULL)
+			memcpy(q, *p, *cap * sz);
+	} else {
+		q = realloc(*p, n * sz);
+	}
+	if (q == NULL)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+static seg *add_seg(cw_mux_req *r)
+{
+	if (r->nsegs == r->scap) {
+		size_t cap = (size_t)r->scap;
+		void *p = r->segs;
+		if (!grow(&p, r->isegs, &cap, cap + 1, sizeof(seg))) {
+			r->oom = true;
+			return NULL;
+		}
+		r->segs = p;
+		r->scap = (int)cap;
+	}
+	return &r->segs[r->nsegs++];
+}
+
+static void put_copy(cw_mux_req *r, const void *p, size_t len)
+{
+	seg *last = r->nsegs > 0 ? &r->segs[r->nsegs - 1] : NULL;
+
+	if (r->oom || len == 0)
+		return;
+	if (r->blen + len > r->bcap) {
+		void *b = r->buf;
+		if (!grow(&b, r->ibuf, &r->bcap, r->blen + len, 1)) {
+			r->oom = true;
+			return;
+		}
+		r->buf = b;
+	}
+	memcpy(r->buf + r->blen, p, len);
+	if (last != NULL && last->p == NULL && last->off + last->len == r->blen)
+		last->len += len;
+	else {
+		seg *s = add_seg(r);
+		if (s == NULL)
+			return;
+		*s = (seg){.off = r->blen, .len = len};
+	}
+	r->blen += len;
+}
+
+static void put_ref(cw_mux_req *r, const void *p, size_t len)
+{
+	seg *s;
+
+	if (len <= COPY_MAX) {
+		put_copy(r, p, len);
+		return;
+	}
+	if (r->oom || (s = add_seg(r)) == NULL)
+		return;
+	*s = (seg){.p = p, .len = len};
+}
+
+void cw_mux_req_cmd(cw_mux_req *r, int argc)
+{
+	char h[24];
+	int n = snprintf(h, sizeof h, "*%d\r\n", argc);
+
+	if (r->pending_args != 0)
+		r->oom =
+		    true; /* a misuse; fail the request rather than Redis */
+	r->pending_args = argc;
+	r->ncmds++;
+	if (r->ncmds > r->rcap) {
+		size_t cap = (size_t)r->rcap;
+		void *p = r->replies;
+		if (!grow(&p, r->ireplies, &cap, (size_t)r->ncmds,
+		        sizeof(redisReply *)))
+			r->oom = true;
+		else {
+			r->replies = p;
+			r->rcap = (int)cap;
+		}
+	}
+	put_copy(r, h, (size_t)n);
+}
+
+void cw_mux_req_arg2(
+    cw_mux_req *r, const void *p1, size_t l1, const void *p2, size_t l2)
+{
+	char h[32];
+	int n = snprintf(h, sizeof h, "$%zu\r\n", l1 + l2);
+
+	r->pending_args--;
+	put_copy(r, h, (size_t)n);
+	put_ref(r, p1, l1);
+	put_ref(r, p2, l2);
+	put_copy(r, "\r\n", 2);
+}
+
+void cw_mux_req_arg_copy(cw_mux_req *r, const void *p, size_t len)
+{
+	char h[32];
+	int n = snprintf(h, sizeof h, "$%zu\r\n", len);
+
+	r->pending_args--;
+	put_copy(r, h, (size_t)n);
+	put_copy(r, p, len);
+	put_copy(r, "\r\n", 2);
+}
+
+void cw_mux_req_arg(cw_mux_req *r, const void *p, size_t len)
+{
+	cw_mux_req_arg2(r, p, len, NULL, 0);
+}
+
+void cw_mux_req_arg_u64(cw_mux_req *r, uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+
+	cw_mux_req_arg(r, num, (size_t)n);
+}
+
+/* Copy what r borrowed and has not sent yet, so its caller may free it. */
+static bool req_detach(cw_mux_req *r)
+{
+	for (int i = r->wseg; i < r->nsegs; i++) {
+		seg *s = &r->segs[i];
+		if (s->p == NULL || s->owned)
+			continue;
+		uint8_t *copy = malloc(s->len);
+		if (copy == NULL)
+			return false;
+		memcpy(copy, s->p, s->len);
+		s->p = copy;
+		s->owned = true;
+	}
+	return true;
+}
+
+/* Forget partial progress so r can be sent again from the start. */
+static void req_rewind(cw_mux_req *r)
+{
+	free_replies(r);
+	r->wseg = 0;
+	r->woff = 0;
+}
+
+static bool req_started(const cw_mux_req *r)
+{
+	return r->wseg > 0 || r->woff > 0;
+}
+
+/* ---- the mux ----------------------------------------------------------- */
+
+enum conn_state { C_DOWN, C_CONNECTING, C_HANDSHAKE, C_READY };
+
+typedef struct conn {
+	int fd;
+	enum conn_state st;
+	redisReader *reader;
+	list fifo;            /* sent, being sent, or to be sent, in order */
+	cw_mux_req *wcur;     /* first request not wholly written; NULL: none */
+	uint64_t deadline;    /* connect + handshake must end by then */
+	uint64_t progress_at; /* last reply, or when waiting for one began */
+	bool relogin;         /* a NOAUTH reply: reconnect after this batch */
+} conn;
+
+struct cw_mux {
+	pthread_t thread;
+	int efd;
+	pthread_mutex_t mu;
+	list incoming;
+	bool wake_pending;
+	bool stopping;
+	/* mux thread only from here */
+	list queue;
+	conn *conns;
+	int nconns;
+	int rr;
+	cw_redis_target target;
+	char desc[192];
+	int connect_timeout_ms;
+	int command_timeout_ms;
+	int backoff_ms;
+	uint64_t next_attempt;
+	cw_error last_err; /* why the last connection attempt failed */
+	unsigned seed;
+	uint8_t *rbuf;
+};
+
+/* Run r's callback (once) with a failure or its replies. */
+static void finish(cw_mux_req *r, int status, const cw_error *err)
+{
+	if (r->finished)
+		return;
+	r->finished = true;
+	if (r->done != NULL)
+		r->done(
+		    r->arg, status, err, status == CW_OK ? r->replies : NULL);
+}
+
+static void fail_msg(cw_mux_req *r, int status, const char *msg)
+{
+	cw_error e;
+
+	cw_error_set(&e, status, "%s", msg);
+	finish(r, status, &e);
+}
+
+/* ---- connections ---- */
+
+static void conn_close(conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if (c->reader != NULL)
+		redisReaderFree(c->reader);
+	c->reader = NULL;
+	c->st = C_DOWN;
+	c->wcur = NULL;
+	c->relogin = false;
+}
+
+/*
+ * Close c and settle its requests: finished ones are freed; with resend,
+ * the others go back to the front of the queue (a request that had been
+ * sent uses up one of its resends); the rest end with status/err.
+ */
+static void conn_fail(
+    cw_mux *m, conn *c, bool resend, int status, const cw_error *err)
+{
+	list again = {NULL, NULL};
+	cw_mux_req *r;
+
+	conn_close(c);
+	while ((r = c->fifo.head) != NULL) {
+		list_unlink(&c->fifo, r);
+		if (r->handshake || r->finished) {
+			cw_mux_req_free(r);
+			continue;
+		}
+		if (resend && (!req_started(r) || r->retries-- > 0)) {
+			req_rewind(r);
+			list_push(&again, r);
+			continue;
+		}
+		finish(r, status, err);
+		cw_mux_req_free(r);
+	}
+	list_prepend_all(&m->queue, &again);
+}
+
+static void connect_failed(cw_mux *m, conn *c, const cw_error *err)
+{
+	unsigned jitter;
+
+	m->last_err = *err;
+	m->backoff_ms = m->backoff_ms == 0 ? BACKOFF_MIN_MS
+	                : m->backoff_ms * 2 > BACKOFF_MAX_MS
+	                    ? BACKOFF_MAX_MS
+	                    : m->backoff_ms * 2;
+	/* +-20%, so that many servers do not retry in step */
+	jitter = (unsigned)m->backoff_ms * 2 / 5 + 1;
+	m->next_attempt = cw_mono_ms() + (uint64_t)m->backoff_ms -
+	                  (uint64_t)m->backoff_ms / 5 +
+	                  (uint64_t)(rand_r(&m->seed) % jitter);
+	conn_fail(m, c, false, err->code, err);
+}
+
+static void login_cmds(cw_mux *m, cw_mux_req *r)
+{
+	const cw_redis_target *t = &m->target;
+
+	if (t->password != NULL) {
+		cw_mux_req_cmd(r, t->user != NULL ? 3 : 2);
+		cw_mux_req_arg(r, "AUTH", 4);
+		if (t->user != NULL)
+			cw_mux_req_arg(r, t->user, strlen(t->user));
+		cw_mux_req_arg(r, t->password, strlen(t->password));
+	}
+	if (t->db != 0) {
+		cw_mux_req_cmd(r, 2);
+		cw_mux_req_arg(r, "SELECT", 6);
+		cw_mux_req_arg_u64(r, (uint64_t)t->db);
+	}
+}
+
+static void conn_ready(cw_mux *m, conn *c)
+{
+	c->st = C_READY;
+	m->backoff_ms = 0;
+	m->next_attempt = 0;
+}
+
+/* The connect finished (or failed): log in, or be ready. */
+static void conn_connected(cw_mux *m, conn *c)
+{
+	const cw_redis_target *t = &m->target;
+	int soerr = 0, one = 1;
+	socklen_t sl = sizeof soerr;
+	cw_error e;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+		soerr = errno;
+	if (soerr != 0) {
+		cw_error_set(&e, CW_UNAVAILABLE, "cannot connect to %s: %s",
+		    m->desc, strerror(soerr));
+		connect_failed(m, c, &e);
+		return;
+	}
+	if (t->unix_path == NULL) {
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	}
+	if (t->password == NULL && t->db == 0) {
+		conn_ready(m, c);
+		return;
+	}
+	cw_mux_req *r = cw_mux_req_new(0, NULL, NULL);
+	if (r != NULL)
+		login_cmds(m, r);
+	if (r == NULL || r->oom) {
+		cw_mux_req_free(r);
+		cw_error_set(&e, CW_INTERNAL, "out of memory");
+		connect_failed(m, c, &e);
+		return;
+	}
+	r->handshake = true;
+	list_push(&c->fifo, r);
+	c->wcur = r;
+	c->st = C_HANDSHAKE;
+}
+
+static void conn_start(cw_mux *m, conn *c)
+{
+	const cw_redis_target *t = &m->target;
+	redisContext *ctx;
+	cw_error e;
+
+	ctx = t->unix_path != NULL ? redisConnectUnixNonBlock(t->unix_path)
+	                           : redisConnectNonBlock(t->host, t->port);
+	if (ctx == NULL || ctx->err) {
+		cw_error_set(&e, ctx == NULL ? CW_INTERNAL : CW_UNAVAILABLE,
+		    "cannot connect to %s: %s", m->desc,
+		    ctx == NULL ? "out of memory" : ctx->errstr);
+		if (ctx != NULL)
+			redisFree(ctx);
+		connect_failed(m, c, &e);
+		return;
+	}
+	c->fd = redisFreeKeepFd(ctx);
+	fcntl(c->fd, F_SETFD, FD_CLOEXEC);
+	c->reader = redisReaderCreate();
+	if (c->reader == NULL) {
+		cw_error_set(&e, CW_INTERNAL, "out of memory");
+		connect_failed(m, c, &e);
+		return;
+	}
+	c->st = C_CONNECTING;
+	c->deadline = cw_mono_ms() + (uint64_t)m->connect_timeout_ms;
+}
+
+/* ---- routing ---- */
+
+static conn *pick_conn(cw_mux *m, bool *connecting)
+{
+	conn *best = NULL, *down = NULL;
+	int i;
+
+	*connecting = false;
+	for (i = 0; i < m->nconns; i++) {
+		conn *c = &m->conns[(m->rr + i) % m->nconns];
+		if (c->st == C_READY) {
+			if (best == NULL || c->fifo.head == NULL)
+				best = c;
+			if (c->fifo.head == NULL)
+				break;
+		} else if (c->st == C_DOWN) {
+			if (down == NULL)
+				down = c;
+		} else {
+			*connecting = true;
+		}
+	}
+	m->rr = (m->rr + 1) % m->nconns;
+	/* All ready ones are busy: open another while there are spares. */
+	if ((best == NULL || best->fifo.head != NULL) && down != NULL &&
+	    !*connecting && cw_mono_ms() >= m->next_attempt) {
+		conn_start(m, down);
+		*connecting = down->st != C_DOWN;
+	}
+	return best;
+}
+
+/* Put queued requests on connections, or fail them when none can come. */
+static void route(cw_mux *m)
+{
+	cw_mux_req *r;
+	bool connecting;
+
+	while ((r = m->queue.head) != NULL) {
+		conn *c = pick_conn(m, &connecting);
+		if (c == NULL) {
+			if (connecting)
+				return; /* they wait for it */
+			/* No connection and none coming: fail fast. */
+			while ((r = m->queue.head) != NULL) {
+				list_unlink(&m->queue, r);
+				finish(r, m->last_err.code, &m->last_err);
+				cw_mux_req_free(r);
+			}
+			return;
+		}
+		list_unlink(&m->queue, r);
+		if (c->fifo.head == NULL)
+			c->progress_at = cw_mono_ms();
+		list_push(&c->fifo, r);
+		if (c->wcur == NULL)
+			c->wcur = r;
+	}
+}
+
+/* ---- I/O ---- */
+
+static void conn_write(cw_mux *m, conn *c)
+{
+	while (c->wcur != NULL) {
+		struct iovec iov[MAX_IOV];
+		int n = 0;
+		cw_mux_req *r;
+		ssize_t w;
+
+		for (r = c->wcur; r != NULL && n < MAX_IOV; r = r->next) {
+			int i = r == c->wcur ? r->wseg : 0;
+			size_t off = r == c->wcur ? r->woff : 0;
+			for (; i < r->nsegs && n < MAX_IOV; i++, off = 0) {
+				const seg *s = &r->segs[i];
+				const uint8_t *base =
+				    s->p != NULL ? s->p : r->buf + s->off;
+				iov[n].iov_base = (void *)(base + off);
+				iov[n].iov_len = s->len - off;
+				n++;
+			}
+		}
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+		w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			cw_error e;
+			cw_error_set(&e, CW_UNAVAILABLE,
+			    "lost connection to %s: %s", m->desc,
+			    strerror(errno));
+			conn_fail(m, c, true, CW_UNAVAILABLE, &e);
+			return;
+		}
+		/* Advance the write position over w bytes. */
+		size_t left = (size_t)w;
+		while (c->wcur != NULL) {
+			r = c->wcur;
+			while (r->wseg < r->nsegs) {
+				size_t avail = r->segs[r->wseg].len - r->woff;
+				if (left < avail) {
+					r->woff += left;
+					return; /* the socket is full */
+				}
+				left -= avail;
+				r->wseg++;
+				r->woff = 0;
+			}
+			c->wcur = r->next;
+			if (left == 0 && (n < MAX_IOV || c->wcur == NULL))
+				break;
+		}
+	}
+}
+
+/* Hand one reply to the request at the head of c's FIFO. */
+static bool deliver(cw_mux *m, conn *c, redisReply *reply)
+{
+	cw_mux_req *r = c->fifo.head;
+
+	if (r == NULL || !req_started(r)) {
+		freeReplyObject(reply);
+		return false; /* a reply to nothing we sent */
+	}
+	r->replies[r->nreplies++] = reply;
+	if (reply->type == REDIS_REPLY_ERROR && reply->len >= 6 &&
+	    memcmp(reply->str, "NOAUTH", 6) == 0)
+		c->relogin = true;
+	if (r->nreplies < r->ncmds)
+		return true;
+	list_unlink(&c->fifo, r);
+	if (r->handshake) {
+		for (int i = 0; i < r->nreplies; i++) {
+			redisReply *x = r->replies[i];
+			if (x->type == REDIS_REPLY_ERROR) {
+				cw_error e;
+				cw_error_set(&e, CW_UNAVAILABLE,
+				    "%s on %s failed: %.*s",
+				    m->target.password != NULL && i == 0
+				        ? "AUTH"
+				        : "SELECT",
+				    m->desc, (int)x->len, x->str);
+				cw_mux_req_free(r);
+				connect_failed(m, c, &e);
+				return false;
+			}
+		}
+		cw_mux_req_free(r);
+		conn_ready(m, c);
+		return true;
+	}
+	finish(r, CW_OK, NULL);
+	cw_mux_req_free(r);
+	return true;
+}
+
+static void conn_read(cw_mux *m, conn *c)
+{
+	size_t budget = READ_BUDGET;
+	cw_error e;
+
+	for (;;) {
+		ssize_t n = read(c->fd, m->rbuf, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			cw_error_set(&e, CW_UNAVAILABLE,
+			    "lost connection to %s: %s", m->desc,
+			    n == 0 ? "Redis closed the connection"
+			           : strerror(errno));
+			if (c->st == C_HANDSHAKE)
+				connect_failed(m, c, &e);
+			else
+				conn_fail(m, c, true, CW_UNAVAILABLE, &e);
+			return;
+		}
+		if (redisReaderFeed(c->reader, (const char *)m->rbuf,
+		        (size_t)n) != REDIS_OK)
+			break;
+		c->progress_at = cw_mono_ms();
+		if ((size_t)n < READ_CHUNK || budget <= (size_t)n)
+			break;
+		budget -= (size_t)n;
+	}
+	for (;;) {
+		void *reply = NULL;
+		if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
+			cw_error_set(&e, CW_UNAVAILABLE,
+			    "lost connection to %s: bad reply: %s", m->desc,
+			    c->reader->errstr);
+			conn_fail(m, c, true, CW_UNAVAILABLE, &e);
+			return;
+		}
+		if (reply == NULL)
+			break;
+		enum conn_state before = c->st;
+		if (!deliver(m, c, reply)) {
+			if (c->st != C_DOWN) {
+				cw_error_set(&e, CW_UNAVAILABLE,
+				    "lost connection to %s: a reply to no "
+				    "request",
+				    m->desc);
+				conn_fail(m, c, true, CW_UNAVAILABLE, &e);
+			}
+			return;
+		}
+		if (before == C_HANDSHAKE && c->st == C_READY)
+			route(m); /* queued requests may go now */
+	}
+	if (c->relogin && c->fifo.head == NULL) {
+		cw_error_set(&e, CW_UNAVAILABLE, "redis: NOAUTH");
+		conn_fail(m, c, true, CW_UNAVAILABLE, &e);
+	}
+}
+
+/* ---- deadlines ---- */
+
+/*
+ * End the requests of l whose deadline has passed (of c's FIFO when c is
+ * not NULL) and return the earliest deadline still ahead (or `next`).
+ */
+static uint64_t expire(cw_mux *m, list *l, conn *c, uint64_t now, uint64_t next)
+{
+	cw_mux_req *r, *nx;
+
+	for (r = l->head; r != NULL; r = nx) {
+		nx = r->next;
+		if (r->finished || r->handshake)
+			continue;
+		if (r->deadline > now) {
+			if (r->deadline < next)
+				next = r->deadline;
+			continue;
+		}
+		cw_error e;
+		if (r->timeout_ms > 0 && r->timeout_ms <= m->command_timeout_ms)
+			cw_error_set(&e, CW_DEADLINE_EXCEEDED,
+			    "call timed out after %d ms", r->timeout_ms);
+		else
+			cw_error_set(&e, CW_DEADLINE_EXCEEDED,
+			    "Redis did not answer within %d ms",
+			    m->command_timeout_ms);
+		/* Not a byte of it sent (queued, or behind the write
+		 * position): take it out; Redis never sees it. */
+		bool unsent = c == NULL || !req_started(r);
+		if (unsent) {
+			if (c != NULL && c->wcur == r)
+				c->wcur = r->next;
+			list_unlink(l, r);
+			finish(r, CW_DEADLINE_EXCEEDED, &e);
+			cw_mux_req_free(r);
+		} else if (req_detach(r)) {
+			finish(r, CW_DEADLINE_EXCEEDED, &e);
+		} else {
+			/* Cannot copy what it borrowed: drop the connection. */
+			finish(r, CW_DEADLINE_EXCEEDED, &e);
+			conn_fail(m, c, true, CW_UNAVAILABLE, &e);
+			return now;
+		}
+	}
+	return next;
+}
+
+/* Timers: request deadlines, connect deadlines, stalled connections. */
+static uint64_t tick(cw_mux *m)
+{
+	uint64_t now = cw_mono_ms(), next = UINT64_MAX;
+
+	next = expire(m, &m->queue, NULL, now, next);
+	for (int i = 0; i < m->nconns; i++) {
+		conn *c = &m->conns[i];
+		cw_error e;
+		if (c->st == C_CONNECTING || c->st == C_HANDSHAKE) {
+			if (now >= c->deadline) {
+				cw_error_set(&e, CW_UNAVAILABLE,
+				    "cannot connect to %s: no answer within "
+				    "%d ms",
+				    m->desc, m->connect_timeout_ms);
+				connect_failed(m, c, &e);
+				route(m);
+				continue;
+			}
+			if (c->deadline < next)
+				next = c->deadline;
+		}
+		if (c->st == C_DOWN)
+			continue;
+		next = expire(m, &c->fifo, c, now, next);
+		if (c->st == C_DOWN)
+			continue;
+		/* Sent requests and no reply for command_timeout_ms. */
+		cw_mux_req *h = c->fifo.head;
+		if (c->st == C_READY && h != NULL && req_started(h)) {
+			uint64_t stall =
+			    c->progress_at + (uint64_t)m->command_timeout_ms;
+			if (now >= stall) {
+				cw_error_set(&e, CW_DEADLINE_EXCEEDED,
+				    "Redis did not answer within %d ms",
+				    m->command_timeout_ms);
+				conn_fail(
+				    m, c, false, CW_DEADLINE_EXCEEDED, &e);
+				continue;
+			}
+			if (stall < next)
+				next = stall;
+		}
+	}
+	if (m->queue.head != NULL && m->next_attempt > now &&
+	    m->next_attempt < next)
+		next = m->next_attempt;
+	return next;
+}
+
+/* ---- the thread ---- */
+
+static void take_incoming(cw_mux *m, bool *stopping)
+{
+	uint64_t n;
+	list in;
+
+	while (read(m->efd, &n, sizeof n) > 0)
+		;
+	pthread_mutex_lock(&m->mu);
+	in = m->incoming;
+	m->incoming.head = m->incoming.tail = NULL;
+	m->wake_pending = false;
+	*stopping = m->stopping;
+	pthread_mutex_unlock(&m->mu);
+	if (in.head == NULL)
+		return;
+	/* Command deadline: no request waits longer than the timeout. */
+	uint64_t cmd = cw_mono_ms() + (uint64_t)m->command_timeout_ms;
+	for (cw_mux_req *r = in.head; r != NULL; r = r->next)
+		if (r->deadline == 0 || r->deadline > cmd)
+			r->deadline = cmd;
+	in.tail->next = NULL;
+	if (m->queue.tail != NULL) {
+		m->queue.tail->next = in.head;
+		in.head->prev = m->queue.tail;
+		m->queue.tail = in.tail;
+	} else {
+		m->queue = in;
+	}
+}
+
+static void shut_down(cw_mux *m)
+{
+	cw_error e;
+	cw_mux_req *r;
+
+	cw_error_set(&e, CW_UNAVAILABLE, "the cache is shutting down");
+	for (int i = 0; i < m->nconns; i++)
+		conn_fail(m, &m->conns[i], false, CW_UNAVAILABLE, &e);
+	while ((r = m->queue.head) != NULL) {
+		list_unlink(&m->queue, r);
+		finish(r, CW_UNAVAILABLE, &e);
+		cw_mux_req_free(r);
+	}
+}
+
+static void *mux_main(void *arg)
+{
+	cw_mux *m = arg;
+	struct pollfd *pf = calloc((size_t)m->nconns + 1, sizeof *pf);
+	int *which = calloc((size_t)m->nconns + 1, sizeof *which);
+	bool stopping = false;
+
+	if (pf == NULL || which == NULL)
+		abort(); /* a few dozen bytes at start-up */
+	for (;;) {
+		take_incoming(m, &stopping);
+		if (stopping)
+			break;
+		route(m);
+		for (int i = 0; i < m->nconns; i++)
+			if (m->conns[i].st == C_READY ||
+			    m->conns[i].st == C_HANDSHAKE)
+				conn_write(m, &m->conns[i]);
+		uint64_t next = tick(m);
+
+		int n = 0;
+		pf[n++] = (struct pollfd){.fd = m->efd, .events = POLLIN};
+		for (int i = 0; i < m->nconns; i++) {
+			conn *c = &m->conns[i];
+			short ev = 0;
+			if (c->st == C_CONNECTING)
+				ev = POLLOUT;
+			else if (c->st != C_DOWN)
+				ev = (short)(POLLIN | (c->wcur ? POLLOUT : 0));
+			if (ev == 0)
+				continue;
+			which[n] = i;
+			pf[n++] = (struct pollfd){.fd = c->fd, .events = ev};
+		}
+		uint64_t now = cw_mono_ms();
+		int wait = next == UINT64_MAX     ? -1
+		           : next <= now          ? 0
+		           : next - now > INT_MAX ? INT_MAX
+		                                  : (int)(next - now);
+		if (poll(pf, (nfds_t)n, wait) <= 0)
+			continue;
+		for (int k = 1; k < n; k++) {
+			conn *c = &m->conns[which[k]];
+			short re = pf[k].revents;
+			if (re == 0 || c->fd != pf[k].fd)
+				continue;
+			if (c->st == C_CONNECTING) {
+				conn_connected(m, c);
+				continue;
+			}
+			if (re & (POLLIN | POLLHUP | POLLERR))
+				conn_read(m, c);
+			if (c->st != C_DOWN && (re & POLLOUT))
+				conn_write(m, c);
+		}
+	}
+	shut_down(m);
+	free(pf);
+	free(which);
+	return NULL;
+}
+
+/* ---- public ---- */
+
+void cw_mux_submit(cw_mux *m, cw_mux_req *r)
+{
+	bool wake = false, stopping;
+
+	if (r->oom || r->pending_args != 0 || r->ncmds == 0) {
+		fail_msg(r, CW_INTERNAL,
+		    r->oom ? "out of memory" : "malformed Redis request");
+		cw_mux_req_free(r);
+		return;
+	}
+	pthread_mutex_lock(&m->mu);
+	stopping = m->stopping;
+	if (!stopping) {
+		list_push(&m->incoming, r);
+		if (!m->wake_pending) {
+			m->wake_pending = true;
+			wake = true;
+		}
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (stopping) {
+		fail_msg(r, CW_UNAVAILABLE, "the cache is shutting down");
+		cw_mux_req_free(r);
+	} else if (wake) {
+		uint64_t one = 1;
+		while (write(m->efd, &one, sizeof one) < 0 && errno == EINTR)
+			;
+	}
+}
+
+/* Is t something we can connect to? (a URL parsed fine, a struct may not) */
+static int check_target(const cw_redis_target *t, cw_error *err)
+{
+	bool tcp = t->host != NULL && *t->host != '\0';
+	bool unix_ = t->unix_path != NULL && *t->unix_path != '\0';
+
+	if (tcp == unix_)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "Redis target needs exactly one of host and unix_path");
+	if (tcp && (t->port < 1 || t->port > 65535))
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "bad Redis port %d (want 1..65535)", t->port);
+	if (unix_ && strlen(t->unix_path) > 107)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "Redis socket path is %zu bytes; the limit is 107",
+		    strlen(t->unix_path));
+	if (t->db < 0 || t->db > CW_REDIS_MAX_DB)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "bad Redis database %d (want 0..%d)", t->db,
+		    CW_REDIS_MAX_DB);
+	if (t->password != NULL && *t->password == '\0')
+		return cw_error_set(
+		    err, CW_INVALID_ARGUMENT, "Redis password is empty");
+	return CW_OK;
+}
+
+int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err)
+{
+	cw_mux *m;
+	int rc;
+
+	if (o == NULL || o->target == NULL || o->connections < 1 ||
+	    o->connect_timeout_ms < 1 || o->command_timeout_ms < 1)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "bad Redis target, connection count or timeout");
+	if ((rc = check_target(o->target, err)) != CW_OK)
+		return rc;
+	if ((m = calloc(1, sizeof *m)) == NULL)
+		return cw_error_set(err, CW_INTERNAL, "out of memory");
+	m->efd = -1;
+	rc = cw_redis_target_copy(&m->target, o->target, err);
+	if (rc != CW_OK) {
+		free(m);
+		return rc;
+	}
+	cw_redis_target_describe(&m->target, m->desc, sizeof m->desc);
+	m->nconns = o->connections;
+	m->connect_timeout_ms = o->connect_timeout_ms;
+	m->command_timeout_ms = o->command_timeout_ms;
+	m->seed = (unsigned)cw_mono_ms() ^ (unsigned)getpid();
+	cw_error_set(
+	    &m->last_err, CW_UNAVAILABLE, "cannot connect to %s", m->desc);
+	m->conns = calloc((size_t)m->nconns, sizeof *m->conns);
+	m->rbuf = malloc(READ_CHUNK);
+	m->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (m->conns == NULL || m->rbuf == NULL || m->efd < 0) {
+		rc = cw_error_set(err, CW_INTERNAL,
+		    "cannot set up the Redis connections: %s",
+		    m->efd < 0 ? strerror(errno) : "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < m->nconns; i++)
+		m->conns[i].fd = -1;
+	pthread_mutex_init(&m->mu, NULL);
+	if (pthread_create(&m->thread, NULL, mux_main, m) != 0) {
+		pthread_mutex_destroy(&m->mu);
+		rc = cw_error_set(
+		    err, CW_INTERNAL, "cannot start the Redis I/O thread");
+		goto fail;
+	}
+	*out = m;
+	return CW_OK;
+fail:
+	if (m->efd >= 0)
+		close(m->efd);
+	free(m->rbuf);
+	free(m->conns);
+	cw_redis_target_free(&m->target);
+	free(m);
+	return rc;
+}
+
+void cw_mux_destroy(cw_mux *m)
+{
+	uint64_t one = 1;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->stopping = true;
+	pthread_mutex_unlock(&m->mu);
+	while (write(m->efd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+	pthread_join(m->thread, NULL);
+	/* Anything that slipped in after the thread's last look. */
+	cw_mux_req *r;
+	while ((r = m->incoming.head) != NULL) {
+		list_unlink(&m->incoming, r);
+		fail_msg(r, CW_UNAVAILABLE, "the cache is shutting down");
+		cw_mux_req_free(r);
+	}
+	close(m->efd);
+	free(m->rbuf);
+	free(m->conns);
+	cw_redis_target_free(&m->target);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}
