@@ -36,19 +36,28 @@ const char *target_name(enum bench_target t)
 
 /* ---- keys and operations ------------------------------------------------ */
 
+/* splitmix64's output function: a strong 64-bit mix. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+/*
+ * The start of slot's sequence is a hash of (seed, slot), not seed plus a
+ * multiple of splitmix's step: with the latter, slot i's sequence would be
+ * slot 0's shifted by i steps, and all slots would draw the same keys.
+ */
 void rng_seed(struct rng *r, uint64_t seed, unsigned slot)
 {
-	r->s = seed ^ ((uint64_t)(slot + 1) * UINT64_C(0x9E3779B97F4A7C15));
-	(void)rng_next(r);
+	r->s =
+	    mix64(seed ^ mix64((uint64_t)slot + UINT64_C(0x632BE59BD9B4E019)));
 }
 
 uint64_t rng_next(struct rng *r)
 {
-	uint64_t z = (r->s += UINT64_C(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
+	return mix64(r->s += UINT64_C(0x9E3779B97F4A7C15));
 }
 
 /* A uniform double in [0, 1). */
