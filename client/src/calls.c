@@ -35,6 +35,34 @@ static int check_bytes(
 	return CW_OK;
 }
 
+/* Fill req from e; CW_INVALID_ARGUMENT for an unknown expiry kind. */
+static int set_request(Cachewire__V1__SetRequest *req, const void *key,
+    size_t key_len, const void *value, size_t value_len, cw_expiry expiry,
+    cw_error *err)
+{
+	*req = (Cachewire__V1__SetRequest)CACHEWIRE__V1__SET_REQUEST__INIT;
+	req->key.data = (uint8_t *)key;
+	req->key.len = key_len;
+	req->value.data = (uint8_t *)value;
+	req->value.len = value_len;
+	switch (expiry.kind) {
+	case CW_EXPIRY_NONE:
+		req->expiry_case = CACHEWIRE__V1__SET_REQUEST__EXPIRY__NOT_SET;
+		return CW_OK;
+	case CW_EXPIRY_TTL:
+		req->expiry_case = CACHEWIRE__V1__SET_REQUEST__EXPIRY_TTL_MS;
+		req->ttl_ms = expiry.ms;
+		return CW_OK;
+	case CW_EXPIRY_AT:
+		req->expiry_case =
+		    CACHEWIRE__V1__SET_REQUEST__EXPIRY_EXPIRE_AT_MS;
+		req->expire_at_ms = expiry.ms;
+		return CW_OK;
+	}
+	return cw_error_set(err, CW_INVALID_ARGUMENT, "unknown expiry kind %d",
+	    (int)expiry.kind);
+}
+
 int cw_get(cw_client *c, const void *key, size_t key_len, bool *found,
     void **value, size_t *value_len, int timeout_ms, cw_error *err)
 {
@@ -85,35 +113,16 @@ int cw_get(cw_client *c, const void *key, size_t key_len, bool *found,
 int cw_set(cw_client *c, const void *key, size_t key_len, const void *value,
     size_t value_len, cw_expiry expiry, int timeout_ms, cw_error *err)
 {
-	Cachewire__V1__SetRequest req = CACHEWIRE__V1__SET_REQUEST__INIT;
+	Cachewire__V1__SetRequest req;
 	struct cw_call call;
 	int rc;
 
 	if ((rc = check_client(c, err)) ||
 	    (rc = check_bytes(key, key_len, "key", err)) ||
-	    (rc = check_bytes(value, value_len, "value", err)))
+	    (rc = check_bytes(value, value_len, "value", err)) ||
+	    (rc = set_request(
+	         &req, key, key_len, value, value_len, expiry, err)))
 		return rc;
-	req.key.data = (uint8_t *)key;
-	req.key.len = key_len;
-	req.value.data = (uint8_t *)value;
-	req.value.len = value_len;
-	switch (expiry.kind) {
-	case CW_EXPIRY_NONE:
-		req.expiry_case = CACHEWIRE__V1__SET_REQUEST__EXPIRY__NOT_SET;
-		break;
-	case CW_EXPIRY_TTL:
-		req.expiry_case = CACHEWIRE__V1__SET_REQUEST__EXPIRY_TTL_MS;
-		req.ttl_ms = expiry.ms;
-		break;
-	case CW_EXPIRY_AT:
-		req.expiry_case =
-		    CACHEWIRE__V1__SET_REQUEST__EXPIRY_EXPIRE_AT_MS;
-		req.expire_at_ms = expiry.ms;
-		break;
-	default:
-		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "unknown expiry kind %d", (int)expiry.kind);
-	}
 	cw__call_init(&call, timeout_ms, err);
 	cachewire__v1__cache__set(cw_client_service(c), &req,
 	    CALL_CLOSURE(Cachewire__V1__SetResponse_Closure), &call);
@@ -186,4 +195,408 @@ int cw_ping(cw_client *c, char **version, int timeout_ms, cw_error *err)
 	}
 	cw__call_release(&call);
 	return CW_OK;
+}
+
+/* ---- batches ----------------------------------------------------------- */
+
+/* n keys as a request's repeated bytes, in *out (malloc'd: free()). */
+static int keys_field(
+    size_t n, const cw_key *keys, ProtobufCBinaryData **out, cw_error *err)
+{
+	ProtobufCBinaryData *b;
+
+	if (n > 0 && keys == NULL)
+		return cw_error_set(err, CW_INVALID_ARGUMENT, "keys is NULL");
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].data == NULL && keys[i].len > 0)
+			return cw_error_set(err, CW_INVALID_ARGUMENT,
+			    "keys[%zu] is NULL but its length is %zu", i,
+			    keys[i].len);
+	if ((b = malloc((n > 0 ? n : 1) * sizeof *b)) == NULL)
+		return cw_error_set(err, CW_INTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		b[i] =
+		    (ProtobufCBinaryData){keys[i].len, (uint8_t *)keys[i].data};
+	*out = b;
+	return CW_OK;
+}
+
+/* A SetManyRequest's entries (two malloc'd arrays; free with free()). */
+static int entries_field(size_t n, const cw_entry *entries,
+    Cachewire__V1__SetRequest **items, Cachewire__V1__SetRequest ***ptrs,
+    cw_error *err)
+{
+	int rc = CW_OK;
+
+	if (n > 0 && entries == NULL)
+		return cw_error_set(
+		    err, CW_INVALID_ARGUMENT, "entries is NULL");
+	*items = malloc((n > 0 ? n : 1) * sizeof **items);
+	*ptrs = malloc((n > 0 ? n : 1) * sizeof **ptrs);
+	if (*items == NULL || *ptrs == NULL)
+		rc = cw_error_set(err, CW_INTERNAL, "out of memory");
+	for (size_t i = 0; rc == CW_OK && i < n; i++) {
+		const cw_entry *e = &entries[i];
+		cw_error why;
+		if ((rc = check_bytes(e->key, e->key_len, "key", &why)) ||
+		    (rc = check_bytes(e->value, e->value_len, "value", &why)) ||
+		    (rc = set_request(&(*items)[i], e->key, e->key_len,
+		         e->value, e->value_len, e->expiry, &why)))
+			cw_error_set(
+			    err, rc, "entries[%zu]: %s", i, why.message);
+		(*ptrs)[i] = &(*items)[i];
+	}
+	if (rc != CW_OK) {
+		free(*items);
+		free(*ptrs);
+	}
+	return rc;
+}
+
+int cw_get_many(cw_client *c, size_t n, const cw_key *keys, cw_value *values,
+    int timeout_ms, cw_error *err)
+{
+	Cachewire__V1__GetManyRequest req =
+	    CACHEWIRE__V1__GET_MANY_REQUEST__INIT;
+	Cachewire__V1__GetManyResponse *resp;
+	struct cw_call call;
+	size_t i;
+	int rc;
+
+	if ((rc = check_client(c, err)))
+		return rc;
+	if (n > 0 && values == NULL)
+		return cw_error_set(err, CW_INVALID_ARGUMENT, "values is NULL");
+	if ((rc = keys_field(n, keys, &req.keys, err)))
+		return rc;
+	req.n_keys = n;
+	if (n == 0) {
+		free(req.keys);
+		return CW_OK;
+	}
+	cw__call_init(&call, timeout_ms, err);
+	cachewire__v1__cache__get_many(cw_client_service(c), &req,
+	    CALL_CLOSURE(Cachewire__V1__GetManyResponse_Closure), &call);
+	free(req.keys);
+	if (call.status != CW_OK)
+		return call.status;
+	resp = (Cachewire__V1__GetManyResponse *)call.response;
+	if (resp->n_results != n) {
+		cw__call_release(&call);
+		return cw_error_set(err, CW_INTERNAL,
+		    "the server answered %zu results for %zu keys",
+		    resp->n_results, n);
+	}
+	for (i = 0; i < n; i++) {
+		Cachewire__V1__GetResponse *r = resp->results[i];
+		uint8_t *data = NULL;
+		if (r->found) {
+			/* Take the bytes over (see cw_get). */
+			data = r->value.data;
+			r->value.data = NULL;
+			if (data == NULL && (data = malloc(1)) == NULL) {
+				cw_values_free(values, i);
+				cw__call_release(&call);
+				return cw_error_set(
+				    err, CW_INTERNAL, "out of memory");
+			}
+			data[r->value.len] = '\0';
+		}
+		values[i] = (cw_value){
+		    r->found != 0, data, r->found ? r->value.len : 0};
+	}
+	cw__call_release(&call);
+	return CW_OK;
+}
+
+int cw_set_many(cw_client *c, size_t n, const cw_entry *entries, int timeout_ms,
+    cw_error *err)
+{
+	Cachewire__V1__SetManyRequest req =
+	    CACHEWIRE__V1__SET_MANY_REQUEST__INIT;
+	Cachewire__V1__SetRequest *items, **ptrs;
+	struct cw_call call;
+	int rc;
+
+	if ((rc = check_client(c, err)) ||
+	    (rc = entries_field(n, entries, &items, &ptrs, err)))
+		return rc;
+	if (n == 0) {
+		free(items);
+		free(ptrs);
+		return CW_OK;
+	}
+	req.n_entries = n;
+	req.entries = ptrs;
+	cw__call_init(&call, timeout_ms, err);
+	cachewire__v1__cache__set_many(cw_client_service(c), &req,
+	    CALL_CLOSURE(Cachewire__V1__SetManyResponse_Closure), &call);
+	free(items);
+	free(ptrs);
+	cw__call_release(&call);
+	return call.status;
+}
+
+int cw_delete_many(cw_client *c, size_t n, const cw_key *keys, bool *existed,
+    int timeout_ms, cw_error *err)
+{
+	Cachewire__V1__DeleteManyRequest req =
+	    CACHEWIRE__V1__DELETE_MANY_REQUEST__INIT;
+	Cachewire__V1__DeleteManyResponse *resp;
+	struct cw_call call;
+	int rc;
+
+	if ((rc = check_client(c, err)))
+		return rc;
+	if ((rc = keys_field(n, keys, &req.keys, err)))
+		return rc;
+	req.n_keys = n;
+	if (n == 0) {
+		free(req.keys);
+		return CW_OK;
+	}
+	cw__call_init(&call, timeout_ms, err);
+	cachewire__v1__cache__delete_many(cw_client_service(c), &req,
+	    CALL_CLOSURE(Cachewire__V1__DeleteManyResponse_Closure), &call);
+	free(req.keys);
+	if (call.status != CW_OK)
+		return call.status;
+	resp = (Cachewire__V1__DeleteManyResponse *)call.response;
+	if (resp->n_existed != n) {
+		cw__call_release(&call);
+		return cw_error_set(err, CW_INTERNAL,
+		    "the server answered %zu flags for %zu keys",
+		    resp->n_existed, n);
+	}
+	for (size_t i = 0; existed != NULL && i < n; i++)
+		existed[i] = resp->existed[i] != 0;
+	cw__call_release(&call);
+	return CW_OK;
+}
+
+/* ---- asynchronous calls -------------------------------------------------- */
+
+#define ASYNC_CLOSURE(type) ((type)(void (*)(void))cw__call_async_done)
+
+static struct cw_call *async_call(
+    cw_client *c, int timeout_ms, cw_callback cb, int *rc)
+{
+	struct cw_call *call;
+
+	*rc = CW_OK;
+	if (c == NULL || cb == NULL) {
+		*rc = CW_INVALID_ARGUMENT;
+		return NULL;
+	}
+	if ((call = malloc(sizeof *call)) == NULL) {
+		*rc = CW_INTERNAL;
+		return NULL;
+	}
+	cw__call_init(call, timeout_ms, &call->async_err);
+	call->started = false;
+	call->cb = cb;
+	return call;
+}
+
+/* After the stub: CW_OK when the closure will run, else why not. */
+static int async_started(struct cw_call *call)
+{
+	int rc = call->status;
+
+	if (call->started)
+		return CW_OK;
+	free(call);
+	return rc != CW_OK ? rc : CW_INTERNAL;
+}
+
+void cw__call_async_done(const ProtobufCMessage *msg, void *closure_data)
+{
+	struct cw_call *call = closure_data;
+	cw_result r = {.status = call->status, .message = ""};
+	cw_value *values = NULL;
+	bool *flags = NULL, oom = false;
+	size_t i;
+
+	if (call->status != CW_OK || msg == NULL) {
+		r.status = call->status != CW_OK ? call->status : CW_INTERNAL;
+		r.message = call->async_err.message;
+	} else if (msg->descriptor ==
+	           &cachewire__v1__get_response__descriptor) {
+		const Cachewire__V1__GetResponse *g = (const void *)msg;
+		r.found = g->found;
+		r.value = g->found && g->value.data != NULL ? g->value.data
+		                                            : (const void *)"";
+		r.value_len = g->found ? g->value.len : 0;
+	} else if (msg->descriptor ==
+	           &cachewire__v1__delete_response__descriptor) {
+		r.existed =
+		    ((const Cachewire__V1__DeleteResponse *)msg)->existed;
+	} else if (msg->descriptor ==
+	           &cachewire__v1__clear_response__descriptor) {
+		r.removed =
+		    ((const Cachewire__V1__ClearResponse *)msg)->removed;
+	} else if (msg->descriptor ==
+	           &cachewire__v1__get_many_response__descriptor) {
+		const Cachewire__V1__GetManyResponse *g = (const void *)msg;
+		values = malloc(
+		    (g->n_results > 0 ? g->n_results : 1) * sizeof *values);
+		oom = values == NULL;
+		for (i = 0; values != NULL && i < g->n_results; i++) {
+			const Cachewire__V1__GetResponse *x = g->results[i];
+			values[i] = (cw_value){x->found != 0,
+			    x->found ? x->value.data : NULL,
+			    x->found ? x->value.len : 0};
+		}
+		r.count = g->n_results;
+		r.values = values;
+	} else if (msg->descriptor ==
+	           &cachewire__v1__delete_many_response__descriptor) {
+		const Cachewire__V1__DeleteManyResponse *d = (const void *)msg;
+		flags = malloc(
+		    (d->n_existed > 0 ? d->n_existed : 1) * sizeof *flags);
+		oom = flags == NULL;
+		for (i = 0; flags != NULL && i < d->n_existed; i++)
+			flags[i] = d->existed[i] != 0;
+		r.count = d->n_existed;
+		r.existed_many = flags;
+	}
+	if (oom)
+		r = (cw_result){
+		    .status = CW_INTERNAL, .message = "out of memory"};
+	call->cb(call->cb_arg, &r);
+	free(values);
+	free(flags);
+	if (msg != NULL)
+		protobuf_c_message_free_unpacked(
+		    (ProtobufCMessage *)msg, &cw__response_allocator);
+	free(call);
+}
+
+int cw_get_async(cw_client *c, const void *key, size_t key_len, int timeout_ms,
+    cw_callback cb, void *arg)
+{
+	Cachewire__V1__GetRequest req = CACHEWIRE__V1__GET_REQUEST__INIT;
+	struct cw_call *call;
+	int rc;
+
+	if (check_bytes(key, key_len, "key", NULL) != CW_OK)
+		return CW_INVALID_ARGUMENT;
+	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL)
+		return rc;
+	call->cb_arg = arg;
+	req.key.data = (uint8_t *)key;
+	req.key.len = key_len;
+	cachewire__v1__cache__get(cw_client_service(c), &req,
+	    ASYNC_CLOSURE(Cachewire__V1__GetResponse_Closure), call);
+	return async_started(call);
+}
+
+int cw_set_async(cw_client *c, const void *key, size_t key_len,
+    const void *value, size_t value_len, cw_expiry expiry, int timeout_ms,
+    cw_callback cb, void *arg)
+{
+	Cachewire__V1__SetRequest req;
+	struct cw_call *call;
+	int rc;
+
+	if (check_bytes(key, key_len, "key", NULL) != CW_OK ||
+	    check_bytes(value, value_len, "value", NULL) != CW_OK)
+		return CW_INVALID_ARGUMENT;
+	if ((rc = set_request(&req, key, key_len, value, value_len, expiry,
+	         NULL)) != CW_OK ||
+	    (call = async_call(c, timeout_ms, cb, &rc)) == NULL)
+		return rc;
+	call->cb_arg = arg;
+	cachewire__v1__cache__set(cw_client_service(c), &req,
+	    ASYNC_CLOSURE(Cachewire__V1__SetResponse_Closure), call);
+	return async_started(call);
+}
+
+int cw_delete_async(cw_client *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	Cachewire__V1__DeleteRequest req = CACHEWIRE__V1__DELETE_REQUEST__INIT;
+	struct cw_call *call;
+	int rc;
+
+	if (check_bytes(key, key_len, "key", NULL) != CW_OK)
+		return CW_INVALID_ARGUMENT;
+	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL)
+		return rc;
+	call->cb_arg = arg;
+	req.key.data = (uint8_t *)key;
+	req.key.len = key_len;
+	cachewire__v1__cache__delete(cw_client_service(c), &req,
+	    ASYNC_CLOSURE(Cachewire__V1__DeleteResponse_Closure), call);
+	return async_started(call);
+}
+
+int cw_get_many_async(cw_client *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	Cachewire__V1__GetManyRequest req =
+	    CACHEWIRE__V1__GET_MANY_REQUEST__INIT;
+	struct cw_call *call;
+	int rc;
+
+	if ((rc = keys_field(n, keys, &req.keys, NULL)))
+		return rc;
+	req.n_keys = n;
+	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL) {
+		free(req.keys);
+		return rc;
+	}
+	call->cb_arg = arg;
+	cachewire__v1__cache__get_many(cw_client_service(c), &req,
+	    ASYNC_CLOSURE(Cachewire__V1__GetManyResponse_Closure), call);
+	free(req.keys);
+	return async_started(call);
+}
+
+int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	Cachewire__V1__SetManyRequest req =
+	    CACHEWIRE__V1__SET_MANY_REQUEST__INIT;
+	Cachewire__V1__SetRequest *items, **ptrs;
+	struct cw_call *call;
+	int rc;
+
+	if ((rc = entries_field(n, entries, &items, &ptrs, NULL)) != CW_OK)
+		return rc;
+	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL) {
+		free(items);
+		free(ptrs);
+		return rc;
+	}
+	call->cb_arg = arg;
+	req.n_entries = n;
+	req.entries = ptrs;
+	cachewire__v1__cache__set_many(cw_client_service(c), &req,
+	    ASYNC_CLOSURE(Cachewire__V1__SetManyResponse_Closure), call);
+	free(items);
+	free(ptrs);
+	return async_started(call);
+}
+
+int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	Cachewire__V1__DeleteManyRequest req =
+	    CACHEWIRE__V1__DELETE_MANY_REQUEST__INIT;
+	struct cw_call *call;
+	int rc;
+
+	if ((rc = keys_field(n, keys, &req.keys, NULL)))
+		return rc;
+	req.n_keys = n;
+	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL) {
+		free(req.keys);
+		return rc;
+	}
+	call->cb_arg = arg;
+	cachewire__v1__cache__delete_many(cw_client_service(c), &req,
+	    ASYNC_CLOSURE(Cachewire__V1__DeleteManyResponse_Closure), call);
+	free(req.keys);
+	return async_started(call);
 }

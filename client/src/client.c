@@ -2,12 +2,16 @@
  * client.c - libcachewire's transport: the nng REQ socket and the
  * ProtobufCService whose invoke does one round trip per call.
  *
- * One call = one nng context (opened per call, so any number of threads may
- * call at once) and one aio that carries the call's deadline:
+ * A call is an exchange: an nng context and an aio (kept in a free list
+ * and reused, so any number of threads may call at once) driven by the
+ * aio's callback:
  *
  *   input message ──pack──► cachewire.v1.Request {method, payload,
  *   timeout_ms} ──nng_ctx_send──► ... ──nng_ctx_recv──► cachewire.v1.Reply
- *   {code, message, payload} ──unpack payload──► closure(response)
+ *   {code, message, payload} ──unpack payload──► the exchange's done
+ *
+ * Blocking calls wait for done on a condition variable; asynchronous ones
+ * get their closure run from done, on an nng thread.
  *
  * Error mapping (details go to the call's cw_error when the caller is one of
  * the cw_* calls; a foreign closure just gets NULL):
@@ -15,11 +19,13 @@
  *   timeout, never connected  CW_UNAVAILABLE ("no connection to URL ...")
  *   timeout, connected        CW_DEADLINE_EXCEEDED ("no reply from URL ...")
  *   connection broke mid-call CW_UNAVAILABLE (the request is not resent)
+ *   client closed mid-call    CW_CANCELLED
  *   NNG_ENOMEM                CW_INTERNAL
  *   any other nng error       CW_UNAVAILABLE with nng_strerror()
  *   undecodable reply         CW_INTERNAL
  *   request too large         CW_RESOURCE_EXHAUSTED, nothing is sent
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,7 +61,14 @@ struct cw_client {
 	/* Pipes (connections) that are up, kept by nng's pipe callbacks. */
 	atomic_int npipes;
 	/* Connections ever completed (see cw_close). */
-	atomic_int connects;
+	atomic_int connects; /* Exchanges: all of them, the free ones, how many
+	                        are running. */
+	pthread_mutex_t mu;
+	pthread_cond_t idle; /* inflight dropped to 0 */
+	struct xfer *all;
+	struct xfer *free;
+	int inflight;
+	bool closing;
 };
 
 /* ---- response allocator ---------------------------------------------------
@@ -85,6 +98,7 @@ ProtobufCAllocator cw__response_allocator = {
 
 void cw__call_init(struct cw_call *call, int timeout_ms, cw_error *err)
 {
+	memset(call, 0, sizeof *call);
 	call->timeout_ms = timeout_ms;
 	call->err = err;
 	call->status = CW_INTERNAL;
@@ -202,50 +216,6 @@ static int transport_error(
 	    err, CW_UNAVAILABLE, "%s: %s", c->url, nng_strerror(rv));
 }
 
-/* Send m (consumed) and wait for the reply, all within timeout_ms. */
-static int exchange(const struct cw_client *c, nng_msg *m, int timeout_ms,
-    nng_msg **reply, cw_error *err)
-{
-	nng_time deadline = nng_clock() + (nng_time)timeout_ms;
-	nng_time now;
-	nng_aio *aio;
-	nng_ctx ctx;
-	int rv;
-
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
-		nng_msg_free(m);
-		return transport_error(c, rv, timeout_ms, err);
-	}
-	if ((rv = nng_ctx_open(&ctx, c->sock)) != 0) {
-		nng_aio_free(aio);
-		nng_msg_free(m);
-		return transport_error(c, rv, timeout_ms, err);
-	}
-
-	nng_aio_set_timeout(aio, timeout_ms);
-	nng_aio_set_msg(aio, m);
-	nng_ctx_send(ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) != 0) {
-		/* A failed send leaves the message with us. */
-		nng_msg_free(nng_aio_get_msg(aio));
-		goto out;
-	}
-
-	now = nng_clock();
-	nng_aio_set_timeout(aio, now >= deadline
-	                             ? NNG_DURATION_ZERO
-	                             : (nng_duration)(deadline - now));
-	nng_ctx_recv(ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) == 0)
-		*reply = nng_aio_get_msg(aio);
-out:
-	nng_ctx_close(ctx);
-	nng_aio_free(aio);
-	return rv == 0 ? CW_OK : transport_error(c, rv, timeout_ms, err);
-}
-
 static int reply_status(int code)
 {
 	return code > CW_OK && code <= CW_UNAUTHENTICATED ? code : CW_UNKNOWN;
@@ -289,15 +259,127 @@ static int decode_reply(const struct cw_client *c,
 	return CW_OK;
 }
 
-static int round_trip(struct cw_client *c, unsigned method_index,
-    const ProtobufCMessage *input, int timeout_ms, ProtobufCMessage **out,
+/* ---- exchanges: one request and its reply, driven by aio callbacks ------ */
+
+/* Told once when an exchange ends; resp (on CW_OK) becomes the callee's. */
+typedef void (*xfer_done)(
+    void *arg, int status, const cw_error *err, ProtobufCMessage *resp);
+
+typedef struct xfer {
+	struct cw_client *c;
+	struct xfer *next;     /* in the client's free list */
+	struct xfer *all_next; /* in the client's list of all */
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool receiving;
+	nng_time deadline;
+	int timeout_ms;
+	const ProtobufCMethodDescriptor *md;
+	xfer_done done;
+	void *arg;
+} xfer;
+
+static void xfer_cb(void *arg);
+
+/* A free exchange (context + aio), reused or new; NULL with *rv set. */
+static xfer *xfer_get(struct cw_client *c, int *rv)
+{
+	xfer *x;
+
+	pthread_mutex_lock(&c->mu);
+	if ((x = c->free) != NULL)
+		c->free = x->next;
+	pthread_mutex_unlock(&c->mu);
+	if (x != NULL)
+		return x;
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		*rv = NNG_ENOMEM;
+		return NULL;
+	}
+	x->c = c;
+	if ((*rv = nng_aio_alloc(&x->aio, xfer_cb, x)) != 0) {
+		free(x);
+		return NULL;
+	}
+	if ((*rv = nng_ctx_open(&x->ctx, c->sock)) != 0) {
+		nng_aio_free(x->aio);
+		free(x);
+		return NULL;
+	}
+	pthread_mutex_lock(&c->mu);
+	x->all_next = c->all;
+	c->all = x;
+	pthread_mutex_unlock(&c->mu);
+	return x;
+}
+
+/* The exchange is over: tell its owner, then make x reusable. */
+static void xfer_end(
+    xfer *x, int status, const cw_error *err, ProtobufCMessage *resp)
+{
+	struct cw_client *c = x->c;
+
+	x->done(x->arg, status, err, resp);
+	pthread_mutex_lock(&c->mu);
+	x->next = c->free;
+	c->free = x;
+	if (--c->inflight == 0)
+		pthread_cond_broadcast(&c->idle);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void xfer_cb(void *arg)
+{
+	xfer *x = arg;
+	struct cw_client *c = x->c;
+	int rv = nng_aio_result(x->aio);
+	ProtobufCMessage *resp = NULL;
+	cw_error err = {.code = CW_OK};
+	int status;
+
+	if (!x->receiving) {
+		if (rv != 0) {
+			/* A failed send leaves the message with us. */
+			nng_msg_free(nng_aio_get_msg(x->aio));
+			goto failed;
+		}
+		nng_time now = nng_clock();
+		x->receiving = true;
+		nng_aio_set_timeout(x->aio,
+		    now >= x->deadline ? NNG_DURATION_ZERO
+		                       : (nng_duration)(x->deadline - now));
+		nng_ctx_recv(x->ctx, x->aio);
+		return;
+	}
+	if (rv != 0)
+		goto failed;
+	status = decode_reply(c, x->md, nng_aio_get_msg(x->aio), &resp, &err);
+	xfer_end(x, status, &err, resp);
+	return;
+failed:
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		status = cw_error_set(&err, CW_CANCELLED,
+		    "the client was closed before the reply came");
+	else
+		status = transport_error(c, rv, x->timeout_ms, &err);
+	xfer_end(x, status, &err, NULL);
+}
+
+/*
+ * Send input as method method_index of the service; done runs once, later,
+ * on an nng thread. On a failure to even send (bad method, request too
+ * large, out of memory) returns that status and done never runs.
+ */
+static int xfer_start(struct cw_client *c, unsigned method_index,
+    const ProtobufCMessage *input, int timeout_ms, xfer_done done, void *arg,
     cw_error *err)
 {
 	const ProtobufCServiceDescriptor *sd = c->service.descriptor;
 	const ProtobufCMethodDescriptor *md;
 	char method[128];
-	nng_msg *request = NULL, *reply = NULL;
-	int n, rc;
+	nng_msg *request = NULL;
+	xfer *x;
+	int n, rc, rv;
 
 	if (method_index >= sd->n_methods)
 		return cw_error_set(err, CW_INVALID_ARGUMENT,
@@ -309,35 +391,137 @@ static int round_trip(struct cw_client *c, unsigned method_index,
 	n = snprintf(method, sizeof method, "/%s/%s", sd->name, md->name);
 	if (n < 0 || (size_t)n >= sizeof method)
 		return cw_error_set(err, CW_INTERNAL, "method name too long");
-
 	rc = build_request(c, method, input, timeout_ms, &request, err);
 	if (rc != CW_OK)
 		return rc;
-	if ((rc = exchange(c, request, timeout_ms, &reply, err)) != CW_OK)
-		return rc;
-	return decode_reply(c, md, reply, out, err);
+	if ((x = xfer_get(c, &rv)) == NULL) {
+		nng_msg_free(request);
+		return transport_error(c, rv, timeout_ms, err);
+	}
+	x->receiving = false;
+	x->timeout_ms = timeout_ms;
+	x->deadline = nng_clock() + (nng_time)timeout_ms;
+	x->md = md;
+	x->done = done;
+	x->arg = arg;
+	nng_aio_set_timeout(x->aio, timeout_ms);
+	nng_aio_set_msg(x->aio, request);
+	pthread_mutex_lock(&c->mu);
+	if (c->closing) { /* the caller broke cw_close's contract */
+		x->next = c->free;
+		c->free = x;
+		pthread_mutex_unlock(&c->mu);
+		nng_msg_free(request);
+		return cw_error_set(err, CW_CANCELLED, "the client is closed");
+	}
+	c->inflight++;
+	nng_ctx_send(x->ctx, x->aio);
+	pthread_mutex_unlock(&c->mu);
+	return CW_OK;
 }
 
-/* ProtobufCService.invoke: what the generated stubs call. */
+/* ---- invoke: what the generated stubs call ------------------------------ */
+
+/* A synchronous caller waiting for its exchange. */
+typedef struct waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int status;
+	cw_error err;
+	ProtobufCMessage *resp;
+} waiter;
+
+static void waiter_done(
+    void *arg, int status, const cw_error *err, ProtobufCMessage *resp)
+{
+	waiter *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->status = status;
+	if (err != NULL)
+		w->err = *err;
+	w->resp = resp;
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Run one exchange and wait for it; *resp (on CW_OK) is the caller's. */
+static int round_trip(struct cw_client *c, unsigned method_index,
+    const ProtobufCMessage *input, int timeout_ms, ProtobufCMessage **resp,
+    cw_error *err)
+{
+	waiter w = {.status = CW_INTERNAL};
+	int rc;
+
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	rc = xfer_start(
+	    c, method_index, input, timeout_ms, waiter_done, &w, err);
+	if (rc == CW_OK) {
+		pthread_mutex_lock(&w.mu);
+		while (!w.done)
+			pthread_cond_wait(&w.cv, &w.mu);
+		pthread_mutex_unlock(&w.mu);
+		rc = w.status;
+		if (rc == CW_OK)
+			*resp = w.resp;
+		else if (err != NULL)
+			*err = w.err;
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	return rc;
+}
+
+/* An async call's exchange ended: hand the outcome to its closure. */
+static void async_done(
+    void *arg, int status, const cw_error *err, ProtobufCMessage *resp)
+{
+	struct cw_call *call = arg;
+
+	call->status = status;
+	if (status != CW_OK && err != NULL)
+		call->async_err = *err;
+	cw__call_async_done(resp, call);
+}
+
+/*
+ * ProtobufCService.invoke. Our async calls (closure cw__call_async_done)
+ * return at once and are finished from an nng thread. Every other caller,
+ * our own blocking calls included, waits here and gets its closure run
+ * before invoke returns, as protoc-c's generated stubs expect.
+ */
 static void client_invoke(ProtobufCService *service, unsigned method_index,
     const ProtobufCMessage *input, ProtobufCClosure closure, void *closure_data)
 {
 	struct cw_client *c = (struct cw_client *)service;
-	struct cw_call *own = closure == cw__call_done ? closure_data : NULL;
+	bool own = closure == cw__call_done || closure == cw__call_async_done;
+	struct cw_call *call = own ? closure_data : NULL;
 	ProtobufCMessage *resp = NULL;
 	int timeout_ms = c->timeout_ms;
 	int rc;
 
-	if (own != NULL && own->timeout_ms > 0)
-		timeout_ms = own->timeout_ms;
+	if (call != NULL && call->timeout_ms > 0)
+		timeout_ms = call->timeout_ms;
+	if (closure == cw__call_async_done) {
+		rc = xfer_start(c, method_index, input, timeout_ms, async_done,
+		    call, call->err);
+		if (rc != CW_OK)
+			call->status = rc; /* not started: no closure */
+		else
+			call->started = true;
+		return;
+	}
 	rc = round_trip(c, method_index, input, timeout_ms, &resp,
-	    own != NULL ? own->err : NULL);
-	if (own != NULL)
-		own->status = rc;
+	    call != NULL ? call->err : NULL);
+	if (call != NULL)
+		call->status = rc;
 	if (closure != NULL)
 		closure(resp, closure_data);
 	/* Our own closure took the response over; free it for anyone else. */
-	if (own == NULL && resp != NULL)
+	if (call == NULL && resp != NULL)
 		protobuf_c_message_free_unpacked(resp, &cw__response_allocator);
 }
 
@@ -397,6 +581,14 @@ static int configure_socket(struct cw_client *c)
 	return 0;
 }
 
+static void client_free(struct cw_client *c)
+{
+	pthread_cond_destroy(&c->idle);
+	pthread_mutex_destroy(&c->mu);
+	free(c->url);
+	free(c);
+}
+
 int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
     cw_error *err)
 {
@@ -423,26 +615,25 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	                           : CW_DEFAULT_MAX_MESSAGE_BYTES;
 	atomic_init(&c->npipes, 0);
 	atomic_init(&c->connects, 0);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->idle, NULL);
 
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
-		free(c->url);
-		free(c);
+		client_free(c);
 		return cw_error_set(err,
 		    rv == NNG_ENOMEM ? CW_INTERNAL : CW_UNAVAILABLE,
 		    "cannot open an nng req0 socket: %s", nng_strerror(rv));
 	}
 	if ((rv = configure_socket(c)) != 0) {
 		nng_close(c->sock);
-		free(c->url);
-		free(c);
+		client_free(c);
 		return cw_error_set(err, CW_INTERNAL,
 		    "cannot configure the nng socket: %s", nng_strerror(rv));
 	}
 	/* Non-blocking: connect (and reconnect) in the background. */
 	if ((rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
 		nng_close(c->sock);
-		free(c->url);
-		free(c);
+		client_free(c);
 		return cw_error_set(err,
 		    rv == NNG_ENOMEM ? CW_INTERNAL : CW_INVALID_ARGUMENT,
 		    "cannot use URL '%s': %s", url, nng_strerror(rv));
@@ -466,10 +657,27 @@ void cw_close(cw_client *c)
 	for (int i = 0; i < CLOSE_GRACE_MS && atomic_load(&c->connects) == 0;
 	     i++)
 		nng_msleep(1);
+	/*
+	 * Let the calls in flight finish first (each ends by its deadline):
+	 * nng 1.5.2 can deadlock in nng_close() when it has to abort
+	 * requests that are still pending (upstream issue #1813, fixed in
+	 * 1.8), so the socket is closed only once none is. New calls are
+	 * refused from here on.
+	 */
+	pthread_mutex_lock(&c->mu);
+	c->closing = true;
+	while (c->inflight > 0)
+		pthread_cond_wait(&c->idle, &c->mu);
+	pthread_mutex_unlock(&c->mu);
 	/* Returns after the pipe callbacks that use c have finished. */
 	nng_close(c->sock);
-	free(c->url);
-	free(c);
+	while (c->all != NULL) {
+		struct xfer *x = c->all;
+		c->all = x->all_next;
+		nng_aio_free(x->aio);
+		free(x);
+	}
+	client_free(c);
 }
 
 ProtobufCService *cw_client_service(cw_client *c)

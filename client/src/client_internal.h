@@ -36,6 +36,11 @@ struct cw_call {
 	 * free().
 	 */
 	ProtobufCMessage *response;
+	/* Asynchronous calls only (closure cw__call_async_done): */
+	bool started;       /* Out: invoke sent it; the closure will run */
+	cw_error async_err; /* err points here */
+	cw_callback cb;     /* the caller's callback and its argument */
+	void *cb_arg;
 };
 
 /* Prepare call for one stub invocation. */
@@ -44,6 +49,15 @@ CW_HIDDEN void cw__call_init(
 
 /* The private closure: stores the response in the struct cw_call. */
 CW_HIDDEN void cw__call_done(const ProtobufCMessage *msg, void *closure_data);
+
+/*
+ * The private closure of asynchronous calls (calls.c): runs on an nng
+ * thread when the reply is in (msg NULL on failure, call->status says
+ * why), turns the response into a cw_result for call->cb, then frees msg
+ * and call (which the async call malloc'd).
+ */
+CW_HIDDEN void cw__call_async_done(
+    const ProtobufCMessage *msg, void *closure_data);
 
 /* Free call->response (NULL is fine) and clear it. */
 CW_HIDDEN void cw__call_release(struct cw_call *call);

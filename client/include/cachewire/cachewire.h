@@ -2,9 +2,10 @@
  * cachewire/cachewire.h - the C client of the cachewire service.
  *
  * A cw_client holds one nng REQ socket dialed to a cachewired URL
- * (tcp://host:port, ipc:///path, ...). Every call below is a synchronous
- * round trip; all of them are safe to call from many threads on the same
- * client at once (each call uses its own nng context). The client redials
+ * (tcp://host:port, ipc:///path, ...). The calls below are synchronous
+ * round trips, except the *_async ones; all of them are safe to call from
+ * many threads on the same client at once (each call in flight uses its
+ * own nng context, so many share the one connection). The client redials
  * by itself when the server goes away and comes back; meanwhile calls fail
  * with CW_UNAVAILABLE or CW_DEADLINE_EXCEEDED.
  *
@@ -68,7 +69,9 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 
 /*
  * Close the client and release its resources; stored data is untouched.
- * No call on c may be running or start afterwards. NULL is a no-op.
+ * Waits for asynchronous calls still in flight (see below); no blocking
+ * call on c may be running, and none may start afterwards. NULL is a
+ * no-op.
  */
 void cw_close(cw_client *c);
 
@@ -105,7 +108,8 @@ int cw_ping(cw_client *c, char **version, int timeout_ms, cw_error *err);
  * the server and one pipelined round trip to Redis. The batch is checked
  * as a whole first: one bad item (or more items than the server's
  * cache.max_batch_keys) fails the call with CW_INVALID_ARGUMENT, naming the
- * item's index, and nothing runs. n == 0 is CW_OK and sends nothing.
+ * item's index, and nothing runs. n == 0 is CW_OK (the blocking calls then
+ * send nothing).
  */
 
 /*
@@ -134,8 +138,8 @@ int cw_delete_many(cw_client *c, size_t n, const cw_key *keys, bool *existed,
  *
  * Callbacks of one client may run concurrently on several threads. A
  * callback may start new async calls but must not block: no synchronous
- * cw_* call from a callback. cw_close() may be called with calls still in
- * flight: they end with CW_CANCELLED before it returns.
+ * cw_* call from a callback. cw_close() waits for the calls in flight to
+ * end (each by its deadline), so their callbacks have run when it returns.
  */
 /* cw_result and cw_callback are in cachewire/status.h. */
 
