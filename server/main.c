@@ -4,11 +4,14 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "cache.h"
 #include "log.h"
@@ -72,6 +75,32 @@ static int wait_for_stop(const sigset_t *set)
 	while (sigwait(set, &sig) != 0)
 		;
 	return sig;
+}
+
+/*
+ * Stopping waits for the requests in flight, each bounded by its deadline.
+ * Should it still hang (nng 1.5.2 can deadlock in nng_close(), upstream
+ * issue #1813), give up after a bound rather than never exit.
+ */
+#define WATCHDOG_SLACK_MS 5000
+
+static void *watchdog(void *arg)
+{
+	int ms = (int)(intptr_t)arg;
+
+	nng_msleep((nng_duration)ms);
+	cw_log(CW_LOG_ERROR,
+	    "stopping took longer than %d ms; exiting without finishing", ms);
+	_exit(1);
+	return NULL;
+}
+
+static void start_watchdog(int ms)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, watchdog, (void *)(intptr_t)ms) == 0)
+		pthread_detach(t);
 }
 
 int main(int argc, char **argv)
@@ -148,6 +177,8 @@ int main(int argc, char **argv)
 	int sig = wait_for_stop(&stop);
 	cw_log(CW_LOG_INFO, "stopping on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	start_watchdog(cfg.default_timeout_ms + cfg.command_timeout_ms +
+	               WATCHDOG_SLACK_MS);
 	status = 0;
 out:
 	cw_server_stop(server);

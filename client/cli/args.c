@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cachewire/cachewire.h>
@@ -18,6 +19,16 @@ const char cli_help_text[] =
     "  get KEY    write the value to stdout (raw bytes, nothing added)\n"
     "  set KEY    store the value read from stdin (or --file)\n"
     "  del KEY    remove KEY\n"
+    "  get-many KEY...\n"
+    "             look up every KEY in one round trip; for each KEY, in\n"
+    "             the order given: a line \"KEY<TAB>LEN\", then the value\n"
+    "             (LEN raw bytes) and a newline; for a missing KEY only the\n"
+    "             line \"KEY<TAB>-\"\n"
+    "  set-many KEY VALUE [KEY VALUE...]\n"
+    "             store each VALUE (an argument) under its KEY in one round\n"
+    "             trip; --ttl / --expire-at apply to every KEY\n"
+    "  delete-many KEY...\n"
+    "             remove every KEY in one round trip\n"
     "  clear      remove every key of the server's namespace; prints how\n"
     "             many were removed\n"
     "  ping       check the server and its Redis; prints the server version\n"
@@ -26,8 +37,9 @@ const char cli_help_text[] =
     "  --url URL         server address: tcp://HOST:PORT, ipc:///PATH, ...\n"
     "                    (default: $CACHEWIRE_URL, else " CW_DEFAULT_URL ")\n"
     "  --timeout DUR     how long to wait for the server (default 5s)\n"
-    "  --ttl DUR         set: expire DUR from now (0 = never)\n"
-    "  --expire-at TIME  set: expire at TIME (a past TIME removes the key)\n"
+    "  --ttl DUR         set, set-many: expire DUR from now (0 = never)\n"
+    "  --expire-at TIME  set, set-many: expire at TIME (a past TIME removes\n"
+    "                    the key)\n"
     "  --file F          set: read the value from F (\"-\" = stdin)\n"
     "  -h, --help        show this help and exit\n"
     "  --version         show the version and exit\n"
@@ -39,7 +51,9 @@ const char cli_help_text[] =
     "\n"
     "Exit status:\n"
     "  0  success\n"
-    "  1  key not found (get of a missing key, del of a missing key)\n"
+    "  1  key not found (get of a missing key, del of a missing key;\n"
+    "     get-many or delete-many when any KEY is missing: stderr names\n"
+    "     each)\n"
     "  2  usage error: bad arguments, or the value's input cannot be read\n"
     "  3  the server or the transport failed, or stdout cannot be written;\n"
     "     stderr says why, e.g. \"cachewire: UNAVAILABLE: <message>\"\n";
@@ -325,16 +339,27 @@ static const struct option_def {
     {"--version", OPT_VERSION, false},
 };
 
+/* What a command takes after its name. */
+enum arity {
+	ARGS_NONE,  /* nothing */
+	ARGS_KEY,   /* exactly one KEY */
+	ARGS_KEYS,  /* KEY... (at least one) */
+	ARGS_PAIRS, /* KEY VALUE [KEY VALUE ...] */
+};
+
 static const struct {
 	const char *name;
 	enum cli_command cmd;
-	bool takes_key;
+	enum arity arity;
 } commands[] = {
-    {"get", CLI_CMD_GET, true},
-    {"set", CLI_CMD_SET, true},
-    {"del", CLI_CMD_DEL, true},
-    {"clear", CLI_CMD_CLEAR, false},
-    {"ping", CLI_CMD_PING, false},
+    {"get", CLI_CMD_GET, ARGS_KEY},
+    {"set", CLI_CMD_SET, ARGS_KEY},
+    {"del", CLI_CMD_DEL, ARGS_KEY},
+    {"get-many", CLI_CMD_GET_MANY, ARGS_KEYS},
+    {"set-many", CLI_CMD_SET_MANY, ARGS_PAIRS},
+    {"delete-many", CLI_CMD_DELETE_MANY, ARGS_KEYS},
+    {"clear", CLI_CMD_CLEAR, ARGS_NONE},
+    {"ping", CLI_CMD_PING, ARGS_NONE},
 };
 
 /* What the options said, before we know the command. */
@@ -344,7 +369,8 @@ struct seen {
 	const char *ttl;
 	const char *expire_at;
 	const char *file;
-	const char *positional[3];
+	/* Every non-option argument, in order (room for argc of them). */
+	const char **positional;
 	int npositional;
 };
 
@@ -392,11 +418,7 @@ static int match_option(int argc, char *const argv[], int *i,
 
 static void add_positional(struct seen *seen, const char *arg)
 {
-	/* Only the first three matter; the rest are reported as extra. */
-	if (seen->npositional <
-	    (int)(sizeof seen->positional / sizeof seen->positional[0]))
-		seen->positional[seen->npositional] = arg;
-	seen->npositional++;
+	seen->positional[seen->npositional++] = arg;
 }
 
 static int scan_args(struct cli_args *out, struct seen *seen, int argc,
@@ -474,14 +496,139 @@ static int apply_set_options(
 	return 0;
 }
 
+/*
+ * The arguments after the command's name: check them against its arity and
+ * record them in out (key, or keys / values for the batch commands).
+ */
+static int apply_operands(struct cli_args *out, const struct seen *seen,
+    const char *name, enum arity arity, char *err, size_t errlen)
+{
+	const char *const *operands = seen->positional + 1;
+	size_t n = (size_t)seen->npositional - 1;
+	size_t i;
+
+	switch (arity) {
+	case ARGS_NONE:
+		if (n > 0)
+			return fail(err, errlen, "unexpected argument '%s'",
+			    operands[0]);
+		return 0;
+	case ARGS_KEY:
+		if (n == 0)
+			return fail(err, errlen, "'%s' needs a KEY", name);
+		out->key = operands[0];
+		if (out->key[0] == '\0')
+			return fail(err, errlen, "KEY must not be empty");
+		if (n > 1)
+			return fail(err, errlen,
+			    out->cmd == CLI_CMD_SET
+			        ? "unexpected argument '%s' (set reads the "
+			          "value from stdin or --file; set-many takes "
+			          "KEY VALUE pairs)"
+			        : "unexpected argument '%s'",
+			    operands[1]);
+		return 0;
+	case ARGS_KEYS:
+		if (n == 0)
+			return fail(
+			    err, errlen, "'%s' needs at least one KEY", name);
+		for (i = 0; i < n; i++)
+			if (operands[i][0] == '\0')
+				return fail(err, errlen,
+				    "KEY must not be empty (KEY %zu of %zu)",
+				    i + 1, n);
+		if ((out->keys = malloc(n * sizeof *out->keys)) == NULL)
+			return fail(err, errlen, "out of memory");
+		memcpy(out->keys, operands, n * sizeof *out->keys);
+		out->count = n;
+		return 0;
+	case ARGS_PAIRS:
+		if (n == 0)
+			return fail(err, errlen,
+			    "'%s' needs at least one KEY VALUE pair", name);
+		if (n % 2 != 0)
+			return fail(err, errlen,
+			    "'%s' takes KEY VALUE pairs; KEY '%s' has no VALUE",
+			    name, operands[n - 1]);
+		for (i = 0; i < n; i += 2)
+			if (operands[i][0] == '\0')
+				return fail(err, errlen,
+				    "KEY must not be empty (pair %zu of %zu)",
+				    i / 2 + 1, n / 2);
+		/* One allocation: keys in [0, n/2), values in [n/2, n). */
+		if ((out->keys = malloc(n * sizeof *out->keys)) == NULL)
+			return fail(err, errlen, "out of memory");
+		out->values = out->keys + n / 2;
+		out->count = n / 2;
+		for (i = 0; i < n / 2; i++) {
+			out->keys[i] = operands[2 * i];
+			out->values[i] = operands[2 * i + 1];
+		}
+		return 0;
+	}
+	return fail(err, errlen, "unknown command '%s'", name);
+}
+
+static int parse(struct cli_args *out, struct seen *seen, int argc,
+    char *const argv[], char *err, size_t errlen)
+{
+	const char *name;
+	enum arity arity = ARGS_NONE;
+	bool sets;
+	uint64_t ms;
+	size_t k;
+	int rc;
+
+	if ((rc = scan_args(out, seen, argc, argv, err, errlen)) != 0)
+		return rc < 0 ? -1 : 0;
+
+	if (seen->npositional == 0)
+		return fail(err, errlen,
+		    "no command given (get, set, del, get-many, set-many, "
+		    "delete-many, clear or ping)");
+	name = seen->positional[0];
+	for (k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+		if (strcmp(commands[k].name, name) == 0) {
+			out->cmd = commands[k].cmd;
+			arity = commands[k].arity;
+			break;
+		}
+	}
+	if (out->cmd == CLI_CMD_NONE)
+		return fail(err, errlen, "unknown command '%s'", name);
+
+	if (apply_operands(out, seen, name, arity, err, errlen) != 0)
+		return -1;
+
+	sets = out->cmd == CLI_CMD_SET || out->cmd == CLI_CMD_SET_MANY;
+	if (!sets && (seen->ttl != NULL || seen->expire_at != NULL))
+		return fail(err, errlen,
+		    "option '%s' is only valid with 'set' and 'set-many'",
+		    seen->ttl != NULL ? "--ttl" : "--expire-at");
+	if (out->cmd != CLI_CMD_SET && seen->file != NULL)
+		return fail(err, errlen,
+		    "option '--file' is only valid with 'set' (set-many "
+		    "takes its values as arguments)");
+	if (sets && apply_set_options(out, seen, err, errlen) != 0)
+		return -1;
+
+	if (seen->url != NULL)
+		out->url = seen->url;
+	if (seen->timeout != NULL) {
+		if (cli_parse_duration(seen->timeout, &ms, err, errlen) != 0)
+			return -1;
+		if (ms == 0 || ms > INT_MAX)
+			return fail(err, errlen,
+			    "--timeout must be between 1ms and %dms", INT_MAX);
+		out->timeout_ms = (int)ms;
+	}
+	return 0;
+}
+
 int cli_parse_args(struct cli_args *out, int argc, char *const argv[],
     const char *env_url, char *err, size_t errlen)
 {
 	struct seen seen;
-	const char *name;
-	bool takes_key = false;
-	uint64_t ms;
-	size_t k;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -492,62 +639,23 @@ int cli_parse_args(struct cli_args *out, int argc, char *const argv[],
 	out->url =
 	    env_url != NULL && env_url[0] != '\0' ? env_url : CW_DEFAULT_URL;
 
-	if ((rc = scan_args(out, &seen, argc, argv, err, errlen)) != 0)
-		return rc < 0 ? -1 : 0;
+	seen.positional =
+	    malloc((argc > 0 ? (size_t)argc : 1) * sizeof *seen.positional);
+	if (seen.positional == NULL)
+		return fail(err, errlen, "out of memory");
+	rc = parse(out, &seen, argc, argv, err, errlen);
+	free(seen.positional);
+	if (rc != 0)
+		cli_args_free(out);
+	return rc;
+}
 
-	if (seen.npositional == 0)
-		return fail(err, errlen,
-		    "no command given (get, set, del, clear or ping)");
-	name = seen.positional[0];
-	for (k = 0; k < sizeof commands / sizeof commands[0]; k++) {
-		if (strcmp(commands[k].name, name) == 0) {
-			out->cmd = commands[k].cmd;
-			takes_key = commands[k].takes_key;
-			break;
-		}
-	}
-	if (out->cmd == CLI_CMD_NONE)
-		return fail(err, errlen, "unknown command '%s'", name);
-
-	if (takes_key) {
-		if (seen.npositional < 2)
-			return fail(err, errlen, "'%s' needs a KEY", name);
-		out->key = seen.positional[1];
-		if (out->key[0] == '\0')
-			return fail(err, errlen, "KEY must not be empty");
-		if (seen.npositional > 2)
-			return fail(err, errlen,
-			    out->cmd == CLI_CMD_SET
-			        ? "unexpected argument '%s' (set reads the "
-			          "value from stdin or --file)"
-			        : "unexpected argument '%s'",
-			    seen.positional[2]);
-	} else if (seen.npositional > 1) {
-		return fail(err, errlen, "unexpected argument '%s'",
-		    seen.positional[1]);
-	}
-
-	if (out->cmd != CLI_CMD_SET) {
-		const char *opt = seen.ttl != NULL         ? "--ttl"
-		                  : seen.expire_at != NULL ? "--expire-at"
-		                  : seen.file != NULL      ? "--file"
-		                                           : NULL;
-		if (opt != NULL)
-			return fail(err, errlen,
-			    "option '%s' is only valid with 'set'", opt);
-	} else if (apply_set_options(out, &seen, err, errlen) != 0) {
-		return -1;
-	}
-
-	if (seen.url != NULL)
-		out->url = seen.url;
-	if (seen.timeout != NULL) {
-		if (cli_parse_duration(seen.timeout, &ms, err, errlen) != 0)
-			return -1;
-		if (ms == 0 || ms > INT_MAX)
-			return fail(err, errlen,
-			    "--timeout must be between 1ms and %dms", INT_MAX);
-		out->timeout_ms = (int)ms;
-	}
-	return 0;
+void cli_args_free(struct cli_args *a)
+{
+	if (a == NULL)
+		return;
+	free(a->keys);
+	a->keys = NULL;
+	a->values = NULL;
+	a->count = 0;
 }

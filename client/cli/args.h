@@ -16,7 +16,8 @@
 /* The exit codes of `cachewire` (also listed in its --help). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_NOT_FOUND = 1, /* get: no such key; del: key did not exist */
+	CLI_EXIT_NOT_FOUND = 1, /* get: no such key; del: key did not exist;
+	                           get-many, delete-many: any key */
 	CLI_EXIT_USAGE = 2,     /* bad arguments, unreadable value input */
 	CLI_EXIT_FAILURE = 3,   /* the server or the transport failed */
 };
@@ -28,6 +29,9 @@ enum cli_command {
 	CLI_CMD_DEL,
 	CLI_CMD_CLEAR,
 	CLI_CMD_PING,
+	CLI_CMD_GET_MANY,
+	CLI_CMD_SET_MANY,
+	CLI_CMD_DELETE_MANY,
 	CLI_CMD_HELP,
 	CLI_CMD_VERSION,
 };
@@ -42,10 +46,20 @@ struct cli_args {
 	int timeout_ms;
 	/* get, set, del: the key (never empty). NULL otherwise. */
 	const char *key;
-	/* set: from --ttl or --expire-at; CW_NO_EXPIRY by default. */
+	/* set, set-many: from --ttl or --expire-at; CW_NO_EXPIRY by default. */
 	cw_expiry expiry;
 	/* set: --file, or NULL to read the value from stdin ("-" too). */
 	const char *file;
+	/*
+	 * get-many, delete-many: the count keys (none empty; duplicates kept).
+	 * set-many: the count KEY VALUE pairs, keys[i] storing values[i] (a
+	 * value may be empty). Both arrays point into argv and live in one
+	 * allocation: free it with cli_args_free(). NULL (and count 0) for the
+	 * other commands; values is NULL except for set-many.
+	 */
+	const char **keys;
+	const char **values;
+	size_t count;
 };
 
 /*
@@ -56,6 +70,10 @@ struct cli_args {
  */
 int cli_parse_args(struct cli_args *out, int argc, char *const argv[],
     const char *env_url, char *err, size_t errlen);
+
+/* Free what cli_parse_args() allocated in a (keys, values). Safe to call
+ * after a failed parse and more than once. */
+void cli_args_free(struct cli_args *a);
 
 /*
  * A duration: "<n>ms", "<n>s", "<n>m", "<n>h", "<n>d", or a bare "<n>"

@@ -2,8 +2,9 @@
  * main.c - `cachewire`, the command-line client of cachewired.
  *
  * Parsing lives in args.c; this file does the I/O: it reads the value for
- * `set`, runs one call through libcachewire and reports the outcome with
- * the exit codes of args.h (0 ok, 1 not found, 2 usage, 3 failure).
+ * `set`, runs one call through libcachewire (one batch call for get-many,
+ * set-many and delete-many) and reports the outcome with the exit codes of
+ * args.h (0 ok, 1 not found, 2 usage, 3 failure).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +150,108 @@ static int read_value(const char *file, char **out, size_t *out_len)
 	return rc;
 }
 
+/* Report each key whose flag is false; CLI_EXIT_NOT_FOUND if any. */
+static int report_missing(
+    const struct cli_args *a, const cw_value *values, const bool *existed)
+{
+	int rc = CLI_EXIT_OK;
+	size_t i;
+
+	for (i = 0; i < a->count; i++) {
+		if (values != NULL ? values[i].found : existed[i])
+			continue;
+		fprintf(stderr, "cachewire: not found: %s\n", a->keys[i]);
+		rc = CLI_EXIT_NOT_FOUND;
+	}
+	return rc;
+}
+
+/*
+ * get-many: for each key in order, "KEY<TAB>LEN\n" + the value + "\n", or
+ * "KEY<TAB>-\n" for a miss (see the --help text).
+ */
+static int get_many(cw_client *c, const struct cli_args *a, const cw_key *keys)
+{
+	cw_error e = {0};
+	cw_value *values = calloc(a->count, sizeof *values);
+	int rc, missing;
+	size_t i;
+
+	if (values == NULL) {
+		fprintf(stderr, "cachewire: out of memory\n");
+		return CLI_EXIT_FAILURE;
+	}
+	rc = cw_get_many(c, a->count, keys, values, 0, &e);
+	if (rc != CW_OK) {
+		free(values);
+		return call_failed(rc, &e);
+	}
+	for (i = 0; i < a->count; i++) {
+		if (!values[i].found) {
+			printf("%s\t-\n", a->keys[i]);
+			continue;
+		}
+		printf("%s\t%zu\n", a->keys[i], values[i].len);
+		fwrite(values[i].data, 1, values[i].len, stdout);
+		putchar('\n');
+	}
+	missing = report_missing(a, values, NULL);
+	cw_values_free(values, a->count);
+	free(values);
+	rc = finish_stdout();
+	return rc != CLI_EXIT_OK ? rc : missing;
+}
+
+/* The batch commands: get-many, set-many, delete-many. */
+static int run_many(cw_client *c, const struct cli_args *a)
+{
+	cw_error e = {0};
+	cw_key *keys = NULL;
+	cw_entry *entries = NULL;
+	bool *existed = NULL;
+	size_t i;
+	int rc;
+
+	if (a->cmd == CLI_CMD_SET_MANY)
+		entries = calloc(a->count, sizeof *entries);
+	else
+		keys = calloc(a->count, sizeof *keys);
+	if (a->cmd == CLI_CMD_DELETE_MANY)
+		existed = calloc(a->count, sizeof *existed);
+	if ((entries == NULL && keys == NULL) ||
+	    (a->cmd == CLI_CMD_DELETE_MANY && existed == NULL)) {
+		free(keys);
+		free(existed);
+		fprintf(stderr, "cachewire: out of memory\n");
+		return CLI_EXIT_FAILURE;
+	}
+	for (i = 0; i < a->count; i++) {
+		if (entries != NULL)
+			entries[i] = (cw_entry){a->keys[i], strlen(a->keys[i]),
+			    a->values[i], strlen(a->values[i]), a->expiry};
+		else
+			keys[i] = (cw_key){a->keys[i], strlen(a->keys[i])};
+	}
+	switch (a->cmd) {
+	case CLI_CMD_GET_MANY:
+		rc = get_many(c, a, keys);
+		break;
+	case CLI_CMD_SET_MANY:
+		rc = cw_set_many(c, a->count, entries, 0, &e);
+		rc = rc != CW_OK ? call_failed(rc, &e) : CLI_EXIT_OK;
+		break;
+	default: /* CLI_CMD_DELETE_MANY */
+		rc = cw_delete_many(c, a->count, keys, existed, 0, &e);
+		rc = rc != CW_OK ? call_failed(rc, &e)
+		                 : report_missing(a, NULL, existed);
+		break;
+	}
+	free(keys);
+	free(entries);
+	free(existed);
+	return rc;
+}
+
 static int run(
     cw_client *c, const struct cli_args *a, const char *value, size_t value_len)
 {
@@ -203,6 +306,10 @@ static int run(
 		printf("%s\n", version);
 		cw_free(version);
 		return finish_stdout();
+	case CLI_CMD_GET_MANY:
+	case CLI_CMD_SET_MANY:
+	case CLI_CMD_DELETE_MANY:
+		return run_many(c, a);
 	default:
 		return usage_error("no command given");
 	}
@@ -222,6 +329,7 @@ int main(int argc, char **argv)
 	if (cli_parse_args(
 	        &a, argc, argv, getenv("CACHEWIRE_URL"), err, sizeof err) != 0)
 		return usage_error(err);
+	/* Only the batch commands allocate; help and version do not. */
 	if (a.cmd == CLI_CMD_HELP) {
 		fputs(cli_help_text, stdout);
 		return finish_stdout();
@@ -239,12 +347,14 @@ int main(int argc, char **argv)
 	opts.timeout_ms = a.timeout_ms;
 	if ((rc = cw_open(&c, a.url, &opts, &e)) != CW_OK) {
 		free(value);
+		cli_args_free(&a);
 		return rc == CW_INVALID_ARGUMENT ? usage_error(e.message)
 		                                 : call_failed(rc, &e);
 	}
 	rc = run(c, &a, value, value_len);
 	cw_close(c);
 	free(value);
+	cli_args_free(&a);
 	nng_fini(); /* nng finishes closing asynchronously; wait for it */
 	return rc;
 }

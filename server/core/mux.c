@@ -1,17 +1,23 @@
 /*
  * mux.c - pipelined Redis connections driven by one I/O thread (mux.h).
  *
- * Threads: any thread builds a request and appends it, under the mutex, to
- * `incoming`, waking the mux thread through an eventfd. Everything else
- * (connections, queues, deadlines) belongs to the mux thread alone.
+ * One mutex guards all state. A submitting thread queues its request,
+ * puts it on a connection and writes it to Redis itself, so a request
+ * goes out without waiting for another thread to wake up. The mux thread
+ * polls the connections, reads and matches replies, enforces deadlines
+ * (a timerfd that submitters arm) and makes connections; an eventfd wakes
+ * it when what it must poll for changes.
  *
- * A request lives in exactly one place at a time: `incoming`, the mux's
- * `queue` (waiting for a ready connection) or one connection's FIFO (sent
- * or about to be; replies come back in FIFO order). A request whose
- * callback already ran (deadline passed) but which Redis has still to
- * answer stays in its FIFO, "finished", only to absorb its replies; before
- * its callback runs, the arguments it borrowed are copied or it is taken
- * out of the FIFO if none of it was sent, so the caller may free them.
+ * Callbacks never run under the mutex: a finished request goes on the
+ * `done` list, and whoever releases the mutex next runs the callbacks.
+ * A request is referenced by where it lives (the queue, or one
+ * connection's FIFO of requests sent or about to be, whose replies come
+ * back in FIFO order) and by its pending callback; the last reference
+ * frees it. A request whose callback ran early (deadline passed) but
+ * which Redis has still to answer stays in its FIFO to absorb its
+ * replies; before its callback runs, the arguments it borrowed are copied
+ * (or it is taken out if none of it was sent), so the caller may free
+ * them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,7 +63,11 @@ typedef struct seg {
 } seg;
 
 struct cw_mux_req {
-	cw_mux_req *prev, *next;
+	cw_mux_req *prev, *next; /* in the queue or a connection's FIFO */
+	cw_mux_req *dnext;       /* in the done list */
+	atomic_int refs;         /* where it lives + a pending callback */
+	int status;              /* for the callback */
+	cw_error err;
 	cw_mux_done done;
 	void *arg;
 	uint64_t deadline; /* monotonic ms; 0 until submitted if none */
@@ -146,6 +158,7 @@ cw_mux_req *cw_mux_req_new(int timeout_ms, cw_mux_done done, void *arg)
 	if (timeout_ms > 0)
 		r->deadline = cw_mono_ms() + (uint64_t)timeout_ms;
 	r->retries = CONNECT_RETRIES;
+	atomic_init(&r->refs, 1);
 	r->replies = r->ireplies;
 	r->rcap = INLINE_REPLIES;
 	r->buf = r->ibuf;
@@ -356,17 +369,21 @@ typedef struct conn {
 	cw_mux_req *wcur;     /* first request not wholly written; NULL: none */
 	uint64_t deadline;    /* connect + handshake must end by then */
 	uint64_t progress_at; /* last reply, or when waiting for one began */
+	bool want_out;        /* the socket was full: poll for POLLOUT */
 	bool relogin;         /* a NOAUTH reply: reconnect after this batch */
 } conn;
 
 struct cw_mux {
 	pthread_t thread;
 	int efd;
+	int tfd;
 	pthread_mutex_t mu;
-	list incoming;
-	bool wake_pending;
+	/* under mu from here */
 	bool stopping;
-	/* mux thread only from here */
+	bool repoll;      /* the mux thread must rebuild its poll set */
+	uint64_t armed;   /* when the timerfd fires; UINT64_MAX: never */
+	cw_mux_req *done; /* callbacks to run once mu is released */
+	cw_mux_req **done_tail;
 	list queue;
 	conn *conns;
 	int nconns;
@@ -382,15 +399,43 @@ struct cw_mux {
 	uint8_t *rbuf;
 };
 
-/* Run r's callback (once) with a failure or its replies. */
-static void finish(cw_mux_req *r, int status, const cw_error *err)
+static void req_unref(cw_mux_req *r)
+{
+	if (atomic_fetch_sub(&r->refs, 1) == 1)
+		cw_mux_req_free(r);
+}
+
+/* r is over: its callback runs (once) when the mutex is released. */
+static void finish(cw_mux *m, cw_mux_req *r, int status, const cw_error *err)
 {
 	if (r->finished)
 		return;
 	r->finished = true;
-	if (r->done != NULL)
-		r->done(
-		    r->arg, status, err, status == CW_OK ? r->replies : NULL);
+	if (r->done == NULL)
+		return;
+	r->status = status;
+	if (err != NULL)
+		r->err = *err;
+	atomic_fetch_add(&r->refs, 1);
+	r->dnext = NULL;
+	*m->done_tail = r;
+	m->done_tail = &r->dnext;
+}
+
+/* Release mu, then run the callbacks that were due, without it. */
+static void unlock_and_run(cw_mux *m)
+{
+	cw_mux_req *r = m->done, *next;
+
+	m->done = NULL;
+	m->done_tail = &m->done;
+	pthread_mutex_unlock(&m->mu);
+	for (; r != NULL; r = next) {
+		next = r->dnext;
+		r->done(r->arg, r->status, r->status == CW_OK ? NULL : &r->err,
+		    r->status == CW_OK ? r->replies : NULL);
+		req_unref(r);
+	}
 }
 
 static void fail_msg(cw_mux_req *r, int status, const char *msg)
@@ -398,7 +443,8 @@ static void fail_msg(cw_mux_req *r, int status, const char *msg)
 	cw_error e;
 
 	cw_error_set(&e, status, "%s", msg);
-	finish(r, status, &e);
+	if (r->done != NULL)
+		r->done(r->arg, status, &e, NULL);
 }
 
 /* ---- connections ---- */
@@ -431,7 +477,7 @@ static void conn_fail(
 	while ((r = c->fifo.head) != NULL) {
 		list_unlink(&c->fifo, r);
 		if (r->handshake || r->finished) {
-			cw_mux_req_free(r);
+			req_unref(r);
 			continue;
 		}
 		if (resend && (!req_started(r) || r->retries-- > 0)) {
@@ -439,10 +485,11 @@ static void conn_fail(
 			list_push(&again, r);
 			continue;
 		}
-		finish(r, status, err);
-		cw_mux_req_free(r);
+		finish(m, r, status, err);
+		req_unref(r);
 	}
 	list_prepend_all(&m->queue, &again);
+	m->repoll = true;
 }
 
 static void connect_failed(cw_mux *m, conn *c, const cw_error *err)
@@ -553,6 +600,7 @@ static void conn_start(cw_mux *m, conn *c)
 	}
 	c->st = C_CONNECTING;
 	c->deadline = cw_mono_ms() + (uint64_t)m->connect_timeout_ms;
+	m->repoll = true;
 }
 
 /* ---- routing ---- */
@@ -601,8 +649,8 @@ static void route(cw_mux *m)
 			/* No connection and none coming: fail fast. */
 			while ((r = m->queue.head) != NULL) {
 				list_unlink(&m->queue, r);
-				finish(r, m->last_err.code, &m->last_err);
-				cw_mux_req_free(r);
+				finish(m, r, m->last_err.code, &m->last_err);
+				req_unref(r);
 			}
 			return;
 		}
@@ -619,6 +667,7 @@ static void route(cw_mux *m)
 
 static void conn_write(cw_mux *m, conn *c)
 {
+	c->want_out = false;
 	while (c->wcur != NULL) {
 		struct iovec iov[MAX_IOV];
 		int n = 0;
@@ -642,8 +691,11 @@ static void conn_write(cw_mux *m, conn *c)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				c->want_out = true;
+				m->repoll = true; /* poll for POLLOUT */
 				return;
+			}
 			cw_error e;
 			cw_error_set(&e, CW_UNAVAILABLE,
 			    "lost connection to %s: %s", m->desc,
@@ -659,7 +711,9 @@ static void conn_write(cw_mux *m, conn *c)
 				size_t avail = r->segs[r->wseg].len - r->woff;
 				if (left < avail) {
 					r->woff += left;
-					return; /* the socket is full */
+					c->want_out = true; /* it is full */
+					m->repoll = true;
+					return;
 				}
 				left -= avail;
 				r->wseg++;
@@ -708,8 +762,8 @@ static bool deliver(cw_mux *m, conn *c, redisReply *reply)
 		conn_ready(m, c);
 		return true;
 	}
-	finish(r, CW_OK, NULL);
-	cw_mux_req_free(r);
+	finish(m, r, CW_OK, NULL);
+	req_unref(r);
 	return true;
 }
 
@@ -808,13 +862,13 @@ static uint64_t expire(cw_mux *m, list *l, conn *c, uint64_t now, uint64_t next)
 			if (c != NULL && c->wcur == r)
 				c->wcur = r->next;
 			list_unlink(l, r);
-			finish(r, CW_DEADLINE_EXCEEDED, &e);
-			cw_mux_req_free(r);
+			finish(m, r, CW_DEADLINE_EXCEEDED, &e);
+			req_unref(r);
 		} else if (req_detach(r)) {
-			finish(r, CW_DEADLINE_EXCEEDED, &e);
+			finish(m, r, CW_DEADLINE_EXCEEDED, &e);
 		} else {
 			/* Cannot copy what it borrowed: drop the connection. */
-			finish(r, CW_DEADLINE_EXCEEDED, &e);
+			finish(m, r, CW_DEADLINE_EXCEEDED, &e);
 			conn_fail(m, c, true, CW_UNAVAILABLE, &e);
 			return now;
 		}
@@ -874,33 +928,56 @@ static uint64_t tick(cw_mux *m)
 
 /* ---- the thread ---- */
 
-static void take_incoming(cw_mux *m, bool *stopping)
+/* Make the timerfd fire at t (monotonic ms; UINT64_MAX: never). */
+static void arm(cw_mux *m, uint64_t t)
 {
-	uint64_t n;
-	list in;
+	struct itimerspec its = {{0, 0}, {0, 0}};
 
-	while (read(m->efd, &n, sizeof n) > 0)
-		;
-	pthread_mutex_lock(&m->mu);
-	in = m->incoming;
-	m->incoming.head = m->incoming.tail = NULL;
-	m->wake_pending = false;
-	*stopping = m->stopping;
-	pthread_mutex_unlock(&m->mu);
-	if (in.head == NULL)
+	if (t == m->armed)
 		return;
-	/* Command deadline: no request waits longer than the timeout. */
-	uint64_t cmd = cw_mono_ms() + (uint64_t)m->command_timeout_ms;
-	for (cw_mux_req *r = in.head; r != NULL; r = r->next)
-		if (r->deadline == 0 || r->deadline > cmd)
-			r->deadline = cmd;
-	in.tail->next = NULL;
-	if (m->queue.tail != NULL) {
-		m->queue.tail->next = in.head;
-		in.head->prev = m->queue.tail;
-		m->queue.tail = in.tail;
-	} else {
-		m->queue = in;
+	m->armed = t;
+	if (t != UINT64_MAX) {
+		its.it_value.tv_sec = (time_t)(t / 1000);
+		its.it_value.tv_nsec = (long)(t % 1000) * 1000000L;
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1; /* zero would disarm */
+	}
+	timerfd_settime(m->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void wake(cw_mux *m)
+{
+	uint64_t one = 1;
+
+	while (write(m->efd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+}
+
+/* Send what the ready connections have to send. */
+static void write_all(cw_mux *m)
+{
+	for (int i = 0; i < m->nconns; i++) {
+		conn *c = &m->conns[i];
+		if ((c->st == C_READY || c->st == C_HANDSHAKE) && c->wcur)
+			conn_write(m, c);
+	}
+}
+
+/*
+ * Send what waits on connections that have nothing in flight. A request
+ * behind others that Redis has yet to answer waits for their replies:
+ * the mux thread then sends everything that queued up meanwhile in one
+ * write, so under load Redis reads many commands per read(2) instead of
+ * one (automatic pipelining), at the cost of at most one Redis round trip
+ * of waiting; with nothing in flight a request goes out at once.
+ */
+static void write_idle(cw_mux *m)
+{
+	for (int i = 0; i < m->nconns; i++) {
+		conn *c = &m->conns[i];
+		if ((c->st == C_READY || c->st == C_HANDSHAKE) && c->wcur &&
+		    c->fifo.head == c->wcur && !req_started(c->wcur))
+			conn_write(m, c);
 	}
 }
 
@@ -914,68 +991,81 @@ static void shut_down(cw_mux *m)
 		conn_fail(m, &m->conns[i], false, CW_UNAVAILABLE, &e);
 	while ((r = m->queue.head) != NULL) {
 		list_unlink(&m->queue, r);
-		finish(r, CW_UNAVAILABLE, &e);
-		cw_mux_req_free(r);
+		finish(m, r, CW_UNAVAILABLE, &e);
+		req_unref(r);
+	}
+}
+
+/* Poll for what the connections wait for; handle it. Called with mu. */
+static void poll_once(cw_mux *m, struct pollfd *pf, int *which)
+{
+	uint64_t n;
+	int k = 0;
+
+	pf[k++] = (struct pollfd){.fd = m->efd, .events = POLLIN};
+	pf[k++] = (struct pollfd){.fd = m->tfd, .events = POLLIN};
+	for (int i = 0; i < m->nconns; i++) {
+		conn *c = &m->conns[i];
+		short ev = 0;
+		if (c->st == C_CONNECTING)
+			ev = POLLOUT;
+		else if (c->st != C_DOWN)
+			ev = (short)(POLLIN |
+			             (c->wcur && c->want_out ? POLLOUT : 0));
+		if (ev == 0)
+			continue;
+		which[k] = i;
+		pf[k++] = (struct pollfd){.fd = c->fd, .events = ev};
+	}
+	m->repoll = false;
+	unlock_and_run(m);
+	int got = poll(pf, (nfds_t)k, -1);
+	pthread_mutex_lock(&m->mu);
+	if (got <= 0)
+		return;
+	if (pf[0].revents)
+		while (read(m->efd, &n, sizeof n) > 0)
+			;
+	if (pf[1].revents) {
+		while (read(m->tfd, &n, sizeof n) > 0)
+			;
+		m->armed = UINT64_MAX; /* it fired */
+	}
+	for (int j = 2; j < k; j++) {
+		conn *c = &m->conns[which[j]];
+		short re = pf[j].revents;
+		/* Another thread may have closed or replaced it meanwhile. */
+		if (re == 0 || c->fd != pf[j].fd || c->st == C_DOWN)
+			continue;
+		if (c->st == C_CONNECTING) {
+			if (re & (POLLOUT | POLLERR | POLLHUP))
+				conn_connected(m, c);
+			continue;
+		}
+		if (re & (POLLIN | POLLHUP | POLLERR))
+			conn_read(m, c);
+		if (c->st != C_DOWN && (re & POLLOUT))
+			conn_write(m, c);
 	}
 }
 
 static void *mux_main(void *arg)
 {
 	cw_mux *m = arg;
-	struct pollfd *pf = calloc((size_t)m->nconns + 1, sizeof *pf);
-	int *which = calloc((size_t)m->nconns + 1, sizeof *which);
-	bool stopping = false;
+	struct pollfd *pf = calloc((size_t)m->nconns + 2, sizeof *pf);
+	int *which = calloc((size_t)m->nconns + 2, sizeof *which);
 
 	if (pf == NULL || which == NULL)
 		abort(); /* a few dozen bytes at start-up */
-	for (;;) {
-		take_incoming(m, &stopping);
-		if (stopping)
-			break;
+	pthread_mutex_lock(&m->mu);
+	while (!m->stopping) {
 		route(m);
-		for (int i = 0; i < m->nconns; i++)
-			if (m->conns[i].st == C_READY ||
-			    m->conns[i].st == C_HANDSHAKE)
-				conn_write(m, &m->conns[i]);
-		uint64_t next = tick(m);
-
-		int n = 0;
-		pf[n++] = (struct pollfd){.fd = m->efd, .events = POLLIN};
-		for (int i = 0; i < m->nconns; i++) {
-			conn *c = &m->conns[i];
-			short ev = 0;
-			if (c->st == C_CONNECTING)
-				ev = POLLOUT;
-			else if (c->st != C_DOWN)
-				ev = (short)(POLLIN | (c->wcur ? POLLOUT : 0));
-			if (ev == 0)
-				continue;
-			which[n] = i;
-			pf[n++] = (struct pollfd){.fd = c->fd, .events = ev};
-		}
-		uint64_t now = cw_mono_ms();
-		int wait = next == UINT64_MAX     ? -1
-		           : next <= now          ? 0
-		           : next - now > INT_MAX ? INT_MAX
-		                                  : (int)(next - now);
-		if (poll(pf, (nfds_t)n, wait) <= 0)
-			continue;
-		for (int k = 1; k < n; k++) {
-			conn *c = &m->conns[which[k]];
-			short re = pf[k].revents;
-			if (re == 0 || c->fd != pf[k].fd)
-				continue;
-			if (c->st == C_CONNECTING) {
-				conn_connected(m, c);
-				continue;
-			}
-			if (re & (POLLIN | POLLHUP | POLLERR))
-				conn_read(m, c);
-			if (c->st != C_DOWN && (re & POLLOUT))
-				conn_write(m, c);
-		}
+		write_all(m);
+		arm(m, tick(m));
+		poll_once(m, pf, which);
 	}
 	shut_down(m);
+	unlock_and_run(m);
 	free(pf);
 	free(which);
 	return NULL;
@@ -985,8 +1075,6 @@ static void *mux_main(void *arg)
 
 void cw_mux_submit(cw_mux *m, cw_mux_req *r)
 {
-	bool wake = false, stopping;
-
 	if (r->oom || r->pending_args != 0 || r->ncmds == 0) {
 		fail_msg(r, CW_INTERNAL,
 		    r->oom ? "out of memory" : "malformed Redis request");
@@ -994,25 +1082,27 @@ void cw_mux_submit(cw_mux *m, cw_mux_req *r)
 		return;
 	}
 	pthread_mutex_lock(&m->mu);
-	stopping = m->stopping;
-	if (!stopping) {
-		list_push(&m->incoming, r);
-		if (!m->wake_pending) {
-			m->wake_pending = true;
-			wake = true;
-		}
-	}
-	pthread_mutex_unlock(&m->mu);
-	if (stopping) {
+	if (m->stopping) {
+		pthread_mutex_unlock(&m->mu);
 		fail_msg(r, CW_UNAVAILABLE, "the cache is shutting down");
 		cw_mux_req_free(r);
-	} else if (wake) {
-		uint64_t one = 1;
-		while (write(m->efd, &one, sizeof one) < 0 && errno == EINTR)
-			;
+		return;
 	}
+	/* Command deadline: no request waits longer than the timeout. */
+	uint64_t cmd = cw_mono_ms() + (uint64_t)m->command_timeout_ms;
+	if (r->deadline == 0 || r->deadline > cmd)
+		r->deadline = cmd;
+	if (r->deadline < m->armed)
+		arm(m, r->deadline);
+	list_push(&m->queue, r);
+	route(m);
+	write_idle(m);
+	/* Still queued: waiting for a connection the mux thread makes. */
+	bool poke = m->repoll || m->queue.head != NULL;
+	unlock_and_run(m);
+	if (poke)
+		wake(m);
 }
-
 /* Is t something we can connect to? (a URL parsed fine, a struct may not) */
 static int check_target(const cw_redis_target *t, cw_error *err)
 {
@@ -1053,6 +1143,7 @@ int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err)
 	if ((m = calloc(1, sizeof *m)) == NULL)
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	m->efd = -1;
+	m->tfd = -1;
 	rc = cw_redis_target_copy(&m->target, o->target, err);
 	if (rc != CW_OK) {
 		free(m);
@@ -1068,10 +1159,14 @@ int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err)
 	m->conns = calloc((size_t)m->nconns, sizeof *m->conns);
 	m->rbuf = malloc(READ_CHUNK);
 	m->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (m->conns == NULL || m->rbuf == NULL || m->efd < 0) {
+	m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	m->armed = UINT64_MAX;
+	m->done_tail = &m->done;
+	if (m->conns == NULL || m->rbuf == NULL || m->efd < 0 || m->tfd < 0) {
 		rc = cw_error_set(err, CW_INTERNAL,
 		    "cannot set up the Redis connections: %s",
-		    m->efd < 0 ? strerror(errno) : "out of memory");
+		    m->efd < 0 || m->tfd < 0 ? strerror(errno)
+		                             : "out of memory");
 		goto fail;
 	}
 	for (int i = 0; i < m->nconns; i++)
@@ -1088,6 +1183,8 @@ int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err)
 fail:
 	if (m->efd >= 0)
 		close(m->efd);
+	if (m->tfd >= 0)
+		close(m->tfd);
 	free(m->rbuf);
 	free(m->conns);
 	cw_redis_target_free(&m->target);
@@ -1097,24 +1194,15 @@ fail:
 
 void cw_mux_destroy(cw_mux *m)
 {
-	uint64_t one = 1;
-
 	if (m == NULL)
 		return;
 	pthread_mutex_lock(&m->mu);
 	m->stopping = true;
 	pthread_mutex_unlock(&m->mu);
-	while (write(m->efd, &one, sizeof one) < 0 && errno == EINTR)
-		;
+	wake(m);
 	pthread_join(m->thread, NULL);
-	/* Anything that slipped in after the thread's last look. */
-	cw_mux_req *r;
-	while ((r = m->incoming.head) != NULL) {
-		list_unlink(&m->incoming, r);
-		fail_msg(r, CW_UNAVAILABLE, "the cache is shutting down");
-		cw_mux_req_free(r);
-	}
 	close(m->efd);
+	close(m->tfd);
 	free(m->rbuf);
 	free(m->conns);
 	cw_redis_target_free(&m->target);

@@ -61,6 +61,94 @@ static void pack_reply(cw_call *call, const ProtobufCMessage *msg)
 		cachewire__v1__reply__pack(&reply, buf);
 }
 
+/* ---- the request envelope, decoded in place ---------------------------- */
+
+/*
+ * cachewire.v1.Request is decoded by hand, not by protobuf-c, so that its
+ * payload (a SetRequest with a value of up to 32 MiB) is not copied out of
+ * the received message only to be decoded again: payload points into the
+ * caller's buffer. Unknown fields are skipped, as protobuf requires; a
+ * known field with the wrong wire type, a truncated field or a group is an
+ * error, as it is for protobuf-c.
+ */
+typedef struct envelope {
+	const uint8_t *method;
+	size_t method_len;
+	const uint8_t *payload;
+	size_t payload_len;
+	uint64_t timeout_ms;
+} envelope;
+
+static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (b < 0x80) {
+			*v = x;
+			return true;
+		}
+	}
+	return false; /* truncated, or more than 10 bytes */
+}
+
+static bool decode_envelope(const uint8_t *buf, size_t len, envelope *e)
+{
+	const uint8_t *p = buf, *end = buf + len;
+
+	*e = (envelope){.method = (const uint8_t *)""};
+	while (p < end) {
+		uint64_t key, v = 0;
+		if (!get_varint(&p, end, &key) || key >> 3 == 0 ||
+		    key >> 3 > 0x1fffffff)
+			return false;
+		uint64_t field = key >> 3;
+		unsigned wire = (unsigned)(key & 7);
+		const uint8_t *data = NULL;
+		switch (wire) {
+		case 0: /* varint */
+			if (!get_varint(&p, end, &v))
+				return false;
+			break;
+		case 1: /* 64-bit */
+			if (end - p < 8)
+				return false;
+			p += 8;
+			break;
+		case 2: /* length-delimited */
+			if (!get_varint(&p, end, &v) || v > (uint64_t)(end - p))
+				return false;
+			data = p;
+			p += v;
+			break;
+		case 5: /* 32-bit */
+			if (end - p < 4)
+				return false;
+			p += 4;
+			break;
+		default: /* groups (3, 4) and reserved wire types */
+			return false;
+		}
+		/* method 1, payload 2, auth_token 4: bytes; timeout_ms 3 */
+		if ((field == 1 || field == 2 || field == 4) && wire != 2)
+			return false;
+		if (field == 3 && wire != 0)
+			return false;
+		if (field == 1) {
+			e->method = data;
+			e->method_len = (size_t)v;
+		} else if (field == 2) {
+			e->payload = data;
+			e->payload_len = (size_t)v;
+		} else if (field == 3) {
+			e->timeout_ms = v & 0xffffffffu; /* uint32 semantics */
+		}
+	}
+	return true;
+}
+
 /* Drop one hold; the last one frees the request and hands over the reply. */
 static void release(cw_call *call)
 {
@@ -68,13 +156,9 @@ static void release(cw_call *call)
 		return;
 	if (call->input != NULL)
 		protobuf_c_message_free_unpacked(call->input, NULL);
-	if (call->envelope != NULL)
-		cachewire__v1__request__free_unpacked(call->envelope, NULL);
 	call->input = NULL;
-	call->envelope = NULL;
 	cw_error outcome = call->err;
 	outcome.code = call->code;
-	call->method = "";
 	call->sink->done(call->sink, call->code, &outcome);
 }
 
@@ -125,39 +209,47 @@ void cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
 {
 	const ProtobufCServiceDescriptor *sd = svc->descriptor;
 	const ProtobufCMethodDescriptor *m = NULL;
-	Cachewire__V1__Request *envelope;
+	envelope env;
 
 	*call = (cw_call){
 	    .err = {.code = CW_OK},
 	    .timeout_ms = default_timeout_ms,
-	    .method = "",
+	    .method = call->method_buf,
 	    .sink = sink,
 	};
 	atomic_init(&call->holds, 2); /* this function + the reply */
 	atomic_init(&call->replied, false);
 
-	envelope = cachewire__v1__request__unpack(NULL, len, req);
-	call->envelope = envelope;
-	if (envelope == NULL) {
+	if (!decode_envelope(req, len, &env)) {
 		cw_error_set(&call->err, CW_INVALID_ARGUMENT,
 		    "request is not a cachewire.v1.Request envelope (%zu "
 		    "bytes)",
 		    len);
 		goto answer;
 	}
-	call->method = envelope->method;
-	if (envelope->timeout_ms > 0)
-		call->timeout_ms = envelope->timeout_ms > INT_MAX
-		                       ? INT_MAX
-		                       : (int)envelope->timeout_ms;
-	if ((m = find_method(sd, envelope->method, call)) == NULL)
+	/* A name with a NUL byte, or too long to be ours, matches nothing:
+	 * keep what fits, for the message. */
+	size_t n = env.method_len < sizeof call->method_buf - 1
+	               ? env.method_len
+	               : sizeof call->method_buf - 1;
+	memcpy(call->method_buf, env.method, n);
+	call->method_buf[n] = '\0';
+	if (env.timeout_ms > 0)
+		call->timeout_ms =
+		    env.timeout_ms > INT_MAX ? INT_MAX : (int)env.timeout_ms;
+	if (strlen(call->method_buf) != env.method_len) {
+		cw_error_set(&call->err, CW_UNIMPLEMENTED,
+		    "unknown method \"%.128s\"", call->method_buf);
+		goto answer;
+	}
+	if ((m = find_method(sd, call->method_buf, call)) == NULL)
 		goto answer;
 	call->input = protobuf_c_message_unpack(
-	    m->input, NULL, envelope->payload.len, envelope->payload.data);
+	    m->input, NULL, env.payload_len, env.payload);
 	if (call->input == NULL) {
 		cw_error_set(&call->err, CW_INVALID_ARGUMENT,
 		    "payload of %s is not a valid %s (%zu bytes)",
-		    envelope->method, m->input->name, envelope->payload.len);
+		    call->method_buf, m->input->name, env.payload_len);
 		goto answer;
 	}
 	svc->invoke(

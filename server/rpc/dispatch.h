@@ -47,9 +47,8 @@ typedef struct cw_call {
 	ProtobufCClosure closure;
 	/* private to dispatch */
 	cw_reply_sink *sink;
-	void *envelope;
+	char method_buf[160];
 	ProtobufCMessage *input;
-	const ProtobufCMessageDescriptor *input_desc;
 	atomic_int holds; /* invoke running + reply pending */
 	atomic_bool replied;
 	int code;

@@ -58,6 +58,71 @@ for url in "$TCP_URL" "$IPC_URL"; do
 	t; check_has "$scheme: bad duration says why" "soon" "$(cat "$TMP/err")"
 	cw get 2>/dev/null; rc=$?; t
 	check "$scheme: missing key argument exits 2" 2 $rc
+
+	# batches: get-many prints, per key in order, "KEY<TAB>LEN", the value
+	# and a newline, or "KEY<TAB>-" for a miss
+	cw set-many a 1 b 'two words' c '' a first-a-is-overwritten a 1; rc=$?; t
+	check "$scheme: set-many exits 0" 0 $rc
+	cw get-many a b missing c a >"$TMP/out" 2>"$TMP/err"; rc=$?; t
+	check "$scheme: get-many with a miss exits 1" 1 $rc
+	printf 'a\t1\n1\nb\t9\ntwo words\nmissing\t-\nc\t0\n\na\t1\n1\n' >"$TMP/want"
+	t; if cmp -s "$TMP/want" "$TMP/out"; then check "$scheme: get-many output" 1 1
+	else check "$scheme: get-many output" "$(od -c "$TMP/want")" "$(od -c "$TMP/out")"; fi
+	t; check "$scheme: get-many names the missing key" \
+		"cachewire: not found: missing" "$(cat "$TMP/err")"
+	t; check "$scheme: single get sees set-many's value" "two words" "$(cw get b)"
+	cw get-many b a >/dev/null; rc=$?; t
+	check "$scheme: get-many, all found, exits 0" 0 $rc
+
+	cw set bin <"$TMP/value"; t
+	cw get-many bin a >"$TMP/out"; rc=$?; t
+	check "$scheme: get-many of a binary value exits 0" 0 $rc
+	{ printf 'bin\t%s\n' "$(wc -c <"$TMP/value" | tr -d ' ')"
+	  cat "$TMP/value"; printf '\na\t1\n1\n'; } >"$TMP/want"
+	t; if cmp -s "$TMP/want" "$TMP/out"; then check "$scheme: get-many is binary-safe" 1 1
+	else check "$scheme: get-many is binary-safe" same different; fi
+
+	cw set-many x 1 y 2 --ttl 300ms; rc=$?; t
+	check "$scheme: set-many --ttl 300ms" 0 $rc
+	t; check "$scheme: set-many --ttl, before expiry" "$(printf 'x\t1\n1\ny\t1\n2')" \
+		"$(cw get-many x y)"
+	sleep 0.8
+	t; check "$scheme: set-many --ttl applies to every key" "$(printf 'x\t-\ny\t-')" \
+		"$(cw get-many x y 2>/dev/null)"
+	cw set-many a new-a b new-b --expire-at 2001-09-09T01:46:40Z; rc=$?; t
+	check "$scheme: set-many with a past --expire-at succeeds" 0 $rc
+	cw get-many a b >/dev/null 2>&1; rc=$?; t
+	check "$scheme: past --expire-at removes every key" 1 $rc
+
+	cw delete-many bin c nope 2>"$TMP/err"; rc=$?; t
+	check "$scheme: delete-many with a missing key exits 1" 1 $rc
+	t; check "$scheme: delete-many names the missing key" \
+		"cachewire: not found: nope" "$(cat "$TMP/err")"
+	cw get bin >/dev/null 2>&1; rc=$?; t
+	check "$scheme: delete-many removed the others" 1 $rc
+	cw set-many d 1 e 2; t
+	cw delete-many d e; rc=$?; t
+	check "$scheme: delete-many, all present, exits 0" 0 $rc
+
+	pairs=(); for i in $(seq 1 1000); do pairs+=("n$i" "v$i"); done
+	cw set-many "${pairs[@]}"; rc=$?; t
+	check "$scheme: set-many of 1000 keys" 0 $rc
+	# shellcheck disable=SC2046 # one argument per key
+	t; check "$scheme: get-many of 1000 keys" 2000 "$(cw get-many $(seq -f 'n%g' 1 1000) | wc -l)"
+	# shellcheck disable=SC2046
+	cw get-many $(seq -f 'n%g' 1 1001) >"$TMP/out" 2>"$TMP/err"; rc=$?; t
+	check "$scheme: more keys than the server's limit exits 3" 3 $rc
+	t; check_has "$scheme: ... as INVALID_ARGUMENT" "INVALID_ARGUMENT" "$(cat "$TMP/err")"
+	t; check "$scheme: ... and prints nothing" 0 "$(wc -c <"$TMP/out" | tr -d ' ')"
+	t; check "$scheme: clear after the batches" 1000 "$(cw clear)"
+
+	cw set-many k1 v1 k2 2>"$TMP/err"; rc=$?; t
+	check "$scheme: set-many with an odd count exits 2" 2 $rc
+	t; check_has "$scheme: set-many odd count says why" "has no VALUE" "$(cat "$TMP/err")"
+	cw get-many 2>/dev/null; rc=$?; t
+	check "$scheme: get-many without keys exits 2" 2 $rc
+	cw delete-many 2>/dev/null; rc=$?; t
+	check "$scheme: delete-many without keys exits 2" 2 $rc
 	set -e
 done
 

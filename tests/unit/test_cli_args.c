@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -380,6 +381,13 @@ static void test_help_and_version(void **state)
 	assert_non_null(strstr(cli_help_text, "  3  "));
 	assert_non_null(strstr(cli_help_text, "CACHEWIRE_URL"));
 	assert_non_null(strstr(cli_help_text, "RFC 3339"));
+	/* ... and the batch commands with get-many's output format */
+	assert_non_null(strstr(cli_help_text, "  get-many KEY..."));
+	assert_non_null(
+	    strstr(cli_help_text, "  set-many KEY VALUE [KEY VALUE"));
+	assert_non_null(strstr(cli_help_text, "  delete-many KEY..."));
+	assert_non_null(strstr(cli_help_text, "\"KEY<TAB>LEN\""));
+	assert_non_null(strstr(cli_help_text, "\"KEY<TAB>-\""));
 }
 
 static void test_usage_errors(void **state)
@@ -431,6 +439,148 @@ static void test_usage_errors(void **state)
 	    "'--file' is only valid with 'set'", "ping", "--file", "f", NULL);
 }
 
+static void test_many_commands(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	args_ok(&a, NULL, "get-many", "k1", "k2", "k1", NULL);
+	assert_int_equal(a.cmd, CLI_CMD_GET_MANY);
+	assert_int_equal(a.count, 3);
+	assert_string_equal(a.keys[0], "k1");
+	assert_string_equal(a.keys[1], "k2");
+	assert_string_equal(a.keys[2], "k1"); /* duplicates are kept */
+	assert_null(a.values);
+	assert_null(a.key);
+	cli_args_free(&a);
+	assert_null(a.keys);
+	assert_int_equal(a.count, 0);
+	cli_args_free(&a); /* twice is fine */
+
+	args_ok(&a, NULL, "delete-many", "only", NULL);
+	assert_int_equal(a.cmd, CLI_CMD_DELETE_MANY);
+	assert_int_equal(a.count, 1);
+	assert_string_equal(a.keys[0], "only");
+	assert_null(a.values);
+	cli_args_free(&a);
+
+	/* options anywhere, and "--" for keys that start with '-' */
+	args_ok(&a, NULL, "get-many", "a", "--timeout", "2s", "b", "--", "-c",
+	    "--help", NULL);
+	assert_int_equal(a.timeout_ms, 2000);
+	assert_int_equal(a.count, 4);
+	assert_string_equal(a.keys[0], "a");
+	assert_string_equal(a.keys[1], "b");
+	assert_string_equal(a.keys[2], "-c");
+	assert_string_equal(a.keys[3], "--help");
+	cli_args_free(&a);
+
+	args_ok(&a, NULL, "set-many", "k1", "v1", "k2", "", "k1", "v3", NULL);
+	assert_int_equal(a.cmd, CLI_CMD_SET_MANY);
+	assert_int_equal(a.count, 3);
+	assert_string_equal(a.keys[0], "k1");
+	assert_string_equal(a.values[0], "v1");
+	assert_string_equal(a.keys[1], "k2");
+	assert_string_equal(a.values[1], ""); /* an empty value is a value */
+	assert_string_equal(a.keys[2], "k1");
+	assert_string_equal(a.values[2], "v3");
+	assert_int_equal(a.expiry.kind, CW_EXPIRY_NONE);
+	assert_null(a.file);
+	cli_args_free(&a);
+	assert_null(a.values);
+
+	/* the expiry options of set apply to every entry */
+	args_ok(&a, NULL, "--ttl", "90s", "set-many", "k", "v", NULL);
+	assert_int_equal(a.expiry.kind, CW_EXPIRY_TTL);
+	assert_int_equal(a.expiry.ms, 90000);
+	cli_args_free(&a);
+	args_ok(&a, NULL, "set-many", "k", "v", "--ttl=0", NULL);
+	assert_int_equal(a.expiry.kind, CW_EXPIRY_NONE);
+	cli_args_free(&a);
+	args_ok(&a, NULL, "set-many", "k", "v", "--expire-at",
+	    "2026-11-25T12:00:00Z", "k2", "v2", NULL);
+	assert_int_equal(a.expiry.kind, CW_EXPIRY_AT);
+	assert_int_equal(a.expiry.ms, 1795608000000ULL);
+	assert_int_equal(a.count, 2);
+	assert_string_equal(a.keys[1], "k2");
+	assert_string_equal(a.values[1], "v2");
+	cli_args_free(&a);
+	args_ok(&a, NULL, "set-many", "k", "v", "--expire-at", "0", NULL);
+	assert_int_equal(a.expiry.kind, CW_EXPIRY_AT);
+	assert_int_equal(a.expiry.ms, 1);
+	cli_args_free(&a);
+	/* a value may look like an option after "--" */
+	args_ok(&a, NULL, "set-many", "--", "k", "--ttl", NULL);
+	assert_int_equal(a.count, 1);
+	assert_string_equal(a.values[0], "--ttl");
+	assert_int_equal(a.expiry.kind, CW_EXPIRY_NONE);
+	cli_args_free(&a);
+
+	/* the single-key commands allocate nothing */
+	args_ok(&a, NULL, "get", "k", NULL);
+	assert_null(a.keys);
+	assert_int_equal(a.count, 0);
+	/* nor --help, even after a batch command */
+	args_ok(&a, NULL, "get-many", "a", "b", "--help", NULL);
+	assert_int_equal(a.cmd, CLI_CMD_HELP);
+	assert_null(a.keys);
+
+	/* a batch as large as the command line allows */
+	char *many[2 * 1000 + 3];
+	char names[1000][16];
+	int argc = 0;
+	many[argc++] = (char *)"cachewire";
+	many[argc++] = (char *)"set-many";
+	for (int i = 0; i < 1000; i++) {
+		snprintf(names[i], sizeof names[i], "key%d", i);
+		many[argc++] = names[i];
+		many[argc++] = names[i];
+	}
+	many[argc] = NULL;
+	assert_int_equal(
+	    cli_parse_args(&a, argc, many, NULL, errbuf, sizeof errbuf), 0);
+	assert_int_equal(a.count, 1000);
+	assert_string_equal(a.keys[999], "key999");
+	assert_string_equal(a.values[999], "key999");
+	cli_args_free(&a);
+}
+
+static void test_many_usage_errors(void **state)
+{
+	(void)state;
+	args_bad("'get-many' needs at least one KEY", "get-many", NULL);
+	args_bad("'delete-many' needs at least one KEY", "delete-many",
+	    "--timeout", "1s", NULL);
+	args_bad(
+	    "'set-many' needs at least one KEY VALUE pair", "set-many", NULL);
+	args_bad("'set-many' needs at least one KEY VALUE pair", "set-many",
+	    "--ttl", "5s", NULL);
+	/* an odd number of arguments: the last KEY has no VALUE */
+	args_bad("KEY 'k' has no VALUE", "set-many", "k", NULL);
+	args_bad(
+	    "KEY 'c' has no VALUE", "set-many", "a", "1", "b", "2", "c", NULL);
+	args_bad("KEY VALUE pairs", "set-many", "a", "1", "b", NULL);
+	args_bad("KEY must not be empty (KEY 2 of 3)", "get-many", "a", "", "c",
+	    NULL);
+	args_bad("KEY must not be empty (KEY 1 of 1)", "delete-many", "", NULL);
+	args_bad("KEY must not be empty (pair 2 of 2)", "set-many", "a", "1",
+	    "", "2", NULL);
+	args_bad("'--ttl' is only valid with 'set' and 'set-many'", "get-many",
+	    "k", "--ttl", "5s", NULL);
+	args_bad("'--expire-at' is only valid with 'set' and 'set-many'",
+	    "delete-many", "k", "--expire-at", "1767225600", NULL);
+	args_bad("'--file' is only valid with 'set'", "set-many", "k", "v",
+	    "--file", "f", NULL);
+	args_bad("cannot be used together", "set-many", "k", "v", "--ttl", "5s",
+	    "--expire-at", "1767225600", NULL);
+	args_bad(
+	    "invalid duration", "set-many", "k", "v", "--ttl", "soon", NULL);
+	args_bad("set-many takes KEY VALUE pairs", "set", "k", "v", NULL);
+	args_bad("unknown command 'getmany'", "getmany", "k", NULL);
+	args_bad("unknown command 'get_many'", "get_many", "k", NULL);
+	args_bad("unknown command 'del-many'", "del-many", "k", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +597,8 @@ int main(void)
 	    cmocka_unit_test(test_keys),
 	    cmocka_unit_test(test_help_and_version),
 	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_many_commands),
+	    cmocka_unit_test(test_many_usage_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

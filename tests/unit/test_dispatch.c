@@ -256,6 +256,52 @@ static void garbage_envelope(void **state)
 	expect(roundtrip(wt, sizeof wt), CW_INVALID_ARGUMENT, "(2 bytes)");
 }
 
+/* The envelope is decoded by hand (no copy of the payload): it must
+ * accept and reject exactly what a protobuf parser would. */
+static void envelope_wire_format(void **state)
+{
+	(void)state;
+	/* "/cachewire.v1.Cache/Ping" is 24 bytes */
+#define PING_METHOD                                                            \
+	0x0a, 24, '/', 'c', 'a', 'c', 'h', 'e', 'w', 'i', 'r', 'e', '.', 'v',  \
+	    '1', '.', 'C', 'a', 'c', 'h', 'e', '/', 'P', 'i', 'n', 'g'
+	/* unknown fields of every wire type, before and after: skipped */
+	static const uint8_t unknown[] = {0x28, 0x96, 0x01, /* 5: varint */
+	    0x31, 1, 2, 3, 4, 5, 6, 7, 8,                   /* 6: fixed64 */
+	    0x3d, 1, 2, 3, 4,                               /* 7: fixed32 */
+	    PING_METHOD, 0x42, 2, 'h', 'i',                 /* 8: bytes */
+	    0x22, 3, 't', 'o', 'k'};                        /* auth_token */
+	expect(roundtrip(unknown, sizeof unknown), CW_OK, NULL);
+	/* the last occurrence of a field wins */
+	static const uint8_t twice[] = {0x0a, 1, 'x', PING_METHOD};
+	expect(roundtrip(twice, sizeof twice), CW_OK, NULL);
+	/* a group (wire type 3) is not accepted */
+	static const uint8_t group[] = {PING_METHOD, 0x2b, 0x2c};
+	expect(roundtrip(group, sizeof group), CW_INVALID_ARGUMENT,
+	    "not a cachewire.v1.Request");
+	/* field number 0, and a varint of more than 10 bytes */
+	static const uint8_t zero[] = {0x00, 0x01};
+	expect(roundtrip(zero, sizeof zero), CW_INVALID_ARGUMENT, NULL);
+	static const uint8_t longv[] = {0x18, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+	expect(roundtrip(longv, sizeof longv), CW_INVALID_ARGUMENT, NULL);
+	/* timeout_ms (3) as bytes, payload (2) as a varint */
+	static const uint8_t wt3[] = {PING_METHOD, 0x1a, 1, 0};
+	expect(roundtrip(wt3, sizeof wt3), CW_INVALID_ARGUMENT, NULL);
+	static const uint8_t wt2[] = {PING_METHOD, 0x10, 1};
+	expect(roundtrip(wt2, sizeof wt2), CW_INVALID_ARGUMENT, NULL);
+	/* a method name with a NUL byte names no method */
+	static const uint8_t nul[] = {0x0a, 3, '/', 0, 'x'};
+	expect(roundtrip(nul, sizeof nul), CW_UNIMPLEMENTED, "unknown method");
+	/* a timeout beyond 32 bits keeps its low 32, as uint32 does */
+	static const uint8_t big[] = {0x0a, 23, '/', 'c', 'a', 'c', 'h', 'e',
+	    'w', 'i', 'r', 'e', '.', 'v', '1', '.', 'C', 'a', 'c', 'h', 'e',
+	    '/', 'G', 'e', 't', 0x18, 0xe8, 0x07 | 0x80, 0x80, 0x80, 0x10};
+	expect(roundtrip(big, sizeof big), CW_OK, NULL);
+	assert_int_equal(seen_timeout, 1000);
+#undef PING_METHOD
+}
+
 static void empty_envelope_names_no_method(void **state)
 {
 	(void)state;
@@ -377,6 +423,7 @@ int main(void)
 	    cmocka_unit_test(get_ok_and_timeout),
 	    cmocka_unit_test(empty_payload_is_default_message),
 	    cmocka_unit_test(garbage_envelope),
+	    cmocka_unit_test(envelope_wire_format),
 	    cmocka_unit_test(empty_envelope_names_no_method),
 	    cmocka_unit_test(bad_payload),
 	    cmocka_unit_test(service_error_is_carried),
