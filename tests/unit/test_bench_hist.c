@@ -1,5 +1,5 @@
 /*
- * hist_test.c - the benchmark's latency histogram: every value falls in a
+ * test_bench_hist.c - the benchmark's latency histogram: every value falls in a
  * bucket that holds it, buckets are at most 1/128 wide, percentiles of
  * known distributions, merge, and the edges (empty, huge values).
  */
