@@ -51,9 +51,11 @@ static bool settle(struct target_result *r)
 	if (!r->ran)
 		return false;
 	if (r->s.ok == 0 && r->errors > 0) {
+		char first[sizeof r->s.first_error];
+		memcpy(first, r->s.first_error, sizeof first);
+		first[sizeof first - 1] = '\0';
 		snprintf(r->message, sizeof(r->message),
-		    "every operation failed; first error: %s",
-		    r->s.first_error);
+		    "every operation failed; first error: %.400s", first);
 		return false;
 	}
 	return true;

@@ -489,7 +489,7 @@ static int check_combined(struct bench_opts *o, bool have_ops, bool have_dur)
 int options_parse(struct bench_opts *o, int argc, char **argv, bool *help_shown)
 {
 	bool have_ops = false, have_dur = false;
-	uint64_t v;
+	uint64_t v = 0;
 	int c, rc = BENCH_EXIT_OK;
 
 	set_defaults(o);

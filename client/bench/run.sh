@@ -15,6 +15,8 @@
 #                service - (echo + redis)
 #   getmany      100 keys of 100 B per call at 64 in flight: service keys/s
 #                against the redis target's single GETs of the get scenario
+#                (pipelined 16 deep) and of redis-64x1 (64 clients, one
+#                GET each at a time)
 #   mixed-1mib   Set+Get (50/50) of 1 MiB values, 2 conns x 2 deep: MiB/s
 #   server RSS   from --server-pid, for the 64-in-flight scenarios
 set -euo pipefail
@@ -100,6 +102,10 @@ scenario set --workload set --value-size 100 --conns 4 --depth 16
 scenario getmany --workload getmany --batch 100 --value-size 100 \
 	--conns 4 --depth 16
 scenario get-1 --workload get --value-size 100 --conns 1 --depth 1
+# 64 clients each waiting for its GET: what a direct-Redis user gets at a
+# concurrency of 64 without pipelining by hand
+scenario redis-64x1 --targets redis --workload get --value-size 100 \
+	--conns 64 --depth 1
 scenario mixed-1mib --workload mixed --ratio 0.5 --value-size 1MiB \
 	--keys 64 --conns 2 --depth 2
 
@@ -123,8 +129,8 @@ def figure(label, values, unit=""):
     med = statistics.median(vals) if vals else None
     rows.append((label, med, vals, unit))
 
-get, set_, many, one, big = (runs(n) for n in
-                             ("get", "set", "getmany", "get-1", "mixed-1mib"))
+get, set_, many, one, big, single = (runs(n) for n in
+    ("get", "set", "getmany", "get-1", "mixed-1mib", "redis-64x1"))
 for name, rs in (("get", get), ("set", set_)):
     for t in ("service", "redis", "echo"):
         figure(f"{name} 100 B @64: {t} ops/s", [res(d, t, "ops_per_s") for d in rs])
@@ -145,6 +151,12 @@ figure("get 100 B @64: redis single GET ops/s",
 pairs = [(res(m, "service", "keys_per_s"), res(g, "redis", "ops_per_s"))
          for m, g in zip(many, get)]
 figure("getmany service keys/s / redis GET ops/s",
+       [a / b if a and b else None for a, b in pairs])
+figure("get 100 B, 64 clients x 1: redis single GET ops/s",
+       [res(d, "redis", "ops_per_s") for d in single])
+pairs = [(res(m, "service", "keys_per_s"), res(s, "redis", "ops_per_s"))
+         for m, s in zip(many, single)]
+figure("getmany service keys/s / redis GET ops/s (64 x 1)",
        [a / b if a and b else None for a, b in pairs])
 mib = 1024 * 1024
 for t in ("service", "redis", "echo"):
