@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -84,23 +85,50 @@ static int wait_for_stop(const sigset_t *set)
  */
 #define WATCHDOG_SLACK_MS 5000
 
+static pthread_mutex_t watchdog_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool stopped;
+
 static void *watchdog(void *arg)
 {
 	int ms = (int)(intptr_t)arg;
+	struct timespec tick = {0, 10 * 1000000L};
+	bool done = false;
 
-	nng_msleep((nng_duration)ms);
-	cw_log(CW_LOG_ERROR,
-	    "stopping took longer than %d ms; exiting without finishing", ms);
-	_exit(1);
+	/* Plain POSIX, not nng: it outlives nng_fini(). */
+	for (int waited = 0; waited < ms && !done; waited += 10) {
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&watchdog_mu);
+		done = stopped;
+		pthread_mutex_unlock(&watchdog_mu);
+	}
+	if (!done) {
+		cw_log(CW_LOG_ERROR,
+		    "stopping took longer than %d ms; exiting without "
+		    "finishing",
+		    ms);
+		_exit(1);
+	}
 	return NULL;
 }
 
+static bool watchdog_started;
+static pthread_t watchdog_thread;
+
 static void start_watchdog(int ms)
 {
-	pthread_t t;
+	watchdog_started = pthread_create(&watchdog_thread, NULL, watchdog,
+	                       (void *)(intptr_t)ms) == 0;
+}
 
-	if (pthread_create(&t, NULL, watchdog, (void *)(intptr_t)ms) == 0)
-		pthread_detach(t);
+/* Stopping is over: let the watchdog go. */
+static void stop_watchdog(void)
+{
+	if (!watchdog_started)
+		return;
+	pthread_mutex_lock(&watchdog_mu);
+	stopped = true;
+	pthread_mutex_unlock(&watchdog_mu);
+	pthread_join(watchdog_thread, NULL);
 }
 
 int main(int argc, char **argv)
@@ -187,6 +215,7 @@ out:
 	cw_cache_close(cache);
 	cw_config_free(&cfg);
 	nng_fini(); /* nng finishes closing asynchronously; wait for it */
+	stop_watchdog();
 	cw_log(status == 0 ? CW_LOG_INFO : CW_LOG_ERROR, "stopped%s",
 	    status == 0 ? "" : " after an error");
 	return status;
