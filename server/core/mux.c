@@ -928,20 +928,23 @@ static uint64_t tick(cw_mux *m)
 
 /* ---- the thread ---- */
 
-/* Make the timerfd fire at t (monotonic ms; UINT64_MAX: never). */
+/*
+ * Make sure the timerfd fires by t (monotonic ms). It is only ever moved
+ * earlier: a timer left at an earlier time than needed merely wakes the
+ * mux thread once for nothing, which costs less than a timerfd_settime()
+ * per request.
+ */
 static void arm(cw_mux *m, uint64_t t)
 {
 	struct itimerspec its = {{0, 0}, {0, 0}};
 
-	if (t == m->armed)
+	if (t >= m->armed)
 		return;
 	m->armed = t;
-	if (t != UINT64_MAX) {
-		its.it_value.tv_sec = (time_t)(t / 1000);
-		its.it_value.tv_nsec = (long)(t % 1000) * 1000000L;
-		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-			its.it_value.tv_nsec = 1; /* zero would disarm */
-	}
+	its.it_value.tv_sec = (time_t)(t / 1000);
+	its.it_value.tv_nsec = (long)(t % 1000) * 1000000L;
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1; /* zero would disarm */
 	timerfd_settime(m->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
