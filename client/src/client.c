@@ -1,6 +1,7 @@
 /*
- * client.c - libcachewire's transport: the nng REQ socket and the
- * ProtobufCService whose invoke does one round trip per call.
+ * client.c - libcachewire's transport: the nng REQ socket (open, close)
+ * and the ProtobufCService whose invoke (exchange.c) does one round trip
+ * per call; the response allocator and the private closure.
  *
  * A call is an exchange: an nng context and an aio (kept in a free list
  * and reused, so any number of threads may call at once) driven by the
@@ -13,17 +14,14 @@
  * Blocking calls wait for done on a condition variable; asynchronous ones
  * get their closure run from done, on an nng thread.
  *
- * Error mapping (details go to the call's cw_error when the caller is one of
- * the cw_* calls; a foreign closure just gets NULL):
- *   Reply.code != OK          that code, the server's message
- *   timeout, never connected  CW_UNAVAILABLE ("no connection to URL ...")
- *   timeout, connected        CW_DEADLINE_EXCEEDED ("no reply from URL ...")
- *   connection broke mid-call CW_UNAVAILABLE (the request is not resent)
- *   client closed mid-call    CW_CANCELLED
- *   NNG_ENOMEM                CW_INTERNAL
- *   any other nng error       CW_UNAVAILABLE with nng_strerror()
- *   undecodable reply         CW_INTERNAL
- *   request too large         CW_RESOURCE_EXHAUSTED, nothing is sent
+ * Error mapping (exchange.c; details go to the call's cw_error when the caller
+ * is one of the cw_* calls; a foreign closure just gets NULL): Reply.code != OK
+ * that code, the server's message timeout, never connected  CW_UNAVAILABLE ("no
+ * connection to URL ...") timeout, connected        CW_DEADLINE_EXCEEDED ("no
+ * reply from URL ...") connection broke mid-call CW_UNAVAILABLE (the request is
+ * not resent) client closed mid-call    CW_CANCELLED NNG_ENOMEM CW_INTERNAL any
+ * other nng error       CW_UNAVAILABLE with nng_strerror() undecodable reply
+ * CW_INTERNAL request too large         CW_RESOURCE_EXHAUSTED, nothing is sent
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,7 +36,6 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "cachewire/v1/cache.pb-c.h"
-#include "cachewire/v1/rpc.pb-c.h"
 
 #include "client_internal.h"
 
@@ -49,29 +46,6 @@
 #define RECONNECT_MAX_MS 2000
 #define CLOSE_GRACE_MS   100
 #define CLOSE_WAIT_MS    2000
-
-/* Request.payload is field 2, length-delimited: tag byte (2 << 3) | 2. */
-#define REQUEST_PAYLOAD_TAG 0x12u
-
-struct cw_client {
-	/* First member: invoke gets &c->service and casts back. */
-	ProtobufCService service;
-	nng_socket sock;
-	char *url;
-	int timeout_ms;
-	size_t max_message_bytes;
-	/* Pipes (connections) that are up, kept by nng's pipe callbacks. */
-	atomic_int npipes;
-	/* Connections ever completed (see cw_close). */
-	atomic_int connects; /* Exchanges: all of them, the free ones, how many
-	                        are running. */
-	pthread_mutex_t mu;
-	pthread_cond_t idle; /* inflight dropped to 0 */
-	struct xfer *all;
-	struct xfer *free;
-	int inflight;
-	bool closing;
-};
 
 /* ---- response allocator ---------------------------------------------------
  */
@@ -122,408 +96,6 @@ void cw__call_release(struct cw_call *call)
 		    call->response, &cw__response_allocator);
 		call->response = NULL;
 	}
-}
-
-/* ---- the round trip
- * ---------------------------------------------------------- */
-
-static size_t varint_size(size_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static size_t put_varint(uint8_t *out, size_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
-/*
- * Build the request envelope for input straight into a new nng message. The
- * input is packed directly into the message body, after the other envelope
- * fields (protobuf accepts fields in any order), so a large value is copied
- * once, not twice.
- */
-static int build_request(const struct cw_client *c, const char *method,
-    const ProtobufCMessage *input, int timeout_ms, nng_msg **out, cw_error *err)
-{
-	Cachewire__V1__Request env = CACHEWIRE__V1__REQUEST__INIT;
-	size_t env_len, payload_len, total, off;
-	uint8_t *body;
-	nng_msg *m;
-
-	env.method = (char *)method;
-	env.timeout_ms = (uint32_t)timeout_ms;
-	env_len = cachewire__v1__request__get_packed_size(&env);
-	payload_len = protobuf_c_message_get_packed_size(input);
-	total = env_len;
-	if (payload_len > 0)
-		total += 1 + varint_size(payload_len) + payload_len;
-	if (total > c->max_message_bytes)
-		return cw_error_set(err, CW_RESOURCE_EXHAUSTED,
-		    "request is %zu bytes; the transport limit is %zu", total,
-		    c->max_message_bytes);
-	if (nng_msg_alloc(&m, total) != 0)
-		return cw_error_set(err, CW_INTERNAL,
-		    "out of memory for a %zu-byte request", total);
-	body = nng_msg_body(m);
-	off = cachewire__v1__request__pack(&env, body);
-	if (payload_len > 0) {
-		body[off++] = REQUEST_PAYLOAD_TAG;
-		off += put_varint(body + off, payload_len);
-		off += protobuf_c_message_pack(input, body + off);
-	}
-	if (off != total) {
-		nng_msg_free(m);
-		return cw_error_set(err, CW_INTERNAL,
-		    "request packed to %zu bytes, expected %zu", off, total);
-	}
-	*out = m;
-	return CW_OK;
-}
-
-static int transport_error(
-    const struct cw_client *c, int rv, int timeout_ms, cw_error *err)
-{
-	if (rv == NNG_ETIMEDOUT) {
-		if (atomic_load(&c->npipes) == 0)
-			return cw_error_set(err, CW_UNAVAILABLE,
-			    "no connection to %s within %d ms (is the server "
-			    "running?)",
-			    c->url, timeout_ms);
-		return cw_error_set(err, CW_DEADLINE_EXCEEDED,
-		    "no reply from %s within %d ms", c->url, timeout_ms);
-	}
-	if (rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT)
-		return cw_error_set(err, CW_UNAVAILABLE,
-		    "connection to %s broke before the reply came (%s); the "
-		    "request was not retried",
-		    c->url, nng_strerror(rv));
-	if (rv == NNG_ENOMEM)
-		return cw_error_set(
-		    err, CW_INTERNAL, "%s: %s", c->url, nng_strerror(rv));
-	return cw_error_set(
-	    err, CW_UNAVAILABLE, "%s: %s", c->url, nng_strerror(rv));
-}
-
-static int reply_status(int code)
-{
-	return code > CW_OK && code <= CW_UNAUTHENTICATED ? code : CW_UNKNOWN;
-}
-
-/*
- * Decode the reply envelope (consumes m) and, when the server says OK, the
- * response message with the response allocator.
- */
-static int decode_reply(const struct cw_client *c,
-    const ProtobufCMethodDescriptor *md, nng_msg *m, ProtobufCMessage **out,
-    cw_error *err)
-{
-	Cachewire__V1__Reply *reply;
-	ProtobufCMessage *resp;
-	size_t len = nng_msg_len(m);
-	int status;
-
-	reply = cachewire__v1__reply__unpack(NULL, len, nng_msg_body(m));
-	nng_msg_free(m);
-	if (reply == NULL)
-		return cw_error_set(err, CW_INTERNAL,
-		    "undecodable reply from %s (%zu bytes)", c->url, len);
-	if (reply->code != CACHEWIRE__V1__CODE__OK) {
-		status = reply_status((int)reply->code);
-		if (reply->message != NULL && reply->message[0] != '\0')
-			cw_error_set(err, status, "%s", reply->message);
-		else
-			cw_error_set(err, status, "the server answered %s",
-			    cw_strerror((int)reply->code));
-		cachewire__v1__reply__free_unpacked(reply, NULL);
-		return status;
-	}
-	resp = protobuf_c_message_unpack(md->output, &cw__response_allocator,
-	    reply->payload.len, reply->payload.data);
-	cachewire__v1__reply__free_unpacked(reply, NULL);
-	if (resp == NULL)
-		return cw_error_set(err, CW_INTERNAL, "undecodable %s from %s",
-		    md->output->name, c->url);
-	*out = resp;
-	return CW_OK;
-}
-
-/* ---- exchanges: one request and its reply, driven by aio callbacks ------ */
-
-/* Told once when an exchange ends; resp (on CW_OK) becomes the callee's. */
-typedef void (*xfer_done)(
-    void *arg, int status, const cw_error *err, ProtobufCMessage *resp);
-
-typedef struct xfer {
-	struct cw_client *c;
-	struct xfer *next;     /* in the client's free list */
-	struct xfer *all_next; /* in the client's list of all */
-	nng_ctx ctx;
-	nng_aio *aio;
-	bool receiving;
-	nng_time deadline;
-	int timeout_ms;
-	const ProtobufCMethodDescriptor *md;
-	xfer_done done;
-	void *arg;
-} xfer;
-
-static void xfer_cb(void *arg);
-
-/* A free exchange (context + aio), reused or new; NULL with *rv set. */
-static xfer *xfer_get(struct cw_client *c, int *rv)
-{
-	xfer *x;
-
-	pthread_mutex_lock(&c->mu);
-	if ((x = c->free) != NULL)
-		c->free = x->next;
-	pthread_mutex_unlock(&c->mu);
-	if (x != NULL)
-		return x;
-	if ((x = calloc(1, sizeof *x)) == NULL) {
-		*rv = NNG_ENOMEM;
-		return NULL;
-	}
-	x->c = c;
-	if ((*rv = nng_aio_alloc(&x->aio, xfer_cb, x)) != 0) {
-		free(x);
-		return NULL;
-	}
-	if ((*rv = nng_ctx_open(&x->ctx, c->sock)) != 0) {
-		nng_aio_free(x->aio);
-		free(x);
-		return NULL;
-	}
-	pthread_mutex_lock(&c->mu);
-	x->all_next = c->all;
-	c->all = x;
-	pthread_mutex_unlock(&c->mu);
-	return x;
-}
-
-/* The exchange is over: tell its owner, then make x reusable. */
-static void xfer_end(
-    xfer *x, int status, const cw_error *err, ProtobufCMessage *resp)
-{
-	struct cw_client *c = x->c;
-
-	x->done(x->arg, status, err, resp);
-	pthread_mutex_lock(&c->mu);
-	x->next = c->free;
-	c->free = x;
-	if (--c->inflight == 0)
-		pthread_cond_broadcast(&c->idle);
-	pthread_mutex_unlock(&c->mu);
-}
-
-static void xfer_cb(void *arg)
-{
-	xfer *x = arg;
-	struct cw_client *c = x->c;
-	int rv = nng_aio_result(x->aio);
-	ProtobufCMessage *resp = NULL;
-	cw_error err = {.code = CW_OK};
-	int status;
-
-	if (!x->receiving) {
-		if (rv != 0) {
-			/* A failed send leaves the message with us. */
-			nng_msg_free(nng_aio_get_msg(x->aio));
-			goto failed;
-		}
-		nng_time now = nng_clock();
-		x->receiving = true;
-		nng_aio_set_timeout(x->aio,
-		    now >= x->deadline ? NNG_DURATION_ZERO
-		                       : (nng_duration)(x->deadline - now));
-		nng_ctx_recv(x->ctx, x->aio);
-		return;
-	}
-	if (rv != 0)
-		goto failed;
-	status = decode_reply(c, x->md, nng_aio_get_msg(x->aio), &resp, &err);
-	xfer_end(x, status, &err, resp);
-	return;
-failed:
-	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
-		status = cw_error_set(&err, CW_CANCELLED,
-		    "the client was closed before the reply came");
-	else
-		status = transport_error(c, rv, x->timeout_ms, &err);
-	xfer_end(x, status, &err, NULL);
-}
-
-/*
- * Send input as method method_index of the service; done runs once, later,
- * on an nng thread. On a failure to even send (bad method, request too
- * large, out of memory) returns that status and done never runs.
- */
-static int xfer_start(struct cw_client *c, unsigned method_index,
-    const ProtobufCMessage *input, int timeout_ms, xfer_done done, void *arg,
-    cw_error *err)
-{
-	const ProtobufCServiceDescriptor *sd = c->service.descriptor;
-	const ProtobufCMethodDescriptor *md;
-	char method[128];
-	nng_msg *request = NULL;
-	xfer *x;
-	int n, rc, rv;
-
-	if (method_index >= sd->n_methods)
-		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "no method %u in %s", method_index, sd->name);
-	md = &sd->methods[method_index];
-	if (input == NULL || input->descriptor != md->input)
-		return cw_error_set(err, CW_INVALID_ARGUMENT, "%s expects a %s",
-		    md->name, md->input->name);
-	n = snprintf(method, sizeof method, "/%s/%s", sd->name, md->name);
-	if (n < 0 || (size_t)n >= sizeof method)
-		return cw_error_set(err, CW_INTERNAL, "method name too long");
-	rc = build_request(c, method, input, timeout_ms, &request, err);
-	if (rc != CW_OK)
-		return rc;
-	if ((x = xfer_get(c, &rv)) == NULL) {
-		nng_msg_free(request);
-		return transport_error(c, rv, timeout_ms, err);
-	}
-	x->receiving = false;
-	x->timeout_ms = timeout_ms;
-	x->deadline = nng_clock() + (nng_time)timeout_ms;
-	x->md = md;
-	x->done = done;
-	x->arg = arg;
-	nng_aio_set_timeout(x->aio, timeout_ms);
-	nng_aio_set_msg(x->aio, request);
-	pthread_mutex_lock(&c->mu);
-	if (c->closing) { /* the caller broke cw_close's contract */
-		x->next = c->free;
-		c->free = x;
-		pthread_mutex_unlock(&c->mu);
-		nng_msg_free(request);
-		return cw_error_set(err, CW_CANCELLED, "the client is closed");
-	}
-	c->inflight++;
-	nng_ctx_send(x->ctx, x->aio);
-	pthread_mutex_unlock(&c->mu);
-	return CW_OK;
-}
-
-/* ---- invoke: what the generated stubs call ------------------------------ */
-
-/* A synchronous caller waiting for its exchange. */
-typedef struct waiter {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int status;
-	cw_error err;
-	ProtobufCMessage *resp;
-} waiter;
-
-static void waiter_done(
-    void *arg, int status, const cw_error *err, ProtobufCMessage *resp)
-{
-	waiter *w = arg;
-
-	pthread_mutex_lock(&w->mu);
-	w->status = status;
-	if (err != NULL)
-		w->err = *err;
-	w->resp = resp;
-	w->done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
-/* Run one exchange and wait for it; *resp (on CW_OK) is the caller's. */
-static int round_trip(struct cw_client *c, unsigned method_index,
-    const ProtobufCMessage *input, int timeout_ms, ProtobufCMessage **resp,
-    cw_error *err)
-{
-	waiter w = {.status = CW_INTERNAL};
-	int rc;
-
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	rc = xfer_start(
-	    c, method_index, input, timeout_ms, waiter_done, &w, err);
-	if (rc == CW_OK) {
-		pthread_mutex_lock(&w.mu);
-		while (!w.done)
-			pthread_cond_wait(&w.cv, &w.mu);
-		pthread_mutex_unlock(&w.mu);
-		rc = w.status;
-		if (rc == CW_OK)
-			*resp = w.resp;
-		else if (err != NULL)
-			*err = w.err;
-	}
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.mu);
-	return rc;
-}
-
-/* An async call's exchange ended: hand the outcome to its closure. */
-static void async_done(
-    void *arg, int status, const cw_error *err, ProtobufCMessage *resp)
-{
-	struct cw_call *call = arg;
-
-	call->status = status;
-	if (status != CW_OK && err != NULL)
-		call->async_err = *err;
-	cw__call_async_done(resp, call);
-}
-
-/*
- * ProtobufCService.invoke. Our async calls (closure cw__call_async_done)
- * return at once and are finished from an nng thread. Every other caller,
- * our own blocking calls included, waits here and gets its closure run
- * before invoke returns, as protoc-c's generated stubs expect.
- */
-static void client_invoke(ProtobufCService *service, unsigned method_index,
-    const ProtobufCMessage *input, ProtobufCClosure closure, void *closure_data)
-{
-	struct cw_client *c = (struct cw_client *)service;
-	bool own = closure == cw__call_done || closure == cw__call_async_done;
-	struct cw_call *call = own ? closure_data : NULL;
-	ProtobufCMessage *resp = NULL;
-	int timeout_ms = c->timeout_ms;
-	int rc;
-
-	if (call != NULL && call->timeout_ms > 0)
-		timeout_ms = call->timeout_ms;
-	if (closure == cw__call_async_done) {
-		/* Once started, call belongs to the completion, which may
-		 * already have freed it when xfer_start returns. */
-		int *start_rc = call->start_rc;
-		*start_rc = xfer_start(c, method_index, input, timeout_ms,
-		    async_done, call, call->err);
-		return;
-	}
-	rc = round_trip(c, method_index, input, timeout_ms, &resp,
-	    call != NULL ? call->err : NULL);
-	if (call != NULL)
-		call->status = rc;
-	if (closure != NULL)
-		closure(resp, closure_data);
-	/* Our own closure took the response over; free it for anyone else. */
-	if (call == NULL && resp != NULL)
-		protobuf_c_message_free_unpacked(resp, &cw__response_allocator);
 }
 
 /* The service belongs to its client: destroying it is not the way to close. */
@@ -606,7 +178,7 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
 	c->service = base;
-	c->service.invoke = client_invoke;
+	c->service.invoke = cw__client_invoke;
 	c->service.destroy = client_service_destroy;
 	c->timeout_ms = opts != NULL && opts->timeout_ms > 0
 	                    ? opts->timeout_ms
@@ -646,12 +218,7 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 /* Free c and its exchanges, once its socket is closed. */
 static void client_destroy(struct cw_client *c)
 {
-	while (c->all != NULL) {
-		struct xfer *x = c->all;
-		c->all = x->all_next;
-		nng_aio_free(x->aio);
-		free(x);
-	}
+	cw__xfers_free(c);
 	client_free(c);
 }
 

@@ -11,6 +11,10 @@
 #ifndef CACHEWIRE_CLIENT_INTERNAL_H
 #define CACHEWIRE_CLIENT_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <nng/nng.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include <cachewire/cachewire.h>
@@ -20,6 +24,35 @@
 #else
 #define CW_HIDDEN
 #endif
+
+struct cw_client {
+	/* First member: invoke gets &c->service and casts back. */
+	ProtobufCService service;
+	nng_socket sock;
+	char *url;
+	int timeout_ms;
+	size_t max_message_bytes;
+	/* Pipes (connections) that are up, kept by nng's pipe callbacks. */
+	atomic_int npipes;
+	/* Connections ever completed (see cw_close). */
+	atomic_int connects;
+	/* Exchanges (exchange.c): all of them, the free ones, how many are
+	 * running; mu guards these and closing. */
+	pthread_mutex_t mu;
+	pthread_cond_t idle; /* inflight dropped to 0 */
+	struct xfer *all;
+	struct xfer *free;
+	int inflight;
+	bool closing; /* cw_close has begun: no new calls */
+};
+
+/* ProtobufCService.invoke of a client (exchange.c). */
+CW_HIDDEN void cw__client_invoke(ProtobufCService *service,
+    unsigned method_index, const ProtobufCMessage *input,
+    ProtobufCClosure closure, void *closure_data);
+
+/* Free every exchange of c; its socket is closed and none is running. */
+CW_HIDDEN void cw__xfers_free(struct cw_client *c);
 
 struct cw_call {
 	/* In: the call's timeout in ms; <= 0 means the client's default. */

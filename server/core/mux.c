@@ -38,324 +38,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mux.h"
+#include "mux_req.h"
 
-#define COPY_MAX        255 /* arguments up to this size are copied */
-#define INLINE_BUF      512
-#define INLINE_SEGS     16
-#define INLINE_REPLIES  4
-#define READ_CHUNK      ((size_t)256 * 1024)
-#define READ_BUDGET     ((size_t)4 * 1024 * 1024) /* per wakeup, per conn */
-#define MAX_IOV         256
-#define BACKOFF_MIN_MS  50
-#define BACKOFF_MAX_MS  500
-#define CONNECT_RETRIES 1 /* resends of a request whose connection broke */
-
-/* ---- requests -------------------------------------------------------------
- */
-
-/* A piece of the request's bytes: in r->buf at off (p NULL) or at p. */
-typedef struct seg {
-	const uint8_t *p;
-	size_t off;
-	size_t len;
-	bool owned; /* p was malloc'd by us (a detached copy) */
-} seg;
-
-struct cw_mux_req {
-	cw_mux_req *prev, *next; /* in the queue or a connection's FIFO */
-	cw_mux_req *dnext;       /* in the done list */
-	atomic_int refs;         /* where it lives + a pending callback */
-	int status;              /* for the callback */
-	cw_error err;
-	cw_mux_done done;
-	void *arg;
-	uint64_t deadline; /* monotonic ms; 0 until submitted if none */
-	int timeout_ms;    /* as given, for messages */
-	int ncmds;
-	int pending_args; /* arguments still to add to the current command */
-	bool oom;         /* building failed: fail on submit */
-	bool finished;    /* the callback has run */
-	bool handshake;   /* the connection's own AUTH/SELECT */
-	int retries;
-	/* replies received so far */
-	int nreplies;
-	redisReply **replies;
-	redisReply *ireplies[INLINE_REPLIES];
-	int rcap;
-	/* bytes to send */
-	uint8_t *buf;
-	size_t blen, bcap;
-	seg *segs;
-	int nsegs, scap;
-	/* write progress: segs[wseg] from woff */
-	int wseg;
-	size_t woff;
-	uint8_t ibuf[INLINE_BUF];
-	seg isegs[INLINE_SEGS];
-};
-
-typedef struct list {
-	cw_mux_req *head, *tail;
-} list;
-
-static void list_push(list *l, cw_mux_req *r)
-{
-	r->next = NULL;
-	r->prev = l->tail;
-	if (l->tail != NULL)
-		l->tail->next = r;
-	else
-		l->head = r;
-	l->tail = r;
-}
-
-static void list_unlink(list *l, cw_mux_req *r)
-{
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		l->head = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
-	else
-		l->tail = r->prev;
-	r->prev = r->next = NULL;
-}
-
-/* Move all of src before dst's head, keeping src's order. */
-static void list_prepend_all(list *dst, list *src)
-{
-	if (src->head == NULL)
-		return;
-	src->tail->next = dst->head;
-	if (dst->head != NULL)
-		dst->head->prev = src->tail;
-	else
-		dst->tail = src->tail;
-	dst->head = src->head;
-	src->head = src->tail = NULL;
-}
-
-uint64_t cw_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-cw_mux_req *cw_mux_req_new(int timeout_ms, cw_mux_done done, void *arg)
-{
-	cw_mux_req *r = malloc(sizeof *r);
-
-	if (r == NULL)
-		return NULL;
-	memset(r, 0, offsetof(cw_mux_req, ibuf));
-	r->done = done;
-	r->arg = arg;
-	r->timeout_ms = timeout_ms;
-	if (timeout_ms > 0)
-		r->deadline = cw_mono_ms() + (uint64_t)timeout_ms;
-	r->retries = CONNECT_RETRIES;
-	atomic_init(&r->refs, 1);
-	r->replies = r->ireplies;
-	r->rcap = INLINE_REPLIES;
-	r->buf = r->ibuf;
-	r->bcap = INLINE_BUF;
-	r->segs = r->isegs;
-	r->scap = INLINE_SEGS;
-	return r;
-}
-
-static void free_replies(cw_mux_req *r)
-{
-	for (int i = 0; i < r->nreplies; i++)
-		freeReplyObject(r->replies[i]);
-	r->nreplies = 0;
-}
-
-void cw_mux_req_free(cw_mux_req *r)
-{
-	if (r == NULL)
-		return;
-	free_replies(r);
-	for (int i = 0; i < r->nsegs; i++)
-		if (r->segs[i].owned)
-			free((void *)r->segs[i].p);
-	if (r->replies != r->ireplies)
-		free(r->replies);
-	if (r->buf != r->ibuf)
-		free(r->buf);
-	if (r->segs != r->isegs)
-		free(r->segs);
-	free(r);
-}
-
-static bool grow(void **p, void *inline_, size_t *cap, size_t need, size_t sz)
-{
-	size_t n = *cap;
-	void *q;
-
-	while (n < need)
-		n *= 2;
-	if (*p == inline_) {
-		if ((q = malloc(n * sz)) != NULL)
-			memcpy(q, *p, *cap * sz);
-	} else {
-		q = realloc(*p, n * sz);
-	}
-	if (q == NULL)
-		return false;
-	*p = q;
-	*cap = n;
-	return true;
-}
-
-static seg *add_seg(cw_mux_req *r)
-{
-	if (r->nsegs == r->scap) {
-		size_t cap = (size_t)r->scap;
-		void *p = r->segs;
-		if (!grow(&p, r->isegs, &cap, cap + 1, sizeof(seg))) {
-			r->oom = true;
-			return NULL;
-		}
-		r->segs = p;
-		r->scap = (int)cap;
-	}
-	return &r->segs[r->nsegs++];
-}
-
-static void put_copy(cw_mux_req *r, const void *p, size_t len)
-{
-	seg *last = r->nsegs > 0 ? &r->segs[r->nsegs - 1] : NULL;
-
-	if (r->oom || len == 0)
-		return;
-	if (r->blen + len > r->bcap) {
-		void *b = r->buf;
-		if (!grow(&b, r->ibuf, &r->bcap, r->blen + len, 1)) {
-			r->oom = true;
-			return;
-		}
-		r->buf = b;
-	}
-	memcpy(r->buf + r->blen, p, len);
-	if (last != NULL && last->p == NULL && last->off + last->len == r->blen)
-		last->len += len;
-	else {
-		seg *s = add_seg(r);
-		if (s == NULL)
-			return;
-		*s = (seg){.off = r->blen, .len = len};
-	}
-	r->blen += len;
-}
-
-static void put_ref(cw_mux_req *r, const void *p, size_t len)
-{
-	seg *s;
-
-	if (len <= COPY_MAX) {
-		put_copy(r, p, len);
-		return;
-	}
-	if (r->oom || (s = add_seg(r)) == NULL)
-		return;
-	*s = (seg){.p = p, .len = len};
-}
-
-void cw_mux_req_cmd(cw_mux_req *r, int argc)
-{
-	char h[24];
-	int n = snprintf(h, sizeof h, "*%d\r\n", argc);
-
-	if (r->pending_args != 0)
-		r->oom =
-		    true; /* a misuse; fail the request rather than Redis */
-	r->pending_args = argc;
-	r->ncmds++;
-	if (r->ncmds > r->rcap) {
-		size_t cap = (size_t)r->rcap;
-		void *p = r->replies;
-		if (!grow(&p, r->ireplies, &cap, (size_t)r->ncmds,
-		        sizeof(redisReply *)))
-			r->oom = true;
-		else {
-			r->replies = p;
-			r->rcap = (int)cap;
-		}
-	}
-	put_copy(r, h, (size_t)n);
-}
-
-void cw_mux_req_arg2(
-    cw_mux_req *r, const void *p1, size_t l1, const void *p2, size_t l2)
-{
-	char h[32];
-	int n = snprintf(h, sizeof h, "$%zu\r\n", l1 + l2);
-
-	r->pending_args--;
-	put_copy(r, h, (size_t)n);
-	put_ref(r, p1, l1);
-	put_ref(r, p2, l2);
-	put_copy(r, "\r\n", 2);
-}
-
-void cw_mux_req_arg_copy(cw_mux_req *r, const void *p, size_t len)
-{
-	char h[32];
-	int n = snprintf(h, sizeof h, "$%zu\r\n", len);
-
-	r->pending_args--;
-	put_copy(r, h, (size_t)n);
-	put_copy(r, p, len);
-	put_copy(r, "\r\n", 2);
-}
-
-void cw_mux_req_arg(cw_mux_req *r, const void *p, size_t len)
-{
-	cw_mux_req_arg2(r, p, len, NULL, 0);
-}
-
-void cw_mux_req_arg_u64(cw_mux_req *r, uint64_t v)
-{
-	char num[24];
-	int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-
-	cw_mux_req_arg(r, num, (size_t)n);
-}
-
-/* Copy what r borrowed and has not sent yet, so its caller may free it. */
-static bool req_detach(cw_mux_req *r)
-{
-	for (int i = r->wseg; i < r->nsegs; i++) {
-		seg *s = &r->segs[i];
-		if (s->p == NULL || s->owned)
-			continue;
-		uint8_t *copy = malloc(s->len);
-		if (copy == NULL)
-			return false;
-		memcpy(copy, s->p, s->len);
-		s->p = copy;
-		s->owned = true;
-	}
-	return true;
-}
-
-/* Forget partial progress so r can be sent again from the start. */
-static void req_rewind(cw_mux_req *r)
-{
-	free_replies(r);
-	r->wseg = 0;
-	r->woff = 0;
-}
-
-static bool req_started(const cw_mux_req *r)
-{
-	return r->wseg > 0 || r->woff > 0;
-}
+#define READ_CHUNK     ((size_t)256 * 1024)
+#define READ_BUDGET    ((size_t)4 * 1024 * 1024) /* per wakeup, per conn */
+#define MAX_IOV        256
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 500
 
 /* ---- the mux ----------------------------------------------------------- */
 
@@ -480,8 +169,8 @@ static void conn_fail(
 			req_unref(r);
 			continue;
 		}
-		if (resend && (!req_started(r) || r->retries-- > 0)) {
-			req_rewind(r);
+		if (resend && (!cw__req_started(r) || r->retries-- > 0)) {
+			cw__req_rewind(r);
 			list_push(&again, r);
 			continue;
 		}
@@ -731,7 +420,7 @@ static bool deliver(cw_mux *m, conn *c, redisReply *reply)
 {
 	cw_mux_req *r = c->fifo.head;
 
-	if (r == NULL || !req_started(r)) {
+	if (r == NULL || !cw__req_started(r)) {
 		freeReplyObject(reply);
 		return false; /* a reply to nothing we sent */
 	}
@@ -857,14 +546,14 @@ static uint64_t expire(cw_mux *m, list *l, conn *c, uint64_t now, uint64_t next)
 			    m->command_timeout_ms);
 		/* Not a byte of it sent (queued, or behind the write
 		 * position): take it out; Redis never sees it. */
-		bool unsent = c == NULL || !req_started(r);
+		bool unsent = c == NULL || !cw__req_started(r);
 		if (unsent) {
 			if (c != NULL && c->wcur == r)
 				c->wcur = r->next;
 			list_unlink(l, r);
 			finish(m, r, CW_DEADLINE_EXCEEDED, &e);
 			req_unref(r);
-		} else if (req_detach(r)) {
+		} else if (cw__req_detach(r)) {
 			finish(m, r, CW_DEADLINE_EXCEEDED, &e);
 		} else {
 			/* Cannot copy what it borrowed: drop the connection. */
@@ -905,7 +594,7 @@ static uint64_t tick(cw_mux *m)
 			continue;
 		/* Sent requests and no reply for command_timeout_ms. */
 		cw_mux_req *h = c->fifo.head;
-		if (c->st == C_READY && h != NULL && req_started(h)) {
+		if (c->st == C_READY && h != NULL && cw__req_started(h)) {
 			uint64_t stall =
 			    c->progress_at + (uint64_t)m->command_timeout_ms;
 			if (now >= stall) {
@@ -979,7 +668,7 @@ static void write_idle(cw_mux *m)
 	for (int i = 0; i < m->nconns; i++) {
 		conn *c = &m->conns[i];
 		if ((c->st == C_READY || c->st == C_HANDSHAKE) && c->wcur &&
-		    c->fifo.head == c->wcur && !req_started(c->wcur))
+		    c->fifo.head == c->wcur && !cw__req_started(c->wcur))
 			conn_write(m, c);
 	}
 }

@@ -1,0 +1,224 @@
+/*
+ * mux_req.c - building a mux request (see mux.h): Redis commands in the
+ * RESP protocol, written as pieces that writev() sends as they are. Small
+ * arguments are copied into the request, large ones borrowed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mux_req.h"
+
+uint64_t cw_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+cw_mux_req *cw_mux_req_new(int timeout_ms, cw_mux_done done, void *arg)
+{
+	cw_mux_req *r = malloc(sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	memset(r, 0, offsetof(cw_mux_req, ibuf));
+	r->done = done;
+	r->arg = arg;
+	r->timeout_ms = timeout_ms;
+	if (timeout_ms > 0)
+		r->deadline = cw_mono_ms() + (uint64_t)timeout_ms;
+	r->retries = CONNECT_RETRIES;
+	atomic_init(&r->refs, 1);
+	r->replies = r->ireplies;
+	r->rcap = INLINE_REPLIES;
+	r->buf = r->ibuf;
+	r->bcap = INLINE_BUF;
+	r->segs = r->isegs;
+	r->scap = INLINE_SEGS;
+	return r;
+}
+
+void cw__req_free_replies(cw_mux_req *r)
+{
+	for (int i = 0; i < r->nreplies; i++)
+		freeReplyObject(r->replies[i]);
+	r->nreplies = 0;
+}
+
+void cw_mux_req_free(cw_mux_req *r)
+{
+	if (r == NULL)
+		return;
+	cw__req_free_replies(r);
+	for (int i = 0; i < r->nsegs; i++)
+		if (r->segs[i].owned)
+			free((void *)r->segs[i].p);
+	if (r->replies != r->ireplies)
+		free(r->replies);
+	if (r->buf != r->ibuf)
+		free(r->buf);
+	if (r->segs != r->isegs)
+		free(r->segs);
+	free(r);
+}
+
+static bool grow(void **p, void *inline_, size_t *cap, size_t need, size_t sz)
+{
+	size_t n = *cap;
+	void *q;
+
+	while (n < need)
+		n *= 2;
+	if (*p == inline_) {
+		if ((q = malloc(n * sz)) != NULL)
+			memcpy(q, *p, *cap * sz);
+	} else {
+		q = realloc(*p, n * sz);
+	}
+	if (q == NULL)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+static seg *add_seg(cw_mux_req *r)
+{
+	if (r->nsegs == r->scap) {
+		size_t cap = (size_t)r->scap;
+		void *p = r->segs;
+		if (!grow(&p, r->isegs, &cap, cap + 1, sizeof(seg))) {
+			r->oom = true;
+			return NULL;
+		}
+		r->segs = p;
+		r->scap = (int)cap;
+	}
+	return &r->segs[r->nsegs++];
+}
+
+static void put_copy(cw_mux_req *r, const void *p, size_t len)
+{
+	seg *last = r->nsegs > 0 ? &r->segs[r->nsegs - 1] : NULL;
+
+	if (r->oom || len == 0)
+		return;
+	if (r->blen + len > r->bcap) {
+		void *b = r->buf;
+		if (!grow(&b, r->ibuf, &r->bcap, r->blen + len, 1)) {
+			r->oom = true;
+			return;
+		}
+		r->buf = b;
+	}
+	memcpy(r->buf + r->blen, p, len);
+	if (last != NULL && last->p == NULL && last->off + last->len == r->blen)
+		last->len += len;
+	else {
+		seg *s = add_seg(r);
+		if (s == NULL)
+			return;
+		*s = (seg){.off = r->blen, .len = len};
+	}
+	r->blen += len;
+}
+
+static void put_ref(cw_mux_req *r, const void *p, size_t len)
+{
+	seg *s;
+
+	if (len <= COPY_MAX) {
+		put_copy(r, p, len);
+		return;
+	}
+	if (r->oom || (s = add_seg(r)) == NULL)
+		return;
+	*s = (seg){.p = p, .len = len};
+}
+
+void cw_mux_req_cmd(cw_mux_req *r, int argc)
+{
+	char h[24];
+	int n = snprintf(h, sizeof h, "*%d\r\n", argc);
+
+	if (r->pending_args != 0)
+		r->oom =
+		    true; /* a misuse; fail the request rather than Redis */
+	r->pending_args = argc;
+	r->ncmds++;
+	if (r->ncmds > r->rcap) {
+		size_t cap = (size_t)r->rcap;
+		void *p = r->replies;
+		if (!grow(&p, r->ireplies, &cap, (size_t)r->ncmds,
+		        sizeof(redisReply *)))
+			r->oom = true;
+		else {
+			r->replies = p;
+			r->rcap = (int)cap;
+		}
+	}
+	put_copy(r, h, (size_t)n);
+}
+
+void cw_mux_req_arg2(
+    cw_mux_req *r, const void *p1, size_t l1, const void *p2, size_t l2)
+{
+	char h[32];
+	int n = snprintf(h, sizeof h, "$%zu\r\n", l1 + l2);
+
+	r->pending_args--;
+	put_copy(r, h, (size_t)n);
+	put_ref(r, p1, l1);
+	put_ref(r, p2, l2);
+	put_copy(r, "\r\n", 2);
+}
+
+void cw_mux_req_arg_copy(cw_mux_req *r, const void *p, size_t len)
+{
+	char h[32];
+	int n = snprintf(h, sizeof h, "$%zu\r\n", len);
+
+	r->pending_args--;
+	put_copy(r, h, (size_t)n);
+	put_copy(r, p, len);
+	put_copy(r, "\r\n", 2);
+}
+
+void cw_mux_req_arg(cw_mux_req *r, const void *p, size_t len)
+{
+	cw_mux_req_arg2(r, p, len, NULL, 0);
+}
+
+void cw_mux_req_arg_u64(cw_mux_req *r, uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+
+	cw_mux_req_arg(r, num, (size_t)n);
+}
+
+bool cw__req_detach(cw_mux_req *r)
+{
+	for (int i = r->wseg; i < r->nsegs; i++) {
+		seg *s = &r->segs[i];
+		if (s->p == NULL || s->owned)
+			continue;
+		uint8_t *copy = malloc(s->len);
+		if (copy == NULL)
+			return false;
+		memcpy(copy, s->p, s->len);
+		s->p = copy;
+		s->owned = true;
+	}
+	return true;
+}
+
+void cw__req_rewind(cw_mux_req *r)
+{
+	cw__req_free_replies(r);
+	r->wseg = 0;
+	r->woff = 0;
+}
