@@ -1,20 +1,22 @@
 /*
- * cache.c - the cache contract over Redis (see cache.h).
+ * cache.c - the cache contract over Redis (see cache.h): options, keys,
+ * the single-key calls, and what the replies of every call mean.
  *
- * Each call validates its arguments before touching Redis, takes one pooled
- * connection for its whole duration and runs its commands through call_run(),
- * which enforces the call's deadline and retries a command once when the
- * connection under it broke. Redis keys are "<namespace>:<key>", passed with
- * explicit lengths everywhere (binary-safe).
+ * Each call validates its arguments before touching Redis, then builds
+ * one mux request (mux.h) whose callback, cw__op_done(), turns Redis'
+ * replies into the caller's cw_result. Redis keys are "<namespace>:<key>",
+ * sent as two pieces with explicit lengths (binary-safe, no copy of a
+ * large key). Batches are in cache_batch.c, clear in cache_clear.c, the
+ * blocking forms in cache_wait.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
+#include "cache_internal.h"
 #include "mux.h"
 
-#define NAMESPACE_MAX              64
 #define DEFAULT_POOL_SIZE          4
 #define MAX_POOL_SIZE              1024
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000
@@ -25,17 +27,6 @@
 #define DEFAULT_CLEAR_BATCH        512
 #define MAX_CLEAR_BATCH            100000
 #define DEFAULT_MAX_BATCH_KEYS     1000
-
-struct cw_cache {
-	cw_mux *mux;
-	char ns[NAMESPACE_MAX + 2];          /* "<namespace>:" */
-	size_t ns_len;                       /* including the ':' */
-	char pattern[2 * NAMESPACE_MAX + 3]; /* SCAN MATCH "<namespace>:*" */
-	size_t max_key_bytes;
-	size_t max_value_bytes;
-	int clear_batch;
-	int max_batch_keys;
-};
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -155,7 +146,7 @@ void cw_cache_close(cw_cache *c)
  * CW_UNAVAILABLE when the condition is transient (loading, failover, busy
  * script...), CW_RESOURCE_EXHAUSTED for OOM, CW_INTERNAL otherwise.
  */
-static int reply_error(const redisReply *r, const char *cmd, cw_error *err)
+int cw__reply_error(const redisReply *r, const char *cmd, cw_error *err)
 {
 	static const char *const transient[] = {"LOADING", "MASTERDOWN", "BUSY",
 	    "TRYAGAIN", "CLUSTERDOWN", "READONLY", "NOREPLICAS", "MISCONF",
@@ -180,7 +171,7 @@ static int reply_error(const redisReply *r, const char *cmd, cw_error *err)
 
 /* ---- keys ------------------------------------------------------------- */
 
-static int check_key(
+int cw__check_key(
     const cw_cache *c, const void *key, size_t key_len, cw_error *err)
 {
 	if (c == NULL)
@@ -198,41 +189,13 @@ static int check_key(
 
 /* ---- operations: build the Redis request, read its replies -------------- */
 
-enum op_kind {
-	OP_GET,
-	OP_SET,
-	OP_DELETE,
-	OP_PING,
-	OP_CLEAR,
-	OP_GET_MANY,
-	OP_SET_MANY,
-	OP_DELETE_MANY,
-};
-
-/* One call in flight: whom to tell, and what its replies mean. */
-typedef struct op {
-	cw_cache *c;
-	enum op_kind kind;
-	cw_callback cb;
-	void *arg;
-	size_t n; /* items of a batch */
-	/* clear */
-	int timeout_ms;
-	uint64_t deadline;
-	uint64_t removed;
-	bool unlinking;  /* the step in flight is an UNLINK, not a SCAN */
-	char cursor[24]; /* where the next SCAN starts */
-	/* set, set_many: was entry i already expired (UNLINK, not SET)? */
-	bool removes[];
-} op;
-
-static void tell(cw_callback cb, void *arg, const cw_error *e)
+void cw__tell(cw_callback cb, void *arg, const cw_error *e)
 {
 	cw_result r = {.status = e->code, .message = e->message};
 	cb(arg, &r);
 }
 
-static op *op_new(
+op *cw__op_new(
     cw_cache *c, enum op_kind kind, size_t n, cw_callback cb, void *arg)
 {
 	op *o = malloc(sizeof *o + n * sizeof(bool));
@@ -248,32 +211,29 @@ static op *op_new(
 	return o;
 }
 
-static void op_done(
-    void *arg, int status, const cw_error *err, redisReply **replies);
-
 /* A request for o, or NULL after telling o's caller we are out of memory. */
 static cw_mux_req *op_req(op *o, int timeout_ms)
 {
-	cw_mux_req *r = cw_mux_req_new(timeout_ms, op_done, o);
+	cw_mux_req *r = cw_mux_req_new(timeout_ms, cw__op_done, o);
 	cw_error e;
 
 	if (r == NULL) {
 		cw_error_set(&e, CW_INTERNAL, "out of memory");
-		tell(o->cb, o->arg, &e);
+		cw__tell(o->cb, o->arg, &e);
 		free(o);
 	}
 	return r;
 }
 
-static bool start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
+bool cw__op_start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
     cw_callback cb, void *arg, op **o_out, cw_mux_req **r_out)
 {
-	op *o = op_new(c, kind, n, cb, arg);
+	op *o = cw__op_new(c, kind, n, cb, arg);
 	cw_error e;
 
 	if (o == NULL) {
 		cw_error_set(&e, CW_INTERNAL, "out of memory");
-		tell(cb, arg, &e);
+		cw__tell(cb, arg, &e);
 		return false;
 	}
 	*o_out = o;
@@ -281,13 +241,13 @@ static bool start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
 	return *r_out != NULL;
 }
 
-static void key_arg(cw_mux_req *r, const cw_cache *c, const void *k, size_t n)
+void cw__key_arg(cw_mux_req *r, const cw_cache *c, const void *k, size_t n)
 {
 	cw_mux_req_arg2(r, c->ns, c->ns_len, k, n);
 }
 
 /* Check a SET's value and expiry; *action says what to send. */
-static int check_entry(const cw_cache *c, const void *value, size_t value_len,
+int cw__check_entry(const cw_cache *c, const void *value, size_t value_len,
     cw_expiry expiry, uint64_t now, enum cw_expiry_action *action,
     uint64_t *arg_ms, cw_error *err)
 {
@@ -301,19 +261,19 @@ static int check_entry(const cw_cache *c, const void *value, size_t value_len,
 }
 
 /* SET key value [PX|PXAT ms], or UNLINK key when already expired. */
-static void set_cmd(cw_mux_req *r, const cw_cache *c, const void *key,
+void cw__set_cmd(cw_mux_req *r, const cw_cache *c, const void *key,
     size_t key_len, const void *value, size_t value_len,
     enum cw_expiry_action action, uint64_t arg_ms)
 {
 	if (action == CW_EXPIRY_REMOVE) {
 		cw_mux_req_cmd(r, 2);
 		cw_mux_req_arg(r, "UNLINK", 6);
-		key_arg(r, c, key, key_len);
+		cw__key_arg(r, c, key, key_len);
 		return;
 	}
 	cw_mux_req_cmd(r, action == CW_EXPIRY_KEEP ? 3 : 5);
 	cw_mux_req_arg(r, "SET", 3);
-	key_arg(r, c, key, key_len);
+	cw__key_arg(r, c, key, key_len);
 	cw_mux_req_arg(r, value_len > 0 ? value : "", value_len);
 	if (action != CW_EXPIRY_KEEP) {
 		cw_mux_req_arg(r, action == CW_EXPIRY_PX ? "PX" : "PXAT",
@@ -327,13 +287,11 @@ static int check_set_reply(const redisReply *x, bool removed, cw_error *err)
 	if (removed ? x->type == REDIS_REPLY_INTEGER
 	            : x->type == REDIS_REPLY_STATUS)
 		return CW_OK;
-	return reply_error(x, removed ? "UNLINK" : "SET", err);
+	return cw__reply_error(x, removed ? "UNLINK" : "SET", err);
 }
 
-static bool clear_next(op *o, const redisReply *x, cw_error *e);
-
 /* The replies to o's request are in: tell its caller (or go on, clear). */
-static void op_done(
+void cw__op_done(
     void *arg, int status, const cw_error *err, redisReply **replies)
 {
 	op *o = arg;
@@ -355,7 +313,7 @@ static void op_done(
 			res.value = x->str;
 			res.value_len = x->len;
 		} else if (x->type != REDIS_REPLY_NIL)
-			reply_error(x, "GET", &e);
+			cw__reply_error(x, "GET", &e);
 		break;
 	case OP_SET:
 		check_set_reply(x, o->removes[0], &e);
@@ -364,18 +322,18 @@ static void op_done(
 		if (x->type == REDIS_REPLY_INTEGER)
 			res.existed = x->integer > 0;
 		else
-			reply_error(x, "UNLINK", &e);
+			cw__reply_error(x, "UNLINK", &e);
 		break;
 	case OP_PING:
 		if (x->type == REDIS_REPLY_ERROR)
 			cw_error_set(&e, CW_UNAVAILABLE, "redis: %.*s",
 			    (int)x->len, x->str);
 		else if (x->type != REDIS_REPLY_STATUS)
-			reply_error(x, "PING", &e);
+			cw__reply_error(x, "PING", &e);
 		break;
 	case OP_GET_MANY:
 		if (x->type != REDIS_REPLY_ARRAY || x->elements != o->n) {
-			reply_error(x, "MGET", &e);
+			cw__reply_error(x, "MGET", &e);
 			break;
 		}
 		if ((values = calloc(o->n, sizeof *values)) == NULL) {
@@ -409,13 +367,13 @@ static void op_done(
 			if (replies[i]->type == REDIS_REPLY_INTEGER)
 				flags[i] = replies[i]->integer > 0;
 			else
-				reply_error(replies[i], "UNLINK", &e);
+				cw__reply_error(replies[i], "UNLINK", &e);
 		}
 		res.count = o->n;
 		res.existed_many = flags;
 		break;
 	case OP_CLEAR:
-		if (clear_next(o, x, &e))
+		if (cw__clear_next(o, x, &e))
 			return; /* another step is on its way; o lives on */
 		res.removed = o->removed;
 		break;
@@ -429,110 +387,6 @@ out:
 	free(o);
 }
 
-/* ---- clear: SCAN, UNLINK what it found, repeat ---- */
-
-/* Is r a well-formed SCAN reply: [cursor, [key, ...]]? */
-static bool scan_reply_ok(const redisReply *r)
-{
-	size_t i;
-
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    r->element[0]->len == 0 || r->element[0]->len > 20 ||
-	    r->element[1]->type != REDIS_REPLY_ARRAY)
-		return false;
-	for (i = 0; i < r->element[1]->elements; i++)
-		if (r->element[1]->element[i]->type != REDIS_REPLY_STRING)
-			return false;
-	return true;
-}
-
-/* A request for o's next step within its deadline, or NULL (*e says). */
-static cw_mux_req *clear_req(op *o, cw_error *e)
-{
-	int t = 0;
-	cw_mux_req *r;
-
-	if (o->timeout_ms > 0) {
-		uint64_t now = cw_mono_ms();
-		if (now >= o->deadline) {
-			cw_error_set(e, CW_DEADLINE_EXCEEDED,
-			    "call timed out after %d ms", o->timeout_ms);
-			return NULL;
-		}
-		t = (int)(o->deadline - now);
-	}
-	if ((r = cw_mux_req_new(t, op_done, o)) == NULL)
-		cw_error_set(e, CW_INTERNAL, "out of memory");
-	return r;
-}
-
-static bool clear_scan(op *o, cw_error *e)
-{
-	cw_mux_req *r = clear_req(o, e);
-
-	if (r == NULL)
-		return false;
-	cw_mux_req_cmd(r, 6);
-	cw_mux_req_arg(r, "SCAN", 4);
-	cw_mux_req_arg(r, o->cursor, strlen(o->cursor));
-	cw_mux_req_arg(r, "MATCH", 5);
-	cw_mux_req_arg(r, o->c->pattern, strlen(o->c->pattern));
-	cw_mux_req_arg(r, "COUNT", 5);
-	cw_mux_req_arg_u64(r, (uint64_t)o->c->clear_batch);
-	o->unlinking = false;
-	cw_mux_submit(o->c->mux, r);
-	return true;
-}
-
-static bool clear_unlink(op *o, const redisReply *keys, cw_error *e)
-{
-	cw_mux_req *r = clear_req(o, e);
-
-	if (r == NULL)
-		return false;
-	cw_mux_req_cmd(r, (int)keys->elements + 1);
-	cw_mux_req_arg(r, "UNLINK", 6);
-	/* The SCAN reply is freed when we return: copy its keys. */
-	for (size_t i = 0; i < keys->elements; i++)
-		cw_mux_req_arg_copy(
-		    r, keys->element[i]->str, keys->element[i]->len);
-	o->unlinking = true;
-	cw_mux_submit(o->c->mux, r);
-	return true;
-}
-
-/*
- * Take the reply to o's last step; true when the next step is on its way,
- * false when the clear is over (done, or failed with *e).
- */
-static bool clear_next(op *o, const redisReply *x, cw_error *e)
-{
-	if (o->unlinking) {
-		if (x->type != REDIS_REPLY_INTEGER || x->integer < 0) {
-			reply_error(x, "UNLINK", e);
-			return false;
-		}
-		o->removed += (uint64_t)x->integer;
-	} else {
-		if (!scan_reply_ok(x)) {
-			if (x->type == REDIS_REPLY_ERROR)
-				reply_error(x, "SCAN", e);
-			else
-				cw_error_set(e, CW_INTERNAL,
-				    "redis: malformed reply to SCAN");
-			return false;
-		}
-		memcpy(o->cursor, x->element[0]->str, x->element[0]->len);
-		o->cursor[x->element[0]->len] = '\0';
-		if (x->element[1]->elements > 0)
-			return clear_unlink(o, x->element[1], e);
-	}
-	if (strcmp(o->cursor, "0") == 0)
-		return false; /* the whole keyspace has been seen */
-	return clear_scan(o, e);
-}
-
 /* ---- the asynchronous calls ---------------------------------------------- */
 
 void cw_cache_get_async(cw_cache *c, const void *key, size_t key_len,
@@ -542,15 +396,15 @@ void cw_cache_get_async(cw_cache *c, const void *key, size_t key_len,
 	cw_error e;
 	op *o;
 
-	if (check_key(c, key, key_len, &e) != CW_OK) {
-		tell(cb, arg, &e);
+	if (cw__check_key(c, key, key_len, &e) != CW_OK) {
+		cw__tell(cb, arg, &e);
 		return;
 	}
-	if (!start(c, OP_GET, 0, timeout_ms, cb, arg, &o, &r))
+	if (!cw__op_start(c, OP_GET, 0, timeout_ms, cb, arg, &o, &r))
 		return;
 	cw_mux_req_cmd(r, 2);
 	cw_mux_req_arg(r, "GET", 3);
-	key_arg(r, c, key, key_len);
+	cw__key_arg(r, c, key, key_len);
 	cw_mux_submit(c->mux, r);
 }
 
@@ -564,16 +418,16 @@ void cw_cache_set_async(cw_cache *c, const void *key, size_t key_len,
 	cw_error e;
 	op *o;
 
-	if (check_key(c, key, key_len, &e) != CW_OK ||
-	    check_entry(c, value, value_len, expiry, cw_now_ms(), &action,
+	if (cw__check_key(c, key, key_len, &e) != CW_OK ||
+	    cw__check_entry(c, value, value_len, expiry, cw_now_ms(), &action,
 	        &arg_ms, &e) != CW_OK) {
-		tell(cb, arg, &e);
+		cw__tell(cb, arg, &e);
 		return;
 	}
-	if (!start(c, OP_SET, 1, timeout_ms, cb, arg, &o, &r))
+	if (!cw__op_start(c, OP_SET, 1, timeout_ms, cb, arg, &o, &r))
 		return;
 	o->removes[0] = action == CW_EXPIRY_REMOVE;
-	set_cmd(r, c, key, key_len, value, value_len, action, arg_ms);
+	cw__set_cmd(r, c, key, key_len, value, value_len, action, arg_ms);
 	cw_mux_submit(c->mux, r);
 }
 
@@ -584,15 +438,15 @@ void cw_cache_delete_async(cw_cache *c, const void *key, size_t key_len,
 	cw_error e;
 	op *o;
 
-	if (check_key(c, key, key_len, &e) != CW_OK) {
-		tell(cb, arg, &e);
+	if (cw__check_key(c, key, key_len, &e) != CW_OK) {
+		cw__tell(cb, arg, &e);
 		return;
 	}
-	if (!start(c, OP_DELETE, 0, timeout_ms, cb, arg, &o, &r))
+	if (!cw__op_start(c, OP_DELETE, 0, timeout_ms, cb, arg, &o, &r))
 		return;
 	cw_mux_req_cmd(r, 2);
 	cw_mux_req_arg(r, "UNLINK", 6);
-	key_arg(r, c, key, key_len);
+	cw__key_arg(r, c, key, key_len);
 	cw_mux_submit(c->mux, r);
 }
 
@@ -604,160 +458,12 @@ void cw_cache_ping_async(cw_cache *c, int timeout_ms, cw_callback cb, void *arg)
 
 	if (c == NULL) {
 		cw_error_set(&e, CW_INVALID_ARGUMENT, "cache is NULL");
-		tell(cb, arg, &e);
+		cw__tell(cb, arg, &e);
 		return;
 	}
-	if (!start(c, OP_PING, 0, timeout_ms, cb, arg, &o, &r))
+	if (!cw__op_start(c, OP_PING, 0, timeout_ms, cb, arg, &o, &r))
 		return;
 	cw_mux_req_cmd(r, 1);
 	cw_mux_req_arg(r, "PING", 4);
-	cw_mux_submit(c->mux, r);
-}
-
-void cw_cache_clear_async(
-    cw_cache *c, int timeout_ms, cw_callback cb, void *arg)
-{
-	cw_error e;
-	op *o;
-
-	if (c == NULL) {
-		cw_error_set(&e, CW_INVALID_ARGUMENT, "cache is NULL");
-		tell(cb, arg, &e);
-		return;
-	}
-	if ((o = op_new(c, OP_CLEAR, 0, cb, arg)) == NULL) {
-		cw_error_set(&e, CW_INTERNAL, "out of memory");
-		tell(cb, arg, &e);
-		return;
-	}
-	o->timeout_ms = timeout_ms;
-	if (timeout_ms > 0)
-		o->deadline = cw_mono_ms() + (uint64_t)timeout_ms;
-	strcpy(o->cursor, "0");
-	if (!clear_scan(o, &e)) {
-		tell(cb, arg, &e);
-		free(o);
-	}
-}
-
-/* Check a batch's size and keys; the message names the first bad one. */
-static int check_batch(const cw_cache *c, size_t n, const void *items,
-    const char *what, cw_error *err)
-{
-	if (c == NULL)
-		return cw_error_set(err, CW_INVALID_ARGUMENT, "cache is NULL");
-	if (n > (size_t)c->max_batch_keys)
-		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "%zu %s in one call; the limit is %d", n, what,
-		    c->max_batch_keys);
-	if (n > 0 && items == NULL)
-		return cw_error_set(
-		    err, CW_INVALID_ARGUMENT, "%s is NULL", what);
-	return CW_OK;
-}
-
-static int check_keys(
-    const cw_cache *c, size_t n, const cw_key *keys, cw_error *err)
-{
-	int rc = check_batch(c, n, keys, "keys", err);
-
-	cw_error why;
-
-	for (size_t i = 0; rc == CW_OK && i < n; i++)
-		if ((rc = check_key(c, keys[i].data, keys[i].len, &why)) !=
-		    CW_OK)
-			cw_error_set(err, rc, "keys[%zu]: %s", i, why.message);
-	return rc;
-}
-
-/* An empty batch: nothing to send, nothing to wait for. */
-static bool empty_batch(size_t n, cw_callback cb, void *arg)
-{
-	cw_result res = {.status = CW_OK, .message = ""};
-
-	if (n > 0)
-		return false;
-	cb(arg, &res);
-	return true;
-}
-
-void cw_cache_get_many_async(cw_cache *c, size_t n, const cw_key *keys,
-    int timeout_ms, cw_callback cb, void *arg)
-{
-	cw_mux_req *r;
-	cw_error e;
-	op *o;
-
-	if (check_keys(c, n, keys, &e) != CW_OK) {
-		tell(cb, arg, &e);
-		return;
-	}
-	if (empty_batch(n, cb, arg) ||
-	    !start(c, OP_GET_MANY, n, timeout_ms, cb, arg, &o, &r))
-		return;
-	cw_mux_req_cmd(r, (int)n + 1);
-	cw_mux_req_arg(r, "MGET", 4);
-	for (size_t i = 0; i < n; i++)
-		key_arg(r, c, keys[i].data, keys[i].len);
-	cw_mux_submit(c->mux, r);
-}
-
-void cw_cache_set_many_async(cw_cache *c, size_t n, const cw_entry *entries,
-    int timeout_ms, cw_callback cb, void *arg)
-{
-	enum cw_expiry_action action;
-	uint64_t now = cw_now_ms(), arg_ms;
-	cw_mux_req *r;
-	cw_error e, why;
-	op *o;
-	size_t i;
-	int rc = check_batch(c, n, entries, "entries", &e);
-
-	for (i = 0; rc == CW_OK && i < n; i++) {
-		const cw_entry *x = &entries[i];
-		if ((rc = check_key(c, x->key, x->key_len, &why)) != CW_OK ||
-		    (rc = check_entry(c, x->value, x->value_len, x->expiry, now,
-		         &action, &arg_ms, &why)) != CW_OK)
-			cw_error_set(
-			    &e, rc, "entries[%zu]: %s", i, why.message);
-	}
-	if (rc != CW_OK) {
-		tell(cb, arg, &e);
-		return;
-	}
-	if (empty_batch(n, cb, arg) ||
-	    !start(c, OP_SET_MANY, n, timeout_ms, cb, arg, &o, &r))
-		return;
-	for (i = 0; i < n; i++) {
-		const cw_entry *x = &entries[i];
-		/* Same clock reading as the check: the same plan. */
-		cw_expiry_plan(x->expiry, now, &action, &arg_ms, NULL);
-		o->removes[i] = action == CW_EXPIRY_REMOVE;
-		set_cmd(r, c, x->key, x->key_len, x->value, x->value_len,
-		    action, arg_ms);
-	}
-	cw_mux_submit(c->mux, r);
-}
-
-void cw_cache_delete_many_async(cw_cache *c, size_t n, const cw_key *keys,
-    int timeout_ms, cw_callback cb, void *arg)
-{
-	cw_mux_req *r;
-	cw_error e;
-	op *o;
-
-	if (check_keys(c, n, keys, &e) != CW_OK) {
-		tell(cb, arg, &e);
-		return;
-	}
-	if (empty_batch(n, cb, arg) ||
-	    !start(c, OP_DELETE_MANY, n, timeout_ms, cb, arg, &o, &r))
-		return;
-	/* One UNLINK per key, so each tells whether its key existed. */
-	for (size_t i = 0; i < n; i++) {
-		cw_mux_req_cmd(r, 2);
-		cw_mux_req_arg(r, "UNLINK", 6);
-		key_arg(r, c, keys[i].data, keys[i].len);
-	}
 	cw_mux_submit(c->mux, r);
 }

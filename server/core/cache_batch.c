@@ -1,0 +1,132 @@
+/*
+ * cache_batch.c - GetMany (one MGET), SetMany and DeleteMany (one
+ * pipelined request of SET / UNLINK commands), each checked as a whole
+ * before anything is sent.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_internal.h"
+
+/* Check a batch's size and keys; the message names the first bad one. */
+static int check_batch(const cw_cache *c, size_t n, const void *items,
+    const char *what, cw_error *err)
+{
+	if (c == NULL)
+		return cw_error_set(err, CW_INVALID_ARGUMENT, "cache is NULL");
+	if (n > (size_t)c->max_batch_keys)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "%zu %s in one call; the limit is %d", n, what,
+		    c->max_batch_keys);
+	if (n > 0 && items == NULL)
+		return cw_error_set(
+		    err, CW_INVALID_ARGUMENT, "%s is NULL", what);
+	return CW_OK;
+}
+
+static int check_keys(
+    const cw_cache *c, size_t n, const cw_key *keys, cw_error *err)
+{
+	int rc = check_batch(c, n, keys, "keys", err);
+
+	cw_error why;
+
+	for (size_t i = 0; rc == CW_OK && i < n; i++)
+		if ((rc = cw__check_key(c, keys[i].data, keys[i].len, &why)) !=
+		    CW_OK)
+			cw_error_set(err, rc, "keys[%zu]: %s", i, why.message);
+	return rc;
+}
+
+/* An empty batch: nothing to send, nothing to wait for. */
+static bool empty_batch(size_t n, cw_callback cb, void *arg)
+{
+	cw_result res = {.status = CW_OK, .message = ""};
+
+	if (n > 0)
+		return false;
+	cb(arg, &res);
+	return true;
+}
+
+void cw_cache_get_many_async(cw_cache *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_mux_req *r;
+	cw_error e;
+	op *o;
+
+	if (check_keys(c, n, keys, &e) != CW_OK) {
+		cw__tell(cb, arg, &e);
+		return;
+	}
+	if (empty_batch(n, cb, arg) ||
+	    !cw__op_start(c, OP_GET_MANY, n, timeout_ms, cb, arg, &o, &r))
+		return;
+	cw_mux_req_cmd(r, (int)n + 1);
+	cw_mux_req_arg(r, "MGET", 4);
+	for (size_t i = 0; i < n; i++)
+		cw__key_arg(r, c, keys[i].data, keys[i].len);
+	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_set_many_async(cw_cache *c, size_t n, const cw_entry *entries,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	enum cw_expiry_action action;
+	uint64_t now = cw_now_ms(), arg_ms;
+	cw_mux_req *r;
+	cw_error e, why;
+	op *o;
+	size_t i;
+	int rc = check_batch(c, n, entries, "entries", &e);
+
+	for (i = 0; rc == CW_OK && i < n; i++) {
+		const cw_entry *x = &entries[i];
+		if ((rc = cw__check_key(c, x->key, x->key_len, &why)) !=
+		        CW_OK ||
+		    (rc = cw__check_entry(c, x->value, x->value_len, x->expiry,
+		         now, &action, &arg_ms, &why)) != CW_OK)
+			cw_error_set(
+			    &e, rc, "entries[%zu]: %s", i, why.message);
+	}
+	if (rc != CW_OK) {
+		cw__tell(cb, arg, &e);
+		return;
+	}
+	if (empty_batch(n, cb, arg) ||
+	    !cw__op_start(c, OP_SET_MANY, n, timeout_ms, cb, arg, &o, &r))
+		return;
+	for (i = 0; i < n; i++) {
+		const cw_entry *x = &entries[i];
+		/* Same clock reading as the check: the same plan. */
+		cw_expiry_plan(x->expiry, now, &action, &arg_ms, NULL);
+		o->removes[i] = action == CW_EXPIRY_REMOVE;
+		cw__set_cmd(r, c, x->key, x->key_len, x->value, x->value_len,
+		    action, arg_ms);
+	}
+	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_delete_many_async(cw_cache *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_mux_req *r;
+	cw_error e;
+	op *o;
+
+	if (check_keys(c, n, keys, &e) != CW_OK) {
+		cw__tell(cb, arg, &e);
+		return;
+	}
+	if (empty_batch(n, cb, arg) ||
+	    !cw__op_start(c, OP_DELETE_MANY, n, timeout_ms, cb, arg, &o, &r))
+		return;
+	/* One UNLINK per key, so each tells whether its key existed. */
+	for (size_t i = 0; i < n; i++) {
+		cw_mux_req_cmd(r, 2);
+		cw_mux_req_arg(r, "UNLINK", 6);
+		cw__key_arg(r, c, keys[i].data, keys[i].len);
+	}
+	cw_mux_submit(c->mux, r);
+}

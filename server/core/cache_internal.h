@@ -1,0 +1,84 @@
+/*
+ * cache_internal.h - what the cache core's files share (cache.c: options,
+ * keys, single-key calls and the replies of every call; cache_batch.c;
+ * cache_clear.c). Private to server/core.
+ */
+#ifndef CW_CORE_CACHE_INTERNAL_H
+#define CW_CORE_CACHE_INTERNAL_H
+
+#include <hiredis.h>
+
+#include "cache.h"
+#include "mux.h"
+
+#define NAMESPACE_MAX 64
+
+struct cw_cache {
+	cw_mux *mux;
+	char ns[NAMESPACE_MAX + 2];          /* "<namespace>:" */
+	size_t ns_len;                       /* including the ':' */
+	char pattern[2 * NAMESPACE_MAX + 3]; /* SCAN MATCH "<namespace>:*" */
+	size_t max_key_bytes;
+	size_t max_value_bytes;
+	int clear_batch;
+	int max_batch_keys;
+};
+
+enum op_kind {
+	OP_GET,
+	OP_SET,
+	OP_DELETE,
+	OP_PING,
+	OP_CLEAR,
+	OP_GET_MANY,
+	OP_SET_MANY,
+	OP_DELETE_MANY,
+};
+
+/* One call in flight: whom to cw__tell, and what its replies mean. */
+typedef struct op {
+	cw_cache *c;
+	enum op_kind kind;
+	cw_callback cb;
+	void *arg;
+	size_t n; /* items of a batch */
+	/* clear */
+	int timeout_ms;
+	uint64_t deadline;
+	uint64_t removed;
+	bool unlinking;  /* the step in flight is an UNLINK, not a SCAN */
+	char cursor[24]; /* where the next SCAN starts */
+	/* set, set_many: was entry i already expired (UNLINK, not SET)? */
+	bool removes[];
+} op;
+
+/* Tell cb the failure e. */
+void cw__tell(cw_callback cb, void *arg, const cw_error *e);
+/* A new op, or NULL when out of memory (n: items of a batch). */
+op *cw__op_new(
+    cw_cache *c, enum op_kind kind, size_t n, cw_callback cb, void *arg);
+/* A new op and its request; false (cb told) when out of memory. */
+bool cw__op_start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
+    cw_callback cb, void *arg, op **o_out, cw_mux_req **r_out);
+/* The mux callback of every op's request. */
+void cw__op_done(
+    void *arg, int status, const cw_error *err, redisReply **replies);
+/* Key k as "<namespace>:<k>", one argument of r. */
+void cw__key_arg(cw_mux_req *r, const cw_cache *c, const void *k, size_t n);
+int cw__check_key(
+    const cw_cache *c, const void *key, size_t key_len, cw_error *err);
+/* Check a SET's value and expiry; *action says what to send. */
+int cw__check_entry(const cw_cache *c, const void *value, size_t value_len,
+    cw_expiry expiry, uint64_t now, enum cw_expiry_action *action,
+    uint64_t *arg_ms, cw_error *err);
+/* SET key value [PX|PXAT ms], or UNLINK key when already expired. */
+void cw__set_cmd(cw_mux_req *r, const cw_cache *c, const void *key,
+    size_t key_len, const void *value, size_t value_len,
+    enum cw_expiry_action action, uint64_t arg_ms);
+/* The failure a reply that is not what cmd should answer stands for. */
+int cw__reply_error(const redisReply *r, const char *cmd, cw_error *err);
+/* Take the reply to a clear's last step (cache_clear.c); true when the
+ * next step is on its way, false when the clear is over. */
+bool cw__clear_next(op *o, const redisReply *x, cw_error *e);
+
+#endif
