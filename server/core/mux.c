@@ -18,6 +18,10 @@
  * replies; before its callback runs, the arguments it borrowed are copied
  * (or it is taken out if none of it was sent), so the caller may free
  * them.
+ *
+ * Here: routing, deadlines, the thread and the public calls. One
+ * connection's life (connect, login, read, write) is in mux_conn.c,
+ * building a request in mux_req.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,64 +42,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mux_req.h"
+#include "mux_internal.h"
 
-#define READ_CHUNK     ((size_t)256 * 1024)
-#define READ_BUDGET    ((size_t)4 * 1024 * 1024) /* per wakeup, per conn */
-#define MAX_IOV        256
-#define BACKOFF_MIN_MS 50
-#define BACKOFF_MAX_MS 500
-
-/* ---- the mux ----------------------------------------------------------- */
-
-enum conn_state { C_DOWN, C_CONNECTING, C_HANDSHAKE, C_READY };
-
-typedef struct conn {
-	int fd;
-	enum conn_state st;
-	redisReader *reader;
-	list fifo;            /* sent, being sent, or to be sent, in order */
-	cw_mux_req *wcur;     /* first request not wholly written; NULL: none */
-	uint64_t deadline;    /* connect + handshake must end by then */
-	uint64_t progress_at; /* last reply, or when waiting for one began */
-	bool want_out;        /* the socket was full: poll for POLLOUT */
-	bool relogin;         /* a NOAUTH reply: reconnect after this batch */
-} conn;
-
-struct cw_mux {
-	pthread_t thread;
-	int efd;
-	int tfd;
-	pthread_mutex_t mu;
-	/* under mu from here */
-	bool stopping;
-	bool repoll;      /* the mux thread must rebuild its poll set */
-	uint64_t armed;   /* when the timerfd fires; UINT64_MAX: never */
-	cw_mux_req *done; /* callbacks to run once mu is released */
-	cw_mux_req **done_tail;
-	list queue;
-	conn *conns;
-	int nconns;
-	int rr;
-	cw_redis_target target;
-	char desc[192];
-	int connect_timeout_ms;
-	int command_timeout_ms;
-	int backoff_ms;
-	uint64_t next_attempt;
-	cw_error last_err; /* why the last connection attempt failed */
-	unsigned seed;
-	uint8_t *rbuf;
-};
-
-static void req_unref(cw_mux_req *r)
+void cw__req_unref(cw_mux_req *r)
 {
 	if (atomic_fetch_sub(&r->refs, 1) == 1)
 		cw_mux_req_free(r);
 }
 
 /* r is over: its callback runs (once) when the mutex is released. */
-static void finish(cw_mux *m, cw_mux_req *r, int status, const cw_error *err)
+void cw__finish(cw_mux *m, cw_mux_req *r, int status, const cw_error *err)
 {
 	if (r->finished)
 		return;
@@ -123,7 +79,7 @@ static void unlock_and_run(cw_mux *m)
 		next = r->dnext;
 		r->done(r->arg, r->status, r->status == CW_OK ? NULL : &r->err,
 		    r->status == CW_OK ? r->replies : NULL);
-		req_unref(r);
+		cw__req_unref(r);
 	}
 }
 
@@ -134,162 +90,6 @@ static void fail_msg(cw_mux_req *r, int status, const char *msg)
 	cw_error_set(&e, status, "%s", msg);
 	if (r->done != NULL)
 		r->done(r->arg, status, &e, NULL);
-}
-
-/* ---- connections ---- */
-
-static void conn_close(conn *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	if (c->reader != NULL)
-		redisReaderFree(c->reader);
-	c->reader = NULL;
-	c->st = C_DOWN;
-	c->wcur = NULL;
-	c->relogin = false;
-}
-
-/*
- * Close c and settle its requests: finished ones are freed; with resend,
- * the others go back to the front of the queue (a request that had been
- * sent uses up one of its resends); the rest end with status/err.
- */
-static void conn_fail(
-    cw_mux *m, conn *c, bool resend, int status, const cw_error *err)
-{
-	list again = {NULL, NULL};
-	cw_mux_req *r;
-
-	conn_close(c);
-	while ((r = c->fifo.head) != NULL) {
-		list_unlink(&c->fifo, r);
-		if (r->handshake || r->finished) {
-			req_unref(r);
-			continue;
-		}
-		if (resend && (!cw__req_started(r) || r->retries-- > 0)) {
-			cw__req_rewind(r);
-			list_push(&again, r);
-			continue;
-		}
-		finish(m, r, status, err);
-		req_unref(r);
-	}
-	list_prepend_all(&m->queue, &again);
-	m->repoll = true;
-}
-
-static void connect_failed(cw_mux *m, conn *c, const cw_error *err)
-{
-	unsigned jitter;
-
-	m->last_err = *err;
-	m->backoff_ms = m->backoff_ms == 0 ? BACKOFF_MIN_MS
-	                : m->backoff_ms * 2 > BACKOFF_MAX_MS
-	                    ? BACKOFF_MAX_MS
-	                    : m->backoff_ms * 2;
-	/* +-20%, so that many servers do not retry in step */
-	jitter = (unsigned)m->backoff_ms * 2 / 5 + 1;
-	m->next_attempt = cw_mono_ms() + (uint64_t)m->backoff_ms -
-	                  (uint64_t)m->backoff_ms / 5 +
-	                  (uint64_t)(rand_r(&m->seed) % jitter);
-	conn_fail(m, c, false, err->code, err);
-}
-
-static void login_cmds(cw_mux *m, cw_mux_req *r)
-{
-	const cw_redis_target *t = &m->target;
-
-	if (t->password != NULL) {
-		cw_mux_req_cmd(r, t->user != NULL ? 3 : 2);
-		cw_mux_req_arg(r, "AUTH", 4);
-		if (t->user != NULL)
-			cw_mux_req_arg(r, t->user, strlen(t->user));
-		cw_mux_req_arg(r, t->password, strlen(t->password));
-	}
-	if (t->db != 0) {
-		cw_mux_req_cmd(r, 2);
-		cw_mux_req_arg(r, "SELECT", 6);
-		cw_mux_req_arg_u64(r, (uint64_t)t->db);
-	}
-}
-
-static void conn_ready(cw_mux *m, conn *c)
-{
-	c->st = C_READY;
-	m->backoff_ms = 0;
-	m->next_attempt = 0;
-}
-
-/* The connect finished (or failed): log in, or be ready. */
-static void conn_connected(cw_mux *m, conn *c)
-{
-	const cw_redis_target *t = &m->target;
-	int soerr = 0, one = 1;
-	socklen_t sl = sizeof soerr;
-	cw_error e;
-
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
-		soerr = errno;
-	if (soerr != 0) {
-		cw_error_set(&e, CW_UNAVAILABLE, "cannot connect to %s: %s",
-		    m->desc, strerror(soerr));
-		connect_failed(m, c, &e);
-		return;
-	}
-	if (t->unix_path == NULL) {
-		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-	}
-	if (t->password == NULL && t->db == 0) {
-		conn_ready(m, c);
-		return;
-	}
-	cw_mux_req *r = cw_mux_req_new(0, NULL, NULL);
-	if (r != NULL)
-		login_cmds(m, r);
-	if (r == NULL || r->oom) {
-		cw_mux_req_free(r);
-		cw_error_set(&e, CW_INTERNAL, "out of memory");
-		connect_failed(m, c, &e);
-		return;
-	}
-	r->handshake = true;
-	list_push(&c->fifo, r);
-	c->wcur = r;
-	c->st = C_HANDSHAKE;
-}
-
-static void conn_start(cw_mux *m, conn *c)
-{
-	const cw_redis_target *t = &m->target;
-	redisContext *ctx;
-	cw_error e;
-
-	ctx = t->unix_path != NULL ? redisConnectUnixNonBlock(t->unix_path)
-	                           : redisConnectNonBlock(t->host, t->port);
-	if (ctx == NULL || ctx->err) {
-		cw_error_set(&e, ctx == NULL ? CW_INTERNAL : CW_UNAVAILABLE,
-		    "cannot connect to %s: %s", m->desc,
-		    ctx == NULL ? "out of memory" : ctx->errstr);
-		if (ctx != NULL)
-			redisFree(ctx);
-		connect_failed(m, c, &e);
-		return;
-	}
-	c->fd = redisFreeKeepFd(ctx);
-	fcntl(c->fd, F_SETFD, FD_CLOEXEC);
-	c->reader = redisReaderCreate();
-	if (c->reader == NULL) {
-		cw_error_set(&e, CW_INTERNAL, "out of memory");
-		connect_failed(m, c, &e);
-		return;
-	}
-	c->st = C_CONNECTING;
-	c->deadline = cw_mono_ms() + (uint64_t)m->connect_timeout_ms;
-	m->repoll = true;
 }
 
 /* ---- routing ---- */
@@ -318,14 +118,14 @@ static conn *pick_conn(cw_mux *m, bool *connecting)
 	/* All ready ones are busy: open another while there are spares. */
 	if ((best == NULL || best->fifo.head != NULL) && down != NULL &&
 	    !*connecting && cw_mono_ms() >= m->next_attempt) {
-		conn_start(m, down);
+		cw__conn_start(m, down);
 		*connecting = down->st != C_DOWN;
 	}
 	return best;
 }
 
 /* Put queued requests on connections, or fail them when none can come. */
-static void route(cw_mux *m)
+void cw__route(cw_mux *m)
 {
 	cw_mux_req *r;
 	bool connecting;
@@ -338,8 +138,9 @@ static void route(cw_mux *m)
 			/* No connection and none coming: fail fast. */
 			while ((r = m->queue.head) != NULL) {
 				list_unlink(&m->queue, r);
-				finish(m, r, m->last_err.code, &m->last_err);
-				req_unref(r);
+				cw__finish(
+				    m, r, m->last_err.code, &m->last_err);
+				cw__req_unref(r);
 			}
 			return;
 		}
@@ -349,171 +150,6 @@ static void route(cw_mux *m)
 		list_push(&c->fifo, r);
 		if (c->wcur == NULL)
 			c->wcur = r;
-	}
-}
-
-/* ---- I/O ---- */
-
-static void conn_write(cw_mux *m, conn *c)
-{
-	c->want_out = false;
-	while (c->wcur != NULL) {
-		struct iovec iov[MAX_IOV];
-		int n = 0;
-		cw_mux_req *r;
-		ssize_t w;
-
-		for (r = c->wcur; r != NULL && n < MAX_IOV; r = r->next) {
-			int i = r == c->wcur ? r->wseg : 0;
-			size_t off = r == c->wcur ? r->woff : 0;
-			for (; i < r->nsegs && n < MAX_IOV; i++, off = 0) {
-				const seg *s = &r->segs[i];
-				const uint8_t *base =
-				    s->p != NULL ? s->p : r->buf + s->off;
-				iov[n].iov_base = (void *)(base + off);
-				iov[n].iov_len = s->len - off;
-				n++;
-			}
-		}
-		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-		w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				c->want_out = true;
-				m->repoll = true; /* poll for POLLOUT */
-				return;
-			}
-			cw_error e;
-			cw_error_set(&e, CW_UNAVAILABLE,
-			    "lost connection to %s: %s", m->desc,
-			    strerror(errno));
-			conn_fail(m, c, true, CW_UNAVAILABLE, &e);
-			return;
-		}
-		/* Advance the write position over w bytes. */
-		size_t left = (size_t)w;
-		while (c->wcur != NULL) {
-			r = c->wcur;
-			while (r->wseg < r->nsegs) {
-				size_t avail = r->segs[r->wseg].len - r->woff;
-				if (left < avail) {
-					r->woff += left;
-					c->want_out = true; /* it is full */
-					m->repoll = true;
-					return;
-				}
-				left -= avail;
-				r->wseg++;
-				r->woff = 0;
-			}
-			c->wcur = r->next;
-			if (left == 0 && (n < MAX_IOV || c->wcur == NULL))
-				break;
-		}
-	}
-}
-
-/* Hand one reply to the request at the head of c's FIFO. */
-static bool deliver(cw_mux *m, conn *c, redisReply *reply)
-{
-	cw_mux_req *r = c->fifo.head;
-
-	if (r == NULL || !cw__req_started(r)) {
-		freeReplyObject(reply);
-		return false; /* a reply to nothing we sent */
-	}
-	r->replies[r->nreplies++] = reply;
-	if (reply->type == REDIS_REPLY_ERROR && reply->len >= 6 &&
-	    memcmp(reply->str, "NOAUTH", 6) == 0)
-		c->relogin = true;
-	if (r->nreplies < r->ncmds)
-		return true;
-	list_unlink(&c->fifo, r);
-	if (r->handshake) {
-		for (int i = 0; i < r->nreplies; i++) {
-			redisReply *x = r->replies[i];
-			if (x->type == REDIS_REPLY_ERROR) {
-				cw_error e;
-				cw_error_set(&e, CW_UNAVAILABLE,
-				    "%s on %s failed: %.*s",
-				    m->target.password != NULL && i == 0
-				        ? "AUTH"
-				        : "SELECT",
-				    m->desc, (int)x->len, x->str);
-				cw_mux_req_free(r);
-				connect_failed(m, c, &e);
-				return false;
-			}
-		}
-		cw_mux_req_free(r);
-		conn_ready(m, c);
-		return true;
-	}
-	finish(m, r, CW_OK, NULL);
-	req_unref(r);
-	return true;
-}
-
-static void conn_read(cw_mux *m, conn *c)
-{
-	size_t budget = READ_BUDGET;
-	cw_error e;
-
-	for (;;) {
-		ssize_t n = read(c->fd, m->rbuf, READ_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			cw_error_set(&e, CW_UNAVAILABLE,
-			    "lost connection to %s: %s", m->desc,
-			    n == 0 ? "Redis closed the connection"
-			           : strerror(errno));
-			if (c->st == C_HANDSHAKE)
-				connect_failed(m, c, &e);
-			else
-				conn_fail(m, c, true, CW_UNAVAILABLE, &e);
-			return;
-		}
-		if (redisReaderFeed(c->reader, (const char *)m->rbuf,
-		        (size_t)n) != REDIS_OK)
-			break;
-		c->progress_at = cw_mono_ms();
-		if ((size_t)n < READ_CHUNK || budget <= (size_t)n)
-			break;
-		budget -= (size_t)n;
-	}
-	for (;;) {
-		void *reply = NULL;
-		if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
-			cw_error_set(&e, CW_UNAVAILABLE,
-			    "lost connection to %s: bad reply: %s", m->desc,
-			    c->reader->errstr);
-			conn_fail(m, c, true, CW_UNAVAILABLE, &e);
-			return;
-		}
-		if (reply == NULL)
-			break;
-		enum conn_state before = c->st;
-		if (!deliver(m, c, reply)) {
-			if (c->st != C_DOWN) {
-				cw_error_set(&e, CW_UNAVAILABLE,
-				    "lost connection to %s: a reply to no "
-				    "request",
-				    m->desc);
-				conn_fail(m, c, true, CW_UNAVAILABLE, &e);
-			}
-			return;
-		}
-		if (before == C_HANDSHAKE && c->st == C_READY)
-			route(m); /* queued requests may go now */
-	}
-	if (c->relogin && c->fifo.head == NULL) {
-		cw_error_set(&e, CW_UNAVAILABLE, "redis: NOAUTH");
-		conn_fail(m, c, true, CW_UNAVAILABLE, &e);
 	}
 }
 
@@ -551,14 +187,14 @@ static uint64_t expire(cw_mux *m, list *l, conn *c, uint64_t now, uint64_t next)
 			if (c != NULL && c->wcur == r)
 				c->wcur = r->next;
 			list_unlink(l, r);
-			finish(m, r, CW_DEADLINE_EXCEEDED, &e);
-			req_unref(r);
+			cw__finish(m, r, CW_DEADLINE_EXCEEDED, &e);
+			cw__req_unref(r);
 		} else if (cw__req_detach(r)) {
-			finish(m, r, CW_DEADLINE_EXCEEDED, &e);
+			cw__finish(m, r, CW_DEADLINE_EXCEEDED, &e);
 		} else {
 			/* Cannot copy what it borrowed: drop the connection. */
-			finish(m, r, CW_DEADLINE_EXCEEDED, &e);
-			conn_fail(m, c, true, CW_UNAVAILABLE, &e);
+			cw__finish(m, r, CW_DEADLINE_EXCEEDED, &e);
+			cw__conn_fail(m, c, true, CW_UNAVAILABLE, &e);
 			return now;
 		}
 	}
@@ -580,8 +216,8 @@ static uint64_t tick(cw_mux *m)
 				    "cannot connect to %s: no answer within "
 				    "%d ms",
 				    m->desc, m->connect_timeout_ms);
-				connect_failed(m, c, &e);
-				route(m);
+				cw__connect_failed(m, c, &e);
+				cw__route(m);
 				continue;
 			}
 			if (c->deadline < next)
@@ -601,7 +237,7 @@ static uint64_t tick(cw_mux *m)
 				cw_error_set(&e, CW_DEADLINE_EXCEEDED,
 				    "Redis did not answer within %d ms",
 				    m->command_timeout_ms);
-				conn_fail(
+				cw__conn_fail(
 				    m, c, false, CW_DEADLINE_EXCEEDED, &e);
 				continue;
 			}
@@ -651,7 +287,7 @@ static void write_all(cw_mux *m)
 	for (int i = 0; i < m->nconns; i++) {
 		conn *c = &m->conns[i];
 		if ((c->st == C_READY || c->st == C_HANDSHAKE) && c->wcur)
-			conn_write(m, c);
+			cw__conn_write(m, c);
 	}
 }
 
@@ -669,7 +305,7 @@ static void write_idle(cw_mux *m)
 		conn *c = &m->conns[i];
 		if ((c->st == C_READY || c->st == C_HANDSHAKE) && c->wcur &&
 		    c->fifo.head == c->wcur && !cw__req_started(c->wcur))
-			conn_write(m, c);
+			cw__conn_write(m, c);
 	}
 }
 
@@ -680,11 +316,11 @@ static void shut_down(cw_mux *m)
 
 	cw_error_set(&e, CW_UNAVAILABLE, "the cache is shutting down");
 	for (int i = 0; i < m->nconns; i++)
-		conn_fail(m, &m->conns[i], false, CW_UNAVAILABLE, &e);
+		cw__conn_fail(m, &m->conns[i], false, CW_UNAVAILABLE, &e);
 	while ((r = m->queue.head) != NULL) {
 		list_unlink(&m->queue, r);
-		finish(m, r, CW_UNAVAILABLE, &e);
-		req_unref(r);
+		cw__finish(m, r, CW_UNAVAILABLE, &e);
+		cw__req_unref(r);
 	}
 }
 
@@ -731,13 +367,13 @@ static void poll_once(cw_mux *m, struct pollfd *pf, int *which)
 			continue;
 		if (c->st == C_CONNECTING) {
 			if (re & (POLLOUT | POLLERR | POLLHUP))
-				conn_connected(m, c);
+				cw__conn_connected(m, c);
 			continue;
 		}
 		if (re & (POLLIN | POLLHUP | POLLERR))
-			conn_read(m, c);
+			cw__conn_read(m, c);
 		if (c->st != C_DOWN && (re & POLLOUT))
-			conn_write(m, c);
+			cw__conn_write(m, c);
 	}
 }
 
@@ -752,7 +388,7 @@ static void *mux_main(void *arg)
 	pthread_setname_np(pthread_self(), "cw:redis-io"); /* for top, perf */
 	pthread_mutex_lock(&m->mu);
 	while (!m->stopping) {
-		route(m);
+		cw__route(m);
 		write_all(m);
 		arm(m, tick(m));
 		poll_once(m, pf, which);
@@ -788,7 +424,7 @@ void cw_mux_submit(cw_mux *m, cw_mux_req *r)
 	if (r->deadline < m->armed)
 		arm(m, r->deadline);
 	list_push(&m->queue, r);
-	route(m);
+	cw__route(m);
 	write_idle(m);
 	/* Still queued: waiting for a connection the mux thread makes. */
 	bool poke = m->repoll || m->queue.head != NULL;
