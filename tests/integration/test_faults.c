@@ -1,0 +1,241 @@
+/*
+ * test_faults.c - Redis failing under a running cachewired, with real
+ * processes: killed (SIGKILL) while requests are in flight, and stalled
+ * (SIGSTOP) then resumed. Calls must end - with UNAVAILABLE or
+ * DEADLINE_EXCEEDED and a message - and never outlive their deadline; the
+ * daemon must stay up and serve again soon after Redis is back; and stop
+ * cleanly at the end. The bounds below are deadlines the service promises
+ * (with slack for a loaded machine), not speed measurements.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+
+#include <cachewire/cachewire.h>
+
+#include "servers.h"
+
+#define COMMAND_TIMEOUT_MS 1000
+#define SLACK_MS           700 /* scheduling on a busy 2-core machine */
+
+typedef struct fixture {
+	char dir[128];
+	char sock[192];
+	char url[224];
+	cw_test_redis redis;
+	cw_test_daemon daemon;
+	cw_client *c;
+} fixture;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int setup(void **state)
+{
+	static fixture f;
+	static const char *const env[] = {
+	    "CACHEWIRE_REDIS_COMMAND_TIMEOUT_MS=1000",
+	    "CACHEWIRE_REDIS_CONNECT_TIMEOUT_MS=500", NULL};
+	cw_error err;
+
+	memset(&f, 0, sizeof f);
+	snprintf(f.dir, sizeof f.dir, "/tmp/cw-test-faults-XXXXXX");
+	if (mkdtemp(f.dir) == NULL)
+		return -1;
+	/* Our own socket path, so Redis can come back at the same place. */
+	snprintf(f.sock, sizeof f.sock, "%s/redis.sock", f.dir);
+	snprintf(f.url, sizeof f.url, "unix://%s", f.sock);
+	if (cw_test_redis_start(&f.redis, f.sock, false, NULL) != 0 ||
+	    cw_test_daemon_start(&f.daemon, f.url, env) != 0 ||
+	    cw_open(&f.c, f.daemon.tcp_url, NULL, &err) != CW_OK)
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	char cmd[200];
+
+	cw_close(f->c);
+	int status = cw_test_daemon_stop(&f->daemon);
+	if (f->redis.pid > 0)
+		cw_test_redis_stop(&f->redis, true);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0 || status != 0) {
+		fprintf(stderr, "cachewired exit status %d\n", status);
+		return -1;
+	}
+	return 0;
+}
+
+/* Retry a cheap call until it succeeds; the ms it took, or -1. */
+static long long ms_until_ok(cw_client *c, int limit_ms)
+{
+	long long t0 = now_ms();
+	cw_error err;
+
+	while (now_ms() - t0 < limit_ms) {
+		if (cw_set(c, "probe", 5, "v", 1, CW_NO_EXPIRY, 1000, &err) ==
+		    CW_OK)
+			return now_ms() - t0;
+		cw_test_sleep_ms(20);
+	}
+	return -1;
+}
+
+/* ---- load: async calls kept in flight until told to stop ---- */
+
+typedef struct load {
+	cw_client *c;
+	atomic_int stop;
+	atomic_int inflight;
+	atomic_int by_status[CW_UNAUTHENTICATED + 1];
+	atomic_long issued;
+	atomic_int silent; /* failures without a message (must stay 0) */
+} load;
+
+static void issue(load *l);
+
+static void done(void *arg, const cw_result *r)
+{
+	load *l = arg;
+	int s = r->status >= 0 && r->status <= CW_UNAUTHENTICATED ? r->status
+	                                                          : CW_UNKNOWN;
+	if (r->status != CW_OK && r->message[0] == '\0')
+		atomic_fetch_add(&l->silent, 1); /* checked by the test */
+	atomic_fetch_add(&l->by_status[s], 1);
+	if (!atomic_load(&l->stop))
+		issue(l);
+	atomic_fetch_sub(&l->inflight, 1);
+}
+
+static void issue(load *l)
+{
+	char key[32];
+	long i = atomic_fetch_add(&l->issued, 1);
+	int n = snprintf(key, sizeof key, "load:%ld", i % 500);
+
+	atomic_fetch_add(&l->inflight, 1);
+	int rc = i % 2 ? cw_get_async(l->c, key, (size_t)n, 3000, done, l)
+	               : cw_set_async(l->c, key, (size_t)n, "value", 5,
+	                     CW_NO_EXPIRY, 3000, done, l);
+	if (rc != CW_OK)
+		atomic_fetch_sub(&l->inflight, 1);
+}
+
+static void redis_killed_under_load(void **state)
+{
+	fixture *f = *state;
+	load l = {.c = f->c};
+	cw_error err;
+
+	for (int i = 0; i < 32; i++)
+		issue(&l);
+	cw_test_sleep_ms(300);
+	cw_test_redis_stop(&f->redis, true); /* SIGKILL, mid-load */
+	cw_test_sleep_ms(500);
+	atomic_store(&l.stop, 1);
+	/* Every call in flight ends within its 3 s deadline. */
+	long long t0 = now_ms();
+	while (atomic_load(&l.inflight) > 0 && now_ms() - t0 < 3000 + SLACK_MS)
+		cw_test_sleep_ms(10);
+	assert_int_equal(atomic_load(&l.inflight), 0);
+	assert_true(atomic_load(&l.by_status[CW_OK]) > 0);
+	assert_true(atomic_load(&l.by_status[CW_UNAVAILABLE]) > 0);
+	int other = 0;
+	for (int s = 0; s <= CW_UNAUTHENTICATED; s++)
+		if (s != CW_OK && s != CW_UNAVAILABLE &&
+		    s != CW_DEADLINE_EXCEEDED)
+			other += atomic_load(&l.by_status[s]);
+	assert_int_equal(other, 0);
+	assert_int_equal(atomic_load(&l.silent), 0); /* each failure says why */
+
+	/* While Redis is down, calls fail fast, not at their deadline. */
+	for (int i = 0; i < 5; i++) {
+		t0 = now_ms();
+		assert_int_equal(
+		    cw_set(f->c, "k", 1, "v", 1, CW_NO_EXPIRY, 5000, &err),
+		    CW_UNAVAILABLE);
+		assert_true(now_ms() - t0 < 1000 + SLACK_MS);
+		assert_non_null(strstr(err.message, f->sock));
+	}
+
+	/* Redis back at the same place: service again within about 1 s. */
+	assert_int_equal(
+	    cw_test_redis_start(&f->redis, f->sock, false, NULL), 0);
+	long long took = ms_until_ok(f->c, 5000);
+	assert_true(took >= 0);
+	assert_true(took < 1000 + SLACK_MS);
+
+	/* No context is stuck: more calls than the client has in flight at
+	 * once all go through. */
+	load again = {.c = f->c};
+	for (int i = 0; i < 64; i++)
+		issue(&again);
+	cw_test_sleep_ms(300);
+	atomic_store(&again.stop, 1);
+	while (atomic_load(&again.inflight) > 0)
+		cw_test_sleep_ms(10);
+	assert_true(atomic_load(&again.by_status[CW_OK]) >= 64);
+	assert_int_equal(atomic_load(&again.by_status[CW_OK]),
+	    (int)atomic_load(&again.issued));
+}
+
+static void redis_stalled_then_resumed(void **state)
+{
+	fixture *f = *state;
+	cw_error err;
+	bool found;
+
+	assert_true(ms_until_ok(f->c, 5000) >= 0);
+	kill(f->redis.pid, SIGSTOP);
+
+	/* The caller's own deadline, carried to the server. */
+	long long t0 = now_ms();
+	assert_int_equal(cw_get(f->c, "k", 1, &found, NULL, NULL, 600, &err),
+	    CW_DEADLINE_EXCEEDED);
+	long long took = now_ms() - t0;
+	assert_true(took >= 550 && took < 600 + SLACK_MS);
+
+	/* A longer deadline: the server gives up at its command timeout. */
+	t0 = now_ms();
+	assert_int_equal(cw_get(f->c, "k", 1, &found, NULL, NULL, 5000, &err),
+	    CW_DEADLINE_EXCEEDED);
+	took = now_ms() - t0;
+	assert_true(took < COMMAND_TIMEOUT_MS + SLACK_MS);
+	assert_non_null(strstr(err.message, "did not answer"));
+
+	kill(f->redis.pid, SIGCONT);
+	took = ms_until_ok(f->c, 5000);
+	assert_true(took >= 0);
+	assert_true(took < 1000 + SLACK_MS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest cases[] = {
+	    cmocka_unit_test(redis_killed_under_load),
+	    cmocka_unit_test(redis_stalled_then_resumed),
+	};
+	int failed = cmocka_run_group_tests_name(
+	    "Redis faults under cachewired", cases, setup, teardown);
+	nng_fini();
+	return failed;
+}
