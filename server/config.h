@@ -45,7 +45,8 @@ typedef struct cw_config {
 	char *listen[CW_MAX_LISTEN];
 	int listen_count;
 	/* server.* */
-	int max_in_flight; /* requests served at once; 1..65536, default 256 */
+	int max_in_flight; /* requests served at once, more are refused
+	                      (RESOURCE_EXHAUSTED); 1..65536, default 256 */
 	size_t
 	    max_message_bytes;  /* transport limit; 1KiB..1GiB, default 33MiB */
 	int default_timeout_ms; /* when a request names none; 1..3600000,

@@ -260,3 +260,18 @@ answer:
 	on_response(NULL, call);
 	release(call);
 }
+
+void cw_dispatch_refuse(
+    cw_call *call, cw_reply_sink *sink, int code, const char *message)
+{
+	*call = (cw_call){
+	    .err = {.code = CW_OK},
+	    .method = call->method_buf,
+	    .sink = sink,
+	};
+	call->method_buf[0] = '\0';
+	atomic_init(&call->holds, 1); /* the reply only */
+	atomic_init(&call->replied, false);
+	cw_error_set(&call->err, code, "%s", message);
+	on_response(NULL, call);
+}

@@ -63,4 +63,12 @@ typedef struct cw_call {
 void cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
     int default_timeout_ms, cw_call *call, cw_reply_sink *sink);
 
+/*
+ * Answer a request without reading it: a reply with code (not CW_OK) and
+ * message goes to sink exactly as cw_dispatch would send it, before this
+ * returns. For a server that must refuse work (overload).
+ */
+void cw_dispatch_refuse(
+    cw_call *call, cw_reply_sink *sink, int code, const char *message);
+
 #endif

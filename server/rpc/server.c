@@ -8,6 +8,7 @@
  */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <nng/nng.h>
@@ -35,6 +36,8 @@ struct cw_server {
 	int default_timeout_ms;
 	int ncontexts;
 	context *contexts;
+	int max_in_flight;
+	char overload_message[96];
 	pthread_mutex_t mu;
 	pthread_cond_t idle; /* signalled when a dispatch ends */
 	int dispatching;     /* contexts between request and reply */
@@ -118,6 +121,7 @@ static void on_aio(void *arg)
 	nng_msg *req = nng_aio_get_msg(c->aio);
 	pthread_mutex_lock(&s->mu);
 	bool stopping = s->stopping;
+	bool over = s->dispatching >= s->max_in_flight;
 	if (!stopping)
 		s->dispatching++;
 	pthread_mutex_unlock(&s->mu);
@@ -126,8 +130,13 @@ static void on_aio(void *arg)
 		return;
 	}
 	c->state = DISPATCHING;
-	cw_dispatch(s->svc, nng_msg_body(req), nng_msg_len(req),
-	    s->default_timeout_ms, &c->call, &c->sink);
+	if (over)
+		/* Past the cap: say so at once rather than queue. */
+		cw_dispatch_refuse(&c->call, &c->sink, CW_RESOURCE_EXHAUSTED,
+		    s->overload_message);
+	else
+		cw_dispatch(s->svc, nng_msg_body(req), nng_msg_len(req),
+		    s->default_timeout_ms, &c->call, &c->sink);
 	nng_msg_free(req); /* dispatch keeps what it needs */
 }
 
@@ -157,6 +166,10 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	s->svc = svc;
 	s->default_timeout_ms = o->default_timeout_ms;
+	s->max_in_flight = o->max_in_flight;
+	snprintf(s->overload_message, sizeof s->overload_message,
+	    "server overloaded: %d requests in flight (server.max_in_flight)",
+	    o->max_in_flight);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	if ((rv = nng_rep0_open(&s->sock)) != 0) {
@@ -168,12 +181,15 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 	}
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, o->max_message_bytes);
 
-	s->contexts = calloc((size_t)o->max_in_flight, sizeof *s->contexts);
+	/* As many contexts again as the cap, to refuse the excess at once
+	 * (beyond that, requests wait in the transport). */
+	int ncontexts = 2 * o->max_in_flight;
+	s->contexts = calloc((size_t)ncontexts, sizeof *s->contexts);
 	if (s->contexts == NULL) {
 		cw_server_stop(s);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
-	for (int i = 0; i < o->max_in_flight; i++) {
+	for (int i = 0; i < ncontexts; i++) {
 		context *c = &s->contexts[i];
 		c->server = s;
 		c->sink.alloc = sink_alloc;

@@ -1,9 +1,11 @@
 /*
  * server.h - the nng side of cachewired: one rep0 socket listening on one
- * or more URLs, and max_in_flight nng contexts, each serving one request at
- * a time, driven by nng's aio callbacks (no thread per request). A context
- * receives a request, starts cw_dispatch() on it, and sends the reply when
- * dispatch hands it over (often from the cache core's I/O thread).
+ * or more URLs, and 2 x max_in_flight nng contexts, each serving one
+ * request at a time, driven by nng's aio callbacks (no thread per
+ * request). A context receives a request, starts cw_dispatch() on it, and
+ * sends the reply when dispatch hands it over (often from the cache core's
+ * I/O thread). With max_in_flight requests already being served, a new
+ * one is answered RESOURCE_EXHAUSTED at once instead of queueing.
  */
 #ifndef CW_RPC_SERVER_H
 #define CW_RPC_SERVER_H
@@ -17,7 +19,8 @@
 typedef struct cw_server_options {
 	char *const *listen; /* nng URLs */
 	int listen_count;
-	int max_in_flight;        /* requests served at once, >= 1 */
+	int max_in_flight; /* requests served at once, >= 1; up to as many
+	                      more are answered RESOURCE_EXHAUSTED at once */
 	size_t max_message_bytes; /* larger requests are dropped by nng */
 	int default_timeout_ms;   /* for requests that name none */
 } cw_server_options;

@@ -228,11 +228,49 @@ static void redis_stalled_then_resumed(void **state)
 	assert_true(took < 1000 + SLACK_MS);
 }
 
+/* Stalled Redis holds requests in flight: past the cap, RESOURCE_EXHAUSTED
+ * comes at once, and the daemon serves again when Redis does. */
+static void overload_is_refused_at_once(void **state)
+{
+	fixture *f = *state;
+	static const char *const env[] = {"CACHEWIRE_SERVER_MAX_IN_FLIGHT=2",
+	    "CACHEWIRE_REDIS_COMMAND_TIMEOUT_MS=2000", NULL};
+	cw_test_daemon d;
+	cw_client *c;
+	cw_error err;
+	bool found;
+
+	assert_int_equal(cw_test_daemon_start(&d, f->url, env), 0);
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	assert_true(ms_until_ok(c, 5000) >= 0);
+
+	kill(f->redis.pid, SIGSTOP);
+	load l = {.c = c};
+	atomic_store(&l.stop, 1); /* exactly two calls, no follow-ups */
+	issue(&l);
+	issue(&l);
+	cw_test_sleep_ms(200); /* both are now waiting on Redis */
+	long long t0 = now_ms();
+	assert_int_equal(cw_get(c, "k", 1, &found, NULL, NULL, 3000, &err),
+	    CW_RESOURCE_EXHAUSTED);
+	assert_true(now_ms() - t0 < SLACK_MS);
+	assert_non_null(strstr(err.message, "max_in_flight"));
+
+	kill(f->redis.pid, SIGCONT);
+	while (atomic_load(&l.inflight) > 0)
+		cw_test_sleep_ms(10);
+	assert_int_equal(atomic_load(&l.by_status[CW_OK]), 2);
+	assert_true(ms_until_ok(c, 5000) >= 0);
+	cw_close(c);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest cases[] = {
 	    cmocka_unit_test(redis_killed_under_load),
 	    cmocka_unit_test(redis_stalled_then_resumed),
+	    cmocka_unit_test(overload_is_refused_at_once),
 	};
 	int failed = cmocka_run_group_tests_name(
 	    "Redis faults under cachewired", cases, setup, teardown);

@@ -403,6 +403,22 @@ static void late_answer(void **state)
 	cachewire__v1__reply__free_unpacked(r, NULL);
 }
 
+/* A server past its cap answers without reading the request. */
+static void refuse_answers_at_once(void **state)
+{
+	(void)state;
+	test_sink sink = new_sink();
+	cw_call st;
+
+	cw_dispatch_refuse(
+	    &st, &sink.base, CW_RESOURCE_EXHAUSTED, "server overloaded");
+	Cachewire__V1__Reply *r = sink_reply(&sink);
+	assert_int_equal(r->code, CW_RESOURCE_EXHAUSTED);
+	assert_string_equal(r->message, "server overloaded");
+	assert_int_equal(r->payload.len, 0);
+	cachewire__v1__reply__free_unpacked(r, NULL);
+}
+
 static void second_answer_ignored(void **state)
 {
 	(void)state;
@@ -431,6 +447,7 @@ int main(void)
 	    cmocka_unit_test(batch_request_decoded),
 	    cmocka_unit_test(late_answer),
 	    cmocka_unit_test(second_answer_ignored),
+	    cmocka_unit_test(refuse_answers_at_once),
 	};
 	return cmocka_run_group_tests_name("dispatch", tests, NULL, NULL);
 }
