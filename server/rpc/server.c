@@ -122,15 +122,14 @@ static void on_aio(void *arg)
 	pthread_mutex_lock(&s->mu);
 	bool stopping = s->stopping;
 	bool over = s->dispatching >= s->max_in_flight;
-	if (!stopping)
-		s->dispatching++;
+	s->dispatching++;
 	pthread_mutex_unlock(&s->mu);
-	if (stopping) {
-		nng_msg_free(req);
-		return;
-	}
 	c->state = DISPATCHING;
-	if (over)
+	if (stopping)
+		/* Nothing new once stopping, but the caller hears so now. */
+		cw_dispatch_refuse(&c->call, &c->sink, CW_UNAVAILABLE,
+		    "the server is stopping");
+	else if (over)
 		/* Past the cap: say so at once rather than queue. */
 		cw_dispatch_refuse(&c->call, &c->sink, CW_RESOURCE_EXHAUSTED,
 		    s->overload_message);
@@ -216,8 +215,8 @@ void cw_server_stop(cw_server *s)
 {
 	if (s == NULL)
 		return;
-	/* No new requests; the ones being dispatched still get answered
-	 * (their sends then fail on the closed socket, which is fine). */
+	/* No new work (requests arriving now are answered UNAVAILABLE);
+	 * the ones being dispatched are answered before the socket closes. */
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	while (s->dispatching > 0)

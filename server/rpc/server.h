@@ -36,8 +36,10 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
     const cw_server_options *opts, cw_error *err);
 
 /*
- * Stop listening and receiving, wait for the requests in flight to be
- * answered (each ends by its deadline), free s. NULL is a no-op.
+ * Stop taking work (a request arriving from now on is answered
+ * UNAVAILABLE "the server is stopping"), wait for the requests in flight
+ * to be answered (each ends by its deadline), close, free s. NULL is a
+ * no-op.
  */
 void cw_server_stop(cw_server *s);
 

@@ -265,12 +265,52 @@ static void overload_is_refused_at_once(void **state)
 	assert_int_equal(cw_test_daemon_stop(&d), 0);
 }
 
+/* SIGTERM with a request in flight (held by a stalled Redis): the daemon
+ * answers it before exiting 0, and a request that arrives meanwhile is
+ * told UNAVAILABLE at once rather than left unanswered. */
+static void stop_answers_in_flight_and_refuses_new(void **state)
+{
+	fixture *f = *state;
+	static const char *const env[] = {
+	    "CACHEWIRE_REDIS_COMMAND_TIMEOUT_MS=3000", NULL};
+	cw_test_daemon d;
+	cw_client *c;
+	cw_error err;
+	bool found;
+
+	assert_int_equal(cw_test_daemon_start(&d, f->url, env), 0);
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	assert_true(ms_until_ok(c, 5000) >= 0);
+
+	kill(f->redis.pid, SIGSTOP);
+	load l = {.c = c};
+	atomic_store(&l.stop, 1);
+	issue(&l); /* one call, held by Redis */
+	cw_test_sleep_ms(200);
+	kill(d.pid, SIGTERM);
+	cw_test_sleep_ms(200); /* the daemon now waits for that call */
+	long long t0 = now_ms();
+	assert_int_equal(
+	    cw_get(c, "k", 1, &found, NULL, NULL, 2000, &err), CW_UNAVAILABLE);
+	assert_true(now_ms() - t0 < SLACK_MS);
+	assert_non_null(strstr(err.message, "stopping"));
+
+	kill(f->redis.pid, SIGCONT);
+	t0 = now_ms();
+	while (atomic_load(&l.inflight) > 0 && now_ms() - t0 < 5000)
+		cw_test_sleep_ms(10);
+	assert_int_equal(atomic_load(&l.by_status[CW_OK]), 1);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+	cw_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest cases[] = {
 	    cmocka_unit_test(redis_killed_under_load),
 	    cmocka_unit_test(redis_stalled_then_resumed),
 	    cmocka_unit_test(overload_is_refused_at_once),
+	    cmocka_unit_test(stop_answers_in_flight_and_refuses_new),
 	};
 	int failed = cmocka_run_group_tests_name(
 	    "Redis faults under cachewired", cases, setup, teardown);
