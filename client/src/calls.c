@@ -378,8 +378,12 @@ int cw_delete_many(cw_client *c, size_t n, const cw_key *keys, bool *existed,
 
 #define ASYNC_CLOSURE(type) ((type)(void (*)(void))cw__call_async_done)
 
-static struct cw_call *async_call(
-    cw_client *c, int timeout_ms, cw_callback cb, int *rc)
+/*
+ * A heap call for an async stub: its callback, and where invoke reports
+ * whether it started (*start_rc, on the caller's stack). NULL with *rc.
+ */
+static struct cw_call *async_call(cw_client *c, int timeout_ms, cw_callback cb,
+    void *arg, int *start_rc, int *rc)
 {
 	struct cw_call *call;
 
@@ -394,6 +398,8 @@ static struct cw_call *async_call(
 	}
 	cw__call_init(call, timeout_ms, &call->async_err);
 	call->cb = cb;
+	call->cb_arg = arg;
+	call->start_rc = start_rc;
 	return call;
 }
 
@@ -480,10 +486,8 @@ int cw_get_async(cw_client *c, const void *key, size_t key_len, int timeout_ms,
 
 	if (check_bytes(key, key_len, "key", NULL) != CW_OK)
 		return CW_INVALID_ARGUMENT;
-	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL)
+	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) == NULL)
 		return rc;
-	call->cb_arg = arg;
-	call->start_rc = &start_rc;
 	req.key.data = (uint8_t *)key;
 	req.key.len = key_len;
 	cachewire__v1__cache__get(cw_client_service(c), &req,
@@ -504,10 +508,8 @@ int cw_set_async(cw_client *c, const void *key, size_t key_len,
 		return CW_INVALID_ARGUMENT;
 	if ((rc = set_request(&req, key, key_len, value, value_len, expiry,
 	         NULL)) != CW_OK ||
-	    (call = async_call(c, timeout_ms, cb, &rc)) == NULL)
+	    (call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) == NULL)
 		return rc;
-	call->cb_arg = arg;
-	call->start_rc = &start_rc;
 	cachewire__v1__cache__set(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__SetResponse_Closure), call);
 	return async_started(call, start_rc);
@@ -522,10 +524,8 @@ int cw_delete_async(cw_client *c, const void *key, size_t key_len,
 
 	if (check_bytes(key, key_len, "key", NULL) != CW_OK)
 		return CW_INVALID_ARGUMENT;
-	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL)
+	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) == NULL)
 		return rc;
-	call->cb_arg = arg;
-	call->start_rc = &start_rc;
 	req.key.data = (uint8_t *)key;
 	req.key.len = key_len;
 	cachewire__v1__cache__delete(cw_client_service(c), &req,
@@ -544,12 +544,11 @@ int cw_get_many_async(cw_client *c, size_t n, const cw_key *keys,
 	if ((rc = keys_field(n, keys, &req.keys, NULL)))
 		return rc;
 	req.n_keys = n;
-	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL) {
+	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) ==
+	    NULL) {
 		free(req.keys);
 		return rc;
 	}
-	call->cb_arg = arg;
-	call->start_rc = &start_rc;
 	cachewire__v1__cache__get_many(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__GetManyResponse_Closure), call);
 	free(req.keys);
@@ -567,13 +566,12 @@ int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
 
 	if ((rc = entries_field(n, entries, &items, &ptrs, NULL)) != CW_OK)
 		return rc;
-	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL) {
+	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) ==
+	    NULL) {
 		free(items);
 		free(ptrs);
 		return rc;
 	}
-	call->cb_arg = arg;
-	call->start_rc = &start_rc;
 	req.n_entries = n;
 	req.entries = ptrs;
 	cachewire__v1__cache__set_many(cw_client_service(c), &req,
@@ -594,12 +592,11 @@ int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
 	if ((rc = keys_field(n, keys, &req.keys, NULL)))
 		return rc;
 	req.n_keys = n;
-	if ((call = async_call(c, timeout_ms, cb, &rc)) == NULL) {
+	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) ==
+	    NULL) {
 		free(req.keys);
 		return rc;
 	}
-	call->cb_arg = arg;
-	call->start_rc = &start_rc;
 	cachewire__v1__cache__delete_many(cw_client_service(c), &req,
 	    ASYNC_CLOSURE(Cachewire__V1__DeleteManyResponse_Closure), call);
 	free(req.keys);

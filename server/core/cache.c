@@ -389,8 +389,9 @@ out:
 
 /* ---- the asynchronous calls ---------------------------------------------- */
 
-void cw_cache_get_async(cw_cache *c, const void *key, size_t key_len,
-    int timeout_ms, cw_callback cb, void *arg)
+/* "<verb> <namespace>:<key>": GET or UNLINK of one key, as op kind. */
+static void key_command(cw_cache *c, enum op_kind kind, const char *verb,
+    const void *key, size_t key_len, int timeout_ms, cw_callback cb, void *arg)
 {
 	cw_mux_req *r;
 	cw_error e;
@@ -400,12 +401,18 @@ void cw_cache_get_async(cw_cache *c, const void *key, size_t key_len,
 		cw__tell(cb, arg, &e);
 		return;
 	}
-	if (!cw__op_start(c, OP_GET, 0, timeout_ms, cb, arg, &o, &r))
+	if (!cw__op_start(c, kind, 0, timeout_ms, cb, arg, &o, &r))
 		return;
 	cw_mux_req_cmd(r, 2);
-	cw_mux_req_arg(r, "GET", 3);
+	cw_mux_req_arg(r, verb, strlen(verb));
 	cw__key_arg(r, c, key, key_len);
 	cw_mux_submit(c->mux, r);
+}
+
+void cw_cache_get_async(cw_cache *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	key_command(c, OP_GET, "GET", key, key_len, timeout_ms, cb, arg);
 }
 
 void cw_cache_set_async(cw_cache *c, const void *key, size_t key_len,
@@ -434,20 +441,7 @@ void cw_cache_set_async(cw_cache *c, const void *key, size_t key_len,
 void cw_cache_delete_async(cw_cache *c, const void *key, size_t key_len,
     int timeout_ms, cw_callback cb, void *arg)
 {
-	cw_mux_req *r;
-	cw_error e;
-	op *o;
-
-	if (cw__check_key(c, key, key_len, &e) != CW_OK) {
-		cw__tell(cb, arg, &e);
-		return;
-	}
-	if (!cw__op_start(c, OP_DELETE, 0, timeout_ms, cb, arg, &o, &r))
-		return;
-	cw_mux_req_cmd(r, 2);
-	cw_mux_req_arg(r, "UNLINK", 6);
-	cw__key_arg(r, c, key, key_len);
-	cw_mux_submit(c->mux, r);
+	key_command(c, OP_DELETE, "UNLINK", key, key_len, timeout_ms, cb, arg);
 }
 
 void cw_cache_ping_async(cw_cache *c, int timeout_ms, cw_callback cb, void *arg)

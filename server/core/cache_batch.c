@@ -49,19 +49,32 @@ static bool empty_batch(size_t n, cw_callback cb, void *arg)
 	return true;
 }
 
-void cw_cache_get_many_async(cw_cache *c, size_t n, const cw_key *keys,
-    int timeout_ms, cw_callback cb, void *arg)
+/*
+ * Begin a batch over keys: check them (telling cb on failure), answer an
+ * empty batch at once, else make the op and its request. True when the
+ * caller is to fill *r and submit it.
+ */
+static bool keys_op(cw_cache *c, enum op_kind kind, size_t n,
+    const cw_key *keys, int timeout_ms, cw_callback cb, void *arg,
+    cw_mux_req **r)
 {
-	cw_mux_req *r;
 	cw_error e;
 	op *o;
 
 	if (check_keys(c, n, keys, &e) != CW_OK) {
 		cw__tell(cb, arg, &e);
-		return;
+		return false;
 	}
-	if (empty_batch(n, cb, arg) ||
-	    !cw__op_start(c, OP_GET_MANY, n, timeout_ms, cb, arg, &o, &r))
+	return !empty_batch(n, cb, arg) &&
+	       cw__op_start(c, kind, n, timeout_ms, cb, arg, &o, r);
+}
+
+void cw_cache_get_many_async(cw_cache *c, size_t n, const cw_key *keys,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_mux_req *r;
+
+	if (!keys_op(c, OP_GET_MANY, n, keys, timeout_ms, cb, arg, &r))
 		return;
 	cw_mux_req_cmd(r, (int)n + 1);
 	cw_mux_req_arg(r, "MGET", 4);
@@ -112,15 +125,8 @@ void cw_cache_delete_many_async(cw_cache *c, size_t n, const cw_key *keys,
     int timeout_ms, cw_callback cb, void *arg)
 {
 	cw_mux_req *r;
-	cw_error e;
-	op *o;
 
-	if (check_keys(c, n, keys, &e) != CW_OK) {
-		cw__tell(cb, arg, &e);
-		return;
-	}
-	if (empty_batch(n, cb, arg) ||
-	    !cw__op_start(c, OP_DELETE_MANY, n, timeout_ms, cb, arg, &o, &r))
+	if (!keys_op(c, OP_DELETE_MANY, n, keys, timeout_ms, cb, arg, &r))
 		return;
 	/* One UNLINK per key, so each tells whether its key existed. */
 	for (size_t i = 0; i < n; i++) {
