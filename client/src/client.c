@@ -46,6 +46,7 @@
 #define RECONNECT_MAX_MS 2000
 #define CLOSE_GRACE_MS   100
 #define CLOSE_WAIT_MS    2000
+#define REDIAL_AFTER_MS  1000
 
 /* ---- response allocator ---------------------------------------------------
  */
@@ -107,6 +108,49 @@ static void client_service_destroy(ProtobufCService *service)
 /* ---- open / close ----------------------------------------------------------
  */
 
+/*
+ * Dialer replacement. When a connection breaks, nng's dialer reconnects
+ * only once the broken pipe has been torn down, and nng 1.5.2 can hang for
+ * good in that teardown (an aio stopped while in its "prepared" state,
+ * upstream #1813; seen here about once in 40 breaks in the middle of
+ * sending a large request). The client would then never reconnect. So a
+ * break that leaves no connection arms a timer; if no connection has come
+ * back REDIAL_AFTER_MS later, which a working dialer easily beats when the
+ * server is up (its first retry is within RECONNECT_MIN_MS), a new dialer
+ * takes over and the old one is closed. When the server is simply down,
+ * that replaces a working dialer with another: harmless.
+ */
+static void redial_arm(struct cw_client *c)
+{
+	pthread_mutex_lock(&c->redial_mu);
+	if (!c->redial_armed && !c->redial_off) {
+		c->redial_armed = true;
+		c->redial_connects = atomic_load(&c->connects);
+		nng_sleep_aio(REDIAL_AFTER_MS, c->redial);
+	}
+	pthread_mutex_unlock(&c->redial_mu);
+}
+
+static void redial_cb(void *arg)
+{
+	struct cw_client *c = arg;
+	nng_dialer old = NNG_DIALER_INITIALIZER, fresh;
+
+	pthread_mutex_lock(&c->redial_mu);
+	c->redial_armed = false;
+	if (!c->redial_off && nng_aio_result(c->redial) == 0 &&
+	    atomic_load(&c->npipes) == 0 &&
+	    atomic_load(&c->connects) == c->redial_connects &&
+	    nng_dial(c->sock, c->url, &fresh, NNG_FLAG_NONBLOCK) == 0) {
+		old = c->dialer;
+		c->dialer = fresh;
+		atomic_fetch_add(&c->redials, 1);
+	}
+	pthread_mutex_unlock(&c->redial_mu);
+	if (nng_dialer_id(old) > 0)
+		nng_dialer_close(old);
+}
+
 static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct cw_client *c = arg;
@@ -118,8 +162,9 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		atomic_fetch_add(&c->npipes, 1);
 	else if (ev == NNG_PIPE_EV_ADD_POST)
 		atomic_fetch_add(&c->connects, 1);
-	else if (ev == NNG_PIPE_EV_REM_POST)
-		atomic_fetch_sub(&c->npipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST &&
+	         atomic_fetch_sub(&c->npipes, 1) == 1)
+		redial_arm(c);
 }
 
 static int configure_socket(struct cw_client *c)
@@ -156,6 +201,9 @@ static int configure_socket(struct cw_client *c)
 
 static void client_free(struct cw_client *c)
 {
+	if (c->redial != NULL)
+		nng_aio_free(c->redial);
+	pthread_mutex_destroy(&c->redial_mu);
 	pthread_cond_destroy(&c->idle);
 	pthread_mutex_destroy(&c->mu);
 	free(c->url);
@@ -188,8 +236,14 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	                           : CW_DEFAULT_MAX_MESSAGE_BYTES;
 	atomic_init(&c->npipes, 0);
 	atomic_init(&c->connects, 0);
+	atomic_init(&c->redials, 0);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->idle, NULL);
+	pthread_mutex_init(&c->redial_mu, NULL);
+	if ((rv = nng_aio_alloc(&c->redial, redial_cb, c)) != 0) {
+		client_free(c);
+		return cw_error_set(err, CW_INTERNAL, "out of memory");
+	}
 
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
 		client_free(c);
@@ -204,7 +258,7 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 		    "cannot configure the nng socket: %s", nng_strerror(rv));
 	}
 	/* Non-blocking: connect (and reconnect) in the background. */
-	if ((rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = nng_dial(c->sock, url, &c->dialer, NNG_FLAG_NONBLOCK)) != 0) {
 		nng_close(c->sock);
 		client_free(c);
 		return cw_error_set(err,
@@ -334,6 +388,10 @@ void cw_close(cw_client *c)
 	while (c->inflight > 0)
 		pthread_cond_wait(&c->idle, &c->mu);
 	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_lock(&c->redial_mu);
+	c->redial_off = true;
+	pthread_mutex_unlock(&c->redial_mu);
+	nng_aio_stop(c->redial);
 	close_socket(c);
 }
 

@@ -36,6 +36,19 @@ struct cw_client {
 	atomic_int npipes;
 	/* Connections ever completed (see cw_close). */
 	atomic_int connects;
+	/*
+	 * The dialer, and the timer that replaces it when its connection
+	 * broke and it has not reconnected within REDIAL_AFTER_MS (client.c:
+	 * a workaround for nng 1.5.2). redial_mu guards dialer, the timer's
+	 * state and redial_connects, the value of connects when armed.
+	 */
+	pthread_mutex_t redial_mu;
+	nng_dialer dialer;
+	nng_aio *redial;
+	bool redial_armed;
+	bool redial_off; /* cw_close has begun */
+	int redial_connects;
+	atomic_int redials; /* dialers replaced, for tests */
 	/* Exchanges (exchange.c): all of them, the free ones, how many are
 	 * running; mu guards these and closing. */
 	pthread_mutex_t mu;

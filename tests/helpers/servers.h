@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <nng/nng.h>
+
 typedef struct cw_test_redis {
 	pid_t pid;
 	char dir[128];  /* temporary directory, removed by stop */
@@ -49,6 +51,27 @@ int cw_test_daemon_start(
 /* SIGTERM, wait up to 10 s (then SIGKILL); returns its exit status, or -1
  * when it had to be killed or died of a signal. Removes its directory. */
 int cw_test_daemon_stop(cw_test_daemon *d);
+
+/* SIGKILL it and wait; its directory and addresses stay for a restart. */
+void cw_test_daemon_kill(cw_test_daemon *d);
+/* Start a killed daemon again on the same addresses. 0 or -1. */
+int cw_test_daemon_restart(
+    cw_test_daemon *d, const char *redis_url, const char *const *env);
+
+/*
+ * nng_close(s), given up (with a note) after 2 s: nng 1.5.2 can hang in it
+ * for good once it has stalled closing a connection. For one socket at a
+ * time.
+ */
+void cw_test_nng_close(nng_socket s);
+
+/*
+ * End of a test program that used nng: run nng_fini() so that leak checks
+ * see only our own allocations, and return failed. nng 1.5.2 can hang in
+ * it for good once it has stalled closing a connection; after 5 s this
+ * says so and _exit()s with failed instead of hanging the test.
+ */
+int cw_test_exit(int failed);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int cw_test_free_port(void);

@@ -58,7 +58,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	nng_close(f->sock);
+	cw_test_nng_close(f->sock);
 	cw_close(f->client);
 	int status = cw_test_daemon_stop(&f->daemon);
 	cw_test_redis_stop(&f->redis, false);
@@ -291,6 +291,5 @@ int main(void)
 	};
 	int failed =
 	    cmocka_run_group_tests_name("bad input", tests, setup, teardown);
-	nng_fini(); /* let nng finish closing, so leak checks see only ours */
-	return failed;
+	return cw_test_exit(failed);
 }

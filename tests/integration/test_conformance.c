@@ -316,6 +316,5 @@ int main(void)
 	    cases, setup_remote_tcp, teardown_remote);
 	failed += cmocka_run_group_tests_name("conformance: client over ipc",
 	    cases, setup_remote_ipc, teardown_remote);
-	nng_fini(); /* let nng finish closing, so leak checks see only ours */
-	return failed;
+	return cw_test_exit(failed);
 }

@@ -231,6 +231,5 @@ int main(void)
 	};
 	int failed =
 	    cmocka_run_group_tests_name("daemon", tests, setup, teardown);
-	nng_fini(); /* let nng finish closing, so leak checks see only ours */
-	return failed;
+	return cw_test_exit(failed);
 }

@@ -304,6 +304,59 @@ static void stop_answers_in_flight_and_refuses_new(void **state)
 	cw_close(c);
 }
 
+/* The daemon killed and started again under a running client: calls in
+ * flight end by their deadlines with UNAVAILABLE or DEADLINE_EXCEEDED and
+ * a message, calls while it is down fail the same way, and the client
+ * reconnects by itself once it is back - twice over. */
+static void daemon_restarted_under_client(void **state)
+{
+	fixture *f = *state;
+	cw_test_daemon d;
+	cw_client *c;
+	cw_error err;
+
+	assert_int_equal(cw_test_daemon_start(&d, f->url, NULL), 0);
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	assert_true(ms_until_ok(c, 5000) >= 0);
+	for (int round = 0; round < 2; round++) {
+		load l = {.c = c};
+		for (int i = 0; i < 32; i++)
+			issue(&l);
+		cw_test_sleep_ms(200);
+		cw_test_daemon_kill(&d);
+		atomic_store(&l.stop, 1);
+		long long t0 = now_ms();
+		while (atomic_load(&l.inflight) > 0 &&
+		       now_ms() - t0 < 3000 + SLACK_MS)
+			cw_test_sleep_ms(10);
+		assert_int_equal(atomic_load(&l.inflight), 0);
+		assert_true(atomic_load(&l.by_status[CW_OK]) > 0);
+		int failed = atomic_load(&l.by_status[CW_UNAVAILABLE]) +
+		             atomic_load(&l.by_status[CW_DEADLINE_EXCEEDED]);
+		assert_int_equal(atomic_load(&l.by_status[CW_OK]) + failed,
+		    (int)atomic_load(&l.issued));
+		assert_int_equal(atomic_load(&l.silent), 0);
+
+		/* Down: a call ends by its deadline, saying there is no
+		 * server. */
+		t0 = now_ms();
+		assert_int_equal(
+		    cw_set(c, "k", 1, "v", 1, CW_NO_EXPIRY, 300, &err),
+		    CW_UNAVAILABLE);
+		assert_true(now_ms() - t0 < 300 + SLACK_MS);
+		assert_non_null(strstr(err.message, "no connection"));
+
+		/* Back on the same address: the client finds it by itself
+		 * (its reconnect interval is at most 2 s). */
+		assert_int_equal(cw_test_daemon_restart(&d, f->url, NULL), 0);
+		long long took = ms_until_ok(c, 6000);
+		assert_true(took >= 0);
+		assert_true(took < 2000 + 1000 + SLACK_MS);
+	}
+	cw_close(c);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest cases[] = {
@@ -311,9 +364,9 @@ int main(void)
 	    cmocka_unit_test(redis_stalled_then_resumed),
 	    cmocka_unit_test(overload_is_refused_at_once),
 	    cmocka_unit_test(stop_answers_in_flight_and_refuses_new),
+	    cmocka_unit_test(daemon_restarted_under_client),
 	};
 	int failed = cmocka_run_group_tests_name(
 	    "Redis faults under cachewired", cases, setup, teardown);
-	nng_fini();
-	return failed;
+	return cw_test_exit(failed);
 }
