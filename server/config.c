@@ -36,6 +36,8 @@ const struct key cw__cfg_keys[] = {
         "33MiB"},
     {"server", "default_timeout_ms", KT_INT, F(default_timeout_ms), 1, 3600000,
         "5000"},
+    {"server", "drain_timeout_ms", KT_INT, F(drain_timeout_ms), 0, 3600000,
+        "10000"},
     {"redis", "url", KT_REDIS_URL, F(redis_url), 0, 0,
         "redis://127.0.0.1:6379/0"},
     {"redis", "pool_size", KT_INT, F(pool_size), 1, 256, "4"},

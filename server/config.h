@@ -51,6 +51,8 @@ typedef struct cw_config {
 	    max_message_bytes;  /* transport limit; 1KiB..1GiB, default 33MiB */
 	int default_timeout_ms; /* when a request names none; 1..3600000,
 	                           default 5000 */
+	int drain_timeout_ms;   /* on SIGTERM, how long requests in flight may
+	                           take to finish; 0..3600000, default 10000 */
 	/* redis.* */
 	char *redis_url;        /* default "redis://127.0.0.1:6379/0"; valid for
 	                           cw_redis_url_parse; may hold a password: never

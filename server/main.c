@@ -79,7 +79,7 @@ static int wait_for_stop(const sigset_t *set)
 }
 
 /*
- * Stopping waits for the requests in flight, each bounded by its deadline.
+ * Stopping waits for the requests in flight, up to server.drain_timeout_ms.
  * Should it still hang (nng 1.5.2 can deadlock in nng_close(), upstream
  * issue #1813), give up after a bound rather than never exit.
  */
@@ -205,8 +205,16 @@ int main(int argc, char **argv)
 	int sig = wait_for_stop(&stop);
 	cw_log(CW_LOG_INFO, "stopping on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
-	start_watchdog(cfg.default_timeout_ms + cfg.command_timeout_ms +
-	               WATCHDOG_SLACK_MS);
+	start_watchdog(cfg.drain_timeout_ms + WATCHDOG_SLACK_MS);
+	int left = cw_server_drain(server, cfg.drain_timeout_ms);
+	if (left > 0) {
+		cw_log(CW_LOG_WARN,
+		    "%d request%s still in flight after "
+		    "server.drain_timeout_ms (%d ms); ending %s UNAVAILABLE",
+		    left, left == 1 ? "" : "s", cfg.drain_timeout_ms,
+		    left == 1 ? "it" : "them");
+		cw_cache_shutdown(cache);
+	}
 	status = 0;
 out:
 	cw_server_stop(server);

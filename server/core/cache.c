@@ -133,6 +133,12 @@ fail:
 	return rc;
 }
 
+void cw_cache_shutdown(cw_cache *c)
+{
+	if (c != NULL)
+		cw_mux_stop(c->mux);
+}
+
 void cw_cache_close(cw_cache *c)
 {
 	if (c == NULL)

@@ -134,6 +134,15 @@ typedef struct cw_cache cw_cache;
 int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err);
 
 /*
+ * End every call still waiting on Redis with CW_UNAVAILABLE ("the cache is
+ * shutting down"), their callbacks run before this returns, and refuse the
+ * same way every call made afterwards. Stored data is untouched, but a
+ * Set or Delete so ended may or may not have reached Redis. For a server's
+ * drain timeout; cw_cache_close() is still needed. NULL is a no-op.
+ */
+void cw_cache_shutdown(cw_cache *c);
+
+/*
  * Close all connections and free c; stored data is untouched. No call on c
  * may be running or start afterwards. NULL is a no-op.
  */

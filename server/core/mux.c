@@ -521,15 +521,23 @@ fail:
 	return rc;
 }
 
-void cw_mux_destroy(cw_mux *m)
+void cw_mux_stop(cw_mux *m)
 {
-	if (m == NULL)
+	if (m == NULL || m->joined)
 		return;
 	pthread_mutex_lock(&m->mu);
 	m->stopping = true;
 	pthread_mutex_unlock(&m->mu);
 	wake(m);
 	pthread_join(m->thread, NULL);
+	m->joined = true;
+}
+
+void cw_mux_destroy(cw_mux *m)
+{
+	if (m == NULL)
+		return;
+	cw_mux_stop(m);
 	close(m->efd);
 	close(m->tfd);
 	free(m->rbuf);

@@ -68,8 +68,15 @@ int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err);
 
 /*
  * Stop the thread: requests still pending end with CW_UNAVAILABLE ("the
- * cache is shutting down") before it returns; then close everything and
- * free m. No submission may race with it. NULL is a no-op.
+ * cache is shutting down") before it returns, and so does every request
+ * submitted afterwards, at once. Call it from one thread only; again is a
+ * no-op.
+ */
+void cw_mux_stop(cw_mux *m);
+
+/*
+ * cw_mux_stop, then close everything and free m. No submission may race
+ * with it. NULL is a no-op.
  */
 void cw_mux_destroy(cw_mux *m);
 

@@ -32,6 +32,7 @@ typedef struct conn {
 
 struct cw_mux {
 	pthread_t thread;
+	bool joined; /* cw_mux_stop has joined the thread */
 	int efd;
 	int tfd;
 	pthread_mutex_t mu;

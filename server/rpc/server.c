@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -170,7 +171,11 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 	    "server overloaded: %d requests in flight (server.max_in_flight)",
 	    o->max_in_flight);
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->idle, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* for drain */
+	pthread_cond_init(&s->idle, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((rv = nng_rep0_open(&s->sock)) != 0) {
 		pthread_cond_destroy(&s->idle);
 		pthread_mutex_destroy(&s->mu);
@@ -209,6 +214,30 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 		receive(&s->contexts[i]);
 	*out = s;
 	return CW_OK;
+}
+
+int cw_server_drain(cw_server *s, int timeout_ms)
+{
+	struct timespec until;
+	int left;
+
+	if (s == NULL)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	while (s->dispatching > 0 &&
+	       pthread_cond_timedwait(&s->idle, &s->mu, &until) == 0)
+		;
+	left = s->dispatching;
+	pthread_mutex_unlock(&s->mu);
+	return left;
 }
 
 void cw_server_stop(cw_server *s)

@@ -37,9 +37,15 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 
 /*
  * Stop taking work (a request arriving from now on is answered
- * UNAVAILABLE "the server is stopping"), wait for the requests in flight
- * to be answered (each ends by its deadline), close, free s. NULL is a
- * no-op.
+ * UNAVAILABLE "the server is stopping") and wait up to timeout_ms for the
+ * requests in flight to be answered. Returns how many are still in flight
+ * (0 when all were answered). NULL returns 0.
+ */
+int cw_server_drain(cw_server *s, int timeout_ms);
+
+/*
+ * cw_server_drain without a time limit (each request in flight ends by its
+ * deadline), then close and free s. NULL is a no-op.
  */
 void cw_server_stop(cw_server *s);
 

@@ -304,6 +304,46 @@ static void stop_answers_in_flight_and_refuses_new(void **state)
 	cw_close(c);
 }
 
+/* SIGTERM while Redis holds a request longer than the drain timeout: the
+ * request ends UNAVAILABLE when the drain timeout is up, not at its own
+ * deadline, and the daemon exits 0 saying what it did. */
+static void drain_timeout_ends_what_is_left(void **state)
+{
+	fixture *f = *state;
+	static const char *const env[] = {
+	    "CACHEWIRE_SERVER_DRAIN_TIMEOUT_MS=500",
+	    "CACHEWIRE_REDIS_COMMAND_TIMEOUT_MS=10000", NULL};
+	cw_test_daemon d;
+	cw_client *c;
+	cw_error err;
+
+	assert_int_equal(cw_test_daemon_start(&d, f->url, env), 0);
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	assert_true(ms_until_ok(c, 5000) >= 0);
+
+	kill(f->redis.pid, SIGSTOP);
+	load l = {.c = c};
+	atomic_store(&l.stop, 1);
+	issue(&l); /* deadline 3 s, held by Redis */
+	cw_test_sleep_ms(200);
+	long long t0 = now_ms();
+	kill(d.pid, SIGTERM);
+	while (atomic_load(&l.inflight) > 0 && now_ms() - t0 < 3000 + SLACK_MS)
+		cw_test_sleep_ms(10);
+	long long took = now_ms() - t0;
+	kill(f->redis.pid, SIGCONT);
+	assert_int_equal(atomic_load(&l.inflight), 0);
+	assert_int_equal(atomic_load(&l.by_status[CW_UNAVAILABLE]), 1);
+	assert_true(took >= 450 && took < 500 + SLACK_MS);
+	char *text = cw_test_read_file(d.log, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "1 request still in flight after "
+	                             "server.drain_timeout_ms (500 ms)"));
+	free(text);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+	cw_close(c);
+}
+
 /* The daemon killed and started again under a running client: calls in
  * flight end by their deadlines with UNAVAILABLE or DEADLINE_EXCEEDED and
  * a message, calls while it is down fail the same way, and the client
@@ -364,6 +404,7 @@ int main(void)
 	    cmocka_unit_test(redis_stalled_then_resumed),
 	    cmocka_unit_test(overload_is_refused_at_once),
 	    cmocka_unit_test(stop_answers_in_flight_and_refuses_new),
+	    cmocka_unit_test(drain_timeout_ends_what_is_left),
 	    cmocka_unit_test(daemon_restarted_under_client),
 	};
 	int failed = cmocka_run_group_tests_name(

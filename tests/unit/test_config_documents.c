@@ -18,6 +18,7 @@ static void assert_same_config(const cw_config *a, const cw_config *b)
 	assert_int_equal(a->max_in_flight, b->max_in_flight);
 	assert_int_equal(a->max_message_bytes, b->max_message_bytes);
 	assert_int_equal(a->default_timeout_ms, b->default_timeout_ms);
+	assert_int_equal(a->drain_timeout_ms, b->drain_timeout_ms);
 	assert_string_equal(a->redis_url, b->redis_url);
 	assert_int_equal(a->pool_size, b->pool_size);
 	assert_int_equal(a->connect_timeout_ms, b->connect_timeout_ms);
@@ -41,6 +42,7 @@ static void test_defaults(void **state)
 	assert_null(c->listen[2]);
 	assert_int_equal(c->max_in_flight, 256);
 	assert_int_equal(c->max_message_bytes, 33 * MIB);
+	assert_int_equal(c->drain_timeout_ms, 10000);
 	assert_int_equal(c->default_timeout_ms, 5000);
 	assert_string_equal(c->redis_url, "redis://127.0.0.1:6379/0");
 	assert_int_equal(c->pool_size, 4);
