@@ -112,15 +112,24 @@ static void client_service_destroy(ProtobufCService *service)
  * Dialer replacement. When a connection breaks, nng's dialer reconnects
  * only once the broken pipe has been torn down, and nng 1.5.2 can hang for
  * good in that teardown (an aio stopped while in its "prepared" state,
- * upstream #1813; seen here about once in 40 breaks in the middle of
- * sending a large request). The client would then never reconnect. So a
- * break that leaves no connection arms a timer; if no connection has come
- * back REDIAL_AFTER_MS later, which a working dialer easily beats when the
- * server is up (its first retry is within RECONNECT_MIN_MS), a new dialer
- * takes over and the old one is closed. When the server is simply down,
- * that replaces a working dialer with another: harmless.
+ * upstream #1813): seen here about once in 40 breaks in the middle of
+ * sending a large request, and often when the server dies under load. The
+ * client would then never reconnect. Worse, the teardown runs on nng's
+ * one reaper thread, so from then on no broken connection of the process
+ * is torn down or reported (no NNG_PIPE_EV_REM_POST).
+ *
+ * So a break arms a timer: one that leaves no connection (REM_POST), or
+ * one that a call saw (its request failed with NNG_ECONNRESET or
+ * NNG_ECONNSHUT), which still works once REM_POST no longer comes. If no
+ * connection was made by REDIAL_AFTER_MS later, which a working dialer
+ * easily beats when the server is up (its first retry is within
+ * RECONNECT_MIN_MS), a new dialer takes over and the old one is closed.
+ * When the server is simply down, that replaces a working dialer with
+ * another: harmless. Not covered: a client with no call in flight when
+ * its connection breaks, after nng has stalled once; its calls then end
+ * DEADLINE_EXCEEDED.
  */
-static void redial_arm(struct cw_client *c)
+void cw__redial_arm(struct cw_client *c)
 {
 	pthread_mutex_lock(&c->redial_mu);
 	if (!c->redial_armed && !c->redial_off) {
@@ -139,7 +148,6 @@ static void redial_cb(void *arg)
 	pthread_mutex_lock(&c->redial_mu);
 	c->redial_armed = false;
 	if (!c->redial_off && nng_aio_result(c->redial) == 0 &&
-	    atomic_load(&c->npipes) == 0 &&
 	    atomic_load(&c->connects) == c->redial_connects &&
 	    nng_dial(c->sock, c->url, &fresh, NNG_FLAG_NONBLOCK) == 0) {
 		old = c->dialer;
@@ -164,7 +172,7 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		atomic_fetch_add(&c->connects, 1);
 	else if (ev == NNG_PIPE_EV_REM_POST &&
 	         atomic_fetch_sub(&c->npipes, 1) == 1)
-		redial_arm(c);
+		cw__redial_arm(c);
 }
 
 static int configure_socket(struct cw_client *c)

@@ -64,6 +64,10 @@ CW_HIDDEN void cw__client_invoke(ProtobufCService *service,
     unsigned method_index, const ProtobufCMessage *input,
     ProtobufCClosure closure, void *closure_data);
 
+/* A connection of c broke: replace its dialer if it does not reconnect
+ * (client.c). */
+CW_HIDDEN void cw__redial_arm(struct cw_client *c);
+
 /* Free every exchange of c; its socket is closed and none is running. */
 CW_HIDDEN void cw__xfers_free(struct cw_client *c);
 

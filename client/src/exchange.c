@@ -93,7 +93,7 @@ static int build_request(const struct cw_client *c, const char *method,
 }
 
 static int transport_error(
-    const struct cw_client *c, int rv, int timeout_ms, cw_error *err)
+    struct cw_client *c, int rv, int timeout_ms, cw_error *err)
 {
 	if (rv == NNG_ETIMEDOUT) {
 		if (atomic_load(&c->npipes) == 0)
@@ -104,11 +104,13 @@ static int transport_error(
 		return cw_error_set(err, CW_DEADLINE_EXCEEDED,
 		    "no reply from %s within %d ms", c->url, timeout_ms);
 	}
-	if (rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT)
+	if (rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT) {
+		cw__redial_arm(c);
 		return cw_error_set(err, CW_UNAVAILABLE,
 		    "connection to %s broke before the reply came (%s); the "
 		    "request was not retried",
 		    c->url, nng_strerror(rv));
+	}
 	if (rv == NNG_ENOMEM)
 		return cw_error_set(
 		    err, CW_INTERNAL, "%s: %s", c->url, nng_strerror(rv));
