@@ -111,6 +111,55 @@ void cw_config_free(cw_config *c)
 	c->namespace_ = NULL;
 }
 
+static bool same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool same_value(
+    const cw_config *a, const cw_config *b, const struct key *k)
+{
+	const char *pa = (const char *)a + k->off,
+	           *pb = (const char *)b + k->off;
+
+	switch (k->type) {
+	case KT_LISTEN:
+		if (a->listen_count != b->listen_count)
+			return false;
+		for (int i = 0; i < a->listen_count; i++)
+			if (!same_string(a->listen[i], b->listen[i]))
+				return false;
+		return true;
+	case KT_INT:
+		return *(const int *)pa == *(const int *)pb;
+	case KT_SIZE:
+		return *(const size_t *)pa == *(const size_t *)pb;
+	case KT_LEVEL:
+		return *(const enum cw_log_level *)pa ==
+		       *(const enum cw_log_level *)pb;
+	case KT_NAMESPACE:
+	case KT_REDIS_URL:
+		return same_string(*(char *const *)pa, *(char *const *)pb);
+	}
+	return false;
+}
+
+int cw_config_changed(
+    const cw_config *a, const cw_config *b, char (*out)[48], int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < cw__cfg_nkeys; i++) {
+		if (same_value(a, b, &cw__cfg_keys[i]))
+			continue;
+		if (n < max)
+			cw__cfg_key_path(
+			    out[n], sizeof out[n], &cw__cfg_keys[i]);
+		n++;
+	}
+	return n;
+}
+
 int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen)
 {
 	char msg[MSG_MAX];

@@ -126,6 +126,14 @@ int cw_config_set(cw_config *c, const char *path, const char *text,
  */
 int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen);
 
+/*
+ * The keys whose values differ between a and b: their paths ("log.level",
+ * "listen") go to out[0..max), in key-table order. Returns how many differ
+ * (that may be more than max).
+ */
+int cw_config_changed(
+    const cw_config *a, const cw_config *b, char (*out)[48], int max);
+
 /* Free c's strings and leave it empty; safe to call twice. */
 void cw_config_free(cw_config *c);
 

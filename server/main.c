@@ -1,6 +1,6 @@
 /*
  * main.c - cachewired: load the configuration, open the cache core, serve
- * the Cache service over nng until SIGINT or SIGTERM.
+ * the Cache service over nng until SIGINT or SIGTERM; SIGHUP reloads.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -69,13 +69,57 @@ static int check_redis(const cw_config *cfg)
 	return 0;
 }
 
-/* Block until SIGINT or SIGTERM; returns the signal. */
-static int wait_for_stop(const sigset_t *set)
+/*
+ * SIGHUP: build the configuration again as at start (file, environment,
+ * flags). log.level takes effect at once; other changes are reported as
+ * needing a restart (limits, listeners and Redis are fixed while serving).
+ * An invalid configuration is reported (cw_options_load printed its
+ * file:line:col line) and the running one kept.
+ */
+static void reload(int argc, char **argv, cw_config *cfg)
+{
+	cw_config fresh;
+	char changed[32][48];
+
+	if (cw_options_load(argc, argv, environ, &fresh) != CW_OPTIONS_RUN) {
+		cw_log(CW_LOG_ERROR, "SIGHUP: configuration not reloaded (the "
+		                     "error is above); the running one stays");
+		cw_config_free(&fresh);
+		return;
+	}
+	int n = cw_config_changed(cfg, &fresh, changed, 32);
+	if (n == 0)
+		cw_log(CW_LOG_INFO, "SIGHUP: configuration reloaded; nothing "
+		                    "changed");
+	for (int i = 0; i < n && i < 32; i++) {
+		if (strcmp(changed[i], "log.level") == 0) {
+			cfg->log_level = fresh.log_level;
+			cw_log_set_level(fresh.log_level);
+			cw_log(CW_LOG_INFO, "SIGHUP: log.level is now %s",
+			    cw_log_level_name(fresh.log_level));
+		} else {
+			cw_log(CW_LOG_WARN,
+			    "SIGHUP: %s changed; it takes effect after a "
+			    "restart",
+			    changed[i]);
+		}
+	}
+	cw_config_free(&fresh);
+}
+
+/* Serve until SIGINT or SIGTERM, reloading on SIGHUP; returns the signal
+ * that stopped us. */
+static int wait_for_stop(
+    const sigset_t *set, int argc, char **argv, cw_config *cfg)
 {
 	int sig = 0;
-	while (sigwait(set, &sig) != 0)
-		;
-	return sig;
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return sig;
+		reload(argc, argv, cfg);
+	}
 }
 
 /*
@@ -156,10 +200,12 @@ int main(int argc, char **argv)
 	 */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -202,7 +248,7 @@ int main(int argc, char **argv)
 	}
 	cw_log(CW_LOG_INFO, "ready");
 
-	int sig = wait_for_stop(&stop);
+	int sig = wait_for_stop(&stop, argc, argv, &cfg);
 	cw_log(CW_LOG_INFO, "stopping on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	start_watchdog(cfg.drain_timeout_ms + WATCHDOG_SLACK_MS);

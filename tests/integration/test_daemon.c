@@ -2,7 +2,7 @@
  * test_daemon.c - cachewired as a process: configuration errors and flags,
  * --check-redis, Redis unreachable at start (serves UNAVAILABLE, recovers when
  * Redis comes up, and again after Redis dies and returns), clean exit on
- * SIGINT/SIGTERM.
+ * SIGINT/SIGTERM, configuration reload on SIGHUP.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +219,62 @@ static void sigint_exits_cleanly(void **state)
 	cw_test_daemon_stop(&d);
 }
 
+/* Wait until d's log has fragment (or 5 s pass); the log, to free(). */
+static char *log_until(const cw_test_daemon *d, const char *fragment)
+{
+	char *log = NULL;
+	for (int i = 0; i < 500; i++) {
+		free(log);
+		log = cw_test_read_file(d->log, NULL);
+		if (log != NULL && strstr(log, fragment) != NULL)
+			return log;
+		cw_test_sleep_ms(10);
+	}
+	fail_msg("log has no \"%s\":\n%s", fragment, log ? log : "");
+	return NULL;
+}
+
+/* SIGHUP: log.level changes at once, other changes are reported as
+ * needing a restart, a broken file is reported and the running
+ * configuration kept; the daemon serves throughout. */
+static void sighup_reloads(void **state)
+{
+	(void)state;
+	char env_config[300];
+	const char *path = write_file("reload.yaml", "log:\n  level: info\n");
+	snprintf(env_config, sizeof env_config, "CACHEWIRE_CONFIG=%s", path);
+	/* A name without "=" unsets it: the file decides the log level. */
+	const char *env[] = {env_config, "CACHEWIRE_LOG_LEVEL", NULL};
+	cw_test_daemon d;
+	cw_client *c;
+	cw_error err;
+	assert_int_equal(
+	    cw_test_daemon_start(&d, "unix:///nonexistent/r.sock", env), 0);
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+
+	kill(d.pid, SIGHUP);
+	free(log_until(&d, "SIGHUP: configuration reloaded; nothing changed"));
+
+	write_file("reload.yaml", "log:\n  level: debug\n"
+	                          "server:\n  max_in_flight: 7\n");
+	kill(d.pid, SIGHUP);
+	char *log = log_until(&d, "SIGHUP: log.level is now DEBUG");
+	assert_non_null(strstr(log, "SIGHUP: server.max_in_flight changed; "
+	                            "it takes effect after a restart"));
+	free(log);
+
+	write_file("reload.yaml", "server:\n  max_in_flight: many\n");
+	kill(d.pid, SIGHUP);
+	log = log_until(&d, "SIGHUP: configuration not reloaded");
+	assert_non_null(strstr(log, "reload.yaml:2:18: expected an integer"));
+	free(log);
+
+	/* Still serving (Redis is absent: UNAVAILABLE is the answer). */
+	assert_int_equal(cw_ping(c, NULL, 5000, &err), CW_UNAVAILABLE);
+	cw_close(c);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +284,7 @@ int main(void)
 	    cmocka_unit_test(listen_failure_exits_1),
 	    cmocka_unit_test(redis_down_then_up),
 	    cmocka_unit_test(sigint_exits_cleanly),
+	    cmocka_unit_test(sighup_reloads),
 	};
 	int failed =
 	    cmocka_run_group_tests_name("daemon", tests, setup, teardown);

@@ -207,6 +207,35 @@ static void test_text_need_not_be_terminated(void **state)
 	assert_int_equal(c->max_in_flight, 7);
 }
 
+/* What SIGHUP reports: every key that differs, by path, in table order. */
+static void test_changed_keys(void **state)
+{
+	const cw_config *defaults = *state;
+	char paths[8][48], err[256] = "";
+	cw_config c;
+
+	assert_int_equal(cw_config_changed(defaults, defaults, paths, 8), 0);
+	assert_int_equal(cw_config_defaults(&c), 0);
+	assert_int_equal(parse(&c,
+	                     "listen: [tcp://127.0.0.1:7420, ipc:///tmp/x]\n"
+	                     "server: {max_in_flight: 7}\n"
+	                     "redis: {url: 'redis://h:1/2'}\n"
+	                     "cache: {max_value_bytes: 1MiB}\n"
+	                     "log: {level: debug}\n",
+	                     err, sizeof err),
+	    0);
+	assert_int_equal(cw_config_changed(defaults, &c, paths, 8), 5);
+	assert_string_equal(paths[0], "listen");
+	assert_string_equal(paths[1], "server.max_in_flight");
+	assert_string_equal(paths[2], "redis.url");
+	assert_string_equal(paths[3], "cache.max_value_bytes");
+	assert_string_equal(paths[4], "log.level");
+	/* room for fewer: the count is still the whole */
+	assert_int_equal(cw_config_changed(&c, defaults, paths, 2), 5);
+	assert_string_equal(paths[1], "server.max_in_flight");
+	cw_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +246,7 @@ int main(void)
 	    T(test_partial_document_keeps_the_rest),
 	    T(test_empty_documents_change_nothing),
 	    T(test_text_need_not_be_terminated),
+	    T(test_changed_keys),
 	};
 	return cmocka_run_group_tests_name(
 	    "config documents", tests, NULL, NULL);
