@@ -91,6 +91,23 @@ static pid_t spawn(
 	}
 	for (const char *const *e = env; e != NULL && *e != NULL; e++)
 		putenv((char *)*e);
+	/* CW_TEST_WRAPPER: a command line to run it under, e.g. valgrind. */
+	const char *wrapper = getenv("CW_TEST_WRAPPER");
+	if (wrapper != NULL && *wrapper != '\0') {
+		static char copy[1024];
+		char *words[64];
+		int n = 0;
+		snprintf(copy, sizeof copy, "%s", wrapper);
+		for (char *w = strtok(copy, " "); w != NULL && n < 48;
+		     w = strtok(NULL, " "))
+			words[n++] = w;
+		for (int i = 0; argv[i] != NULL && n < 63; i++)
+			words[n++] = (char *)argv[i];
+		words[n] = NULL;
+		execvp(words[0], words);
+		fprintf(stderr, "exec %s: %s\n", words[0], strerror(errno));
+		_exit(127);
+	}
 	execv(argv[0], (char *const *)argv);
 	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);

@@ -42,6 +42,9 @@ typedef struct cw_test_daemon {
 } cw_test_daemon;
 
 /*
+ * cachewired runs under the command line in $CW_TEST_WRAPPER when it is
+ * set (words split at spaces), e.g. "valgrind -q --error-exitcode=99".
+ *
  * Start cachewired with CACHEWIRE_REDIS_URL=redis_url, listening on
  * tcp_url and ipc_url, namespace "conf", plus env (NULL-terminated "K=V"
  * strings, may be NULL). Waits until it logs "ready". 0 or -1.

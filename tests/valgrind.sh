@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tests/valgrind.sh - the integration tests once under valgrind memcheck:
+# each C test program runs under it, and so does every cachewired the tests
+# start. (The shell tests' cachewire CLI runs natively: it is a thin layer
+# on libcachewire, which the C tests exercise under memcheck, and under
+# valgrind its hundred invocations took minutes.) Any memcheck error or
+# definite leak makes that process exit 99, which fails its test.
+#
+#   tests/valgrind.sh [BUILD_DIR]       default build/plain (built already)
+#
+# Deadlines the fault tests promise get CW_TEST_SLACK_MS=3000 of slack
+# here instead of 700, and the CLI test's expiries are 3 s instead of
+# 300 ms: valgrind runs code some 20 times slower.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${1:-build/plain}
+VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --num-callers=30"
+for f in cachewired cachewire tests/test_conformance; do
+	[ -x "$BUILD/$f" ] || { echo "valgrind.sh: $BUILD/$f not found; build first" >&2; exit 2; }
+done
+
+TMP=$(mktemp -d /tmp/cw-valgrind-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+# The shell tests take the daemon's path: give them a wrapper.
+printf '#!/bin/sh\nexec %s %s "$@"\n' "$VG" "$(realpath "$BUILD/cachewired")" \
+	>"$TMP/cachewired"
+chmod +x "$TMP/cachewired"
+
+export CW_TEST_WRAPPER="$VG" CW_TEST_SLACK_MS=3000 CW_TEST_TTL_MS=3000
+failed=()
+run() { # run NAME COMMAND...
+	local name=$1 t0=$SECONDS
+	shift
+	if "$@" >"$TMP/$name.log" 2>&1; then
+		echo "valgrind: $name passed ($((SECONDS - t0)) s)" >&2
+	else
+		echo "valgrind: $name FAILED ($((SECONDS - t0)) s):" >&2
+		tail -n 60 "$TMP/$name.log" >&2
+		failed+=("$name")
+	fi
+}
+
+for t in test_conformance test_bad_input test_daemon test_faults; do
+	run "$t" $VG "$BUILD/tests/$t"
+done
+run test_cli tests/integration/test_cli.sh "$TMP/cachewired" "$BUILD/cachewire"
+run test_wire_stock_tools tests/integration/test_wire_stock_tools.sh \
+	"$TMP/cachewired" proto
+run test_bench tests/integration/test_bench.sh "$TMP/cachewired" \
+	"$BUILD/cachewire-bench"
+
+if [ "${#failed[@]}" -gt 0 ]; then
+	echo "valgrind: failed: ${failed[*]}" >&2
+	exit 1
+fi
+echo "valgrind: no memcheck errors, no definite leaks" >&2
