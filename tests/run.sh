@@ -2,12 +2,15 @@
 # The one test command: install what is missing, build, run every test
 # (unit and integration), twice: an optimised build (where gcc sees the most
 # warnings; any warning fails the build), then a debug build under
-# ASan+UBSan; then the fuzz targets (tests/fuzz/) for FUZZ_SECONDS each
-# (default 60), failing on any crash, leak or sanitizer report.
+# ASan+UBSan. Then, from the optimised build, the integration tests once
+# under valgrind memcheck (tests/valgrind.sh) and a bounded soak
+# (tests/soak.sh, SOAK_SECONDS, default 60); then the fuzz targets
+# (tests/fuzz/) for FUZZ_SECONDS each (default 60), failing on any crash,
+# leak or sanitizer report.
 # Integration tests start their own redis-server and cachewired processes
 # on throwaway ports and sockets in temporary directories and stop them.
 #
-#   tests/run.sh            both passes
+#   tests/run.sh            everything
 #   tests/run.sh --quick    the plain pass only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pass plain -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${1:-}" != "--quick" ]; then
 	pass sanitize -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON
+	echo "==== build/plain: integration tests under valgrind" >&2
+	tests/valgrind.sh build/plain
+	echo "==== build/plain: soak for ${SOAK_SECONDS:-60} s" >&2
+	tests/soak.sh build/plain
 fi
 
 fuzz() { # fuzz TARGET: run it from its seed corpus for FUZZ_SECONDS
