@@ -103,6 +103,18 @@ static long long ms_until_ok(cw_client *c, int limit_ms)
 	return -1;
 }
 
+/* A daemon of the test's own on the fixture's Redis (env added), and a
+ * client that has made one call through it. */
+static void own_daemon(
+    const fixture *f, const char *const *env, cw_test_daemon *d, cw_client **c)
+{
+	cw_error err;
+
+	assert_int_equal(cw_test_daemon_start(d, f->url, env), 0);
+	assert_int_equal(cw_open(c, d->tcp_url, NULL, &err), CW_OK);
+	assert_true(ms_until_ok(*c, 5000) >= 0);
+}
+
 /* ---- load: async calls kept in flight until told to stop ---- */
 
 typedef struct load {
@@ -243,9 +255,7 @@ static void overload_is_refused_at_once(void **state)
 	cw_error err;
 	bool found;
 
-	assert_int_equal(cw_test_daemon_start(&d, f->url, env), 0);
-	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
-	assert_true(ms_until_ok(c, 5000) >= 0);
+	own_daemon(f, env, &d, &c);
 
 	kill(f->redis.pid, SIGSTOP);
 	load l = {.c = c};
@@ -281,9 +291,7 @@ static void stop_answers_in_flight_and_refuses_new(void **state)
 	cw_error err;
 	bool found;
 
-	assert_int_equal(cw_test_daemon_start(&d, f->url, env), 0);
-	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
-	assert_true(ms_until_ok(c, 5000) >= 0);
+	own_daemon(f, env, &d, &c);
 
 	kill(f->redis.pid, SIGSTOP);
 	load l = {.c = c};
@@ -318,11 +326,8 @@ static void drain_timeout_ends_what_is_left(void **state)
 	    "CACHEWIRE_REDIS_COMMAND_TIMEOUT_MS=10000", NULL};
 	cw_test_daemon d;
 	cw_client *c;
-	cw_error err;
 
-	assert_int_equal(cw_test_daemon_start(&d, f->url, env), 0);
-	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
-	assert_true(ms_until_ok(c, 5000) >= 0);
+	own_daemon(f, env, &d, &c);
 
 	kill(f->redis.pid, SIGSTOP);
 	load l = {.c = c};
@@ -413,9 +418,7 @@ static void no_acknowledged_write_lost_on_stop(void **state)
 	static writes w;
 
 	memset(&w, 0, sizeof w);
-	assert_int_equal(cw_test_daemon_start(&d, f->url, NULL), 0);
-	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
-	assert_true(ms_until_ok(c, 5000) >= 0);
+	own_daemon(f, NULL, &d, &c);
 	w.c = c;
 	for (int i = 0; i < 16; i++)
 		write_next(&w);
@@ -479,9 +482,7 @@ static void daemon_restarted_under_client(void **state)
 	cw_client *c;
 	cw_error err;
 
-	assert_int_equal(cw_test_daemon_start(&d, f->url, NULL), 0);
-	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
-	assert_true(ms_until_ok(c, 5000) >= 0);
+	own_daemon(f, NULL, &d, &c);
 	for (int round = 0; round < 2; round++) {
 		load l = {.c = c};
 		for (int i = 0; i < 32; i++)
