@@ -14,10 +14,14 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "dispatch.h"
 #include "log.h"
 #include "server.h"
+
+/* After parking the contexts, time for the last replies to leave. */
+#define QUIESCE_FLUSH_MS 20
 
 enum state { RECEIVING, DISPATCHING, SENDING };
 
@@ -40,15 +44,33 @@ struct cw_server {
 	int max_in_flight;
 	char overload_message[96];
 	pthread_mutex_t mu;
-	pthread_cond_t idle; /* signalled when a dispatch ends */
+	pthread_cond_t idle; /* signalled when a dispatch ends or a context
+	                        parks */
 	int dispatching;     /* contexts between request and reply */
-	bool stopping;
+	bool stopping;       /* refusing new requests */
+	bool running;        /* the contexts were started */
+	bool closing;        /* contexts park instead of receiving */
+	int parked;
 };
 
 static void receive(context *c)
 {
 	c->state = RECEIVING;
 	nng_ctx_recv(c->ctx, c->aio);
+}
+
+/* Take the next request, or park the context once the server is closing. */
+static void next(context *c)
+{
+	cw_server *s = c->server;
+
+	pthread_mutex_lock(&s->mu);
+	bool closing = s->closing;
+	if (closing && ++s->parked == s->ncontexts)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->mu);
+	if (!closing)
+		receive(c);
 }
 
 static uint8_t *sink_alloc(cw_reply_sink *sink, size_t len)
@@ -89,7 +111,7 @@ static void sink_done(cw_reply_sink *sink, int code, const cw_error *outcome)
 		    outcome->message);
 	dispatch_ended(s);
 	if (c->reply == NULL) {
-		receive(c); /* nothing to send: the caller times out */
+		next(c); /* nothing to send: the caller times out */
 		return;
 	}
 	c->state = SENDING;
@@ -109,18 +131,27 @@ static void on_aio(void *arg)
 			nng_msg_free(nng_aio_get_msg(c->aio)); /* still ours */
 		if (rv == NNG_ECLOSED)
 			return;
-		receive(c);
+		next(c);
 		return;
 	}
 	if (rv == NNG_ECLOSED)
 		return;
 	if (rv != 0) {
-		cw_log(CW_LOG_WARN, "receive failed: %s", nng_strerror(rv));
-		receive(c);
+		if (rv != NNG_ECANCELED) /* closing cancels receives */
+			cw_log(CW_LOG_WARN, "receive failed: %s",
+			    nng_strerror(rv));
+		next(c);
 		return;
 	}
 	nng_msg *req = nng_aio_get_msg(c->aio);
 	pthread_mutex_lock(&s->mu);
+	if (s->closing) {
+		/* Too late to answer: the caller learns when we close. */
+		pthread_mutex_unlock(&s->mu);
+		nng_msg_free(req);
+		next(c);
+		return;
+	}
 	bool stopping = s->stopping;
 	bool over = s->dispatching >= s->max_in_flight;
 	s->dispatching++;
@@ -210,26 +241,35 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 		cw_server_stop(s);
 		return rv;
 	}
+	s->running = true;
 	for (int i = 0; i < s->ncontexts; i++)
 		receive(&s->contexts[i]);
 	*out = s;
 	return CW_OK;
 }
 
+/* CLOCK_MONOTONIC now + ms, for pthread_cond_timedwait on s->idle. */
+static struct timespec in_ms(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 int cw_server_drain(cw_server *s, int timeout_ms)
 {
-	struct timespec until;
 	int left;
 
 	if (s == NULL)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = in_ms(timeout_ms);
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	while (s->dispatching > 0 &&
@@ -238,6 +278,45 @@ int cw_server_drain(cw_server *s, int timeout_ms)
 	left = s->dispatching;
 	pthread_mutex_unlock(&s->mu);
 	return left;
+}
+
+/* Wait up to ms for every context to park; true when they all have. */
+static bool wait_parked(cw_server *s, int ms)
+{
+	struct timespec until = in_ms(ms);
+
+	pthread_mutex_lock(&s->mu);
+	while (s->parked < s->ncontexts &&
+	       pthread_cond_timedwait(&s->idle, &s->mu, &until) == 0)
+		;
+	bool all = s->parked == s->ncontexts;
+	pthread_mutex_unlock(&s->mu);
+	return all;
+}
+
+/*
+ * Before nng_close(): park every context (cancelling the receives) and let
+ * the last replies leave. nng 1.5.2 can hang for good tearing down a
+ * connection whose send is under way (an aio stopped in its "prepared"
+ * state, upstream #1813; nng_close() then waits forever), and clients
+ * that keep sending while we stop keep replies under way. Parked contexts
+ * answer nothing more; a request that arrives now gets no reply, and its
+ * caller learns of the stop when the connection closes. Bounded: a
+ * context that re-armed its receive just after a cancel is cancelled
+ * again, up to 10 times 100 ms.
+ */
+static void quiesce(cw_server *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->closing = true;
+	pthread_mutex_unlock(&s->mu);
+	for (int round = 0; round < 10; round++) {
+		for (int i = 0; i < s->ncontexts; i++)
+			nng_aio_cancel(s->contexts[i].aio);
+		if (wait_parked(s, 100))
+			break;
+	}
+	nng_msleep(QUIESCE_FLUSH_MS); /* replies handed to nng, on the wire */
 }
 
 void cw_server_stop(cw_server *s)
@@ -251,6 +330,8 @@ void cw_server_stop(cw_server *s)
 	while (s->dispatching > 0)
 		pthread_cond_wait(&s->idle, &s->mu);
 	pthread_mutex_unlock(&s->mu);
+	if (s->running)
+		quiesce(s);
 	nng_close(s->sock);
 	for (int i = 0; i < s->ncontexts; i++)
 		if (s->contexts[i].aio != NULL)
