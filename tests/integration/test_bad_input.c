@@ -179,6 +179,37 @@ static void malformed_payloads(void **state)
 	still_serving(state);
 }
 
+/* Huge repeated fields and deep nesting inside a message under the size
+ * limit: refused with a status and a message, never a crash or a stall. */
+static void huge_repeated_and_nested(void **state)
+{
+	/* GetMany with 300000 empty keys (2 bytes each, 600 KB) */
+	size_t n = 300000;
+	uint8_t *many = malloc(2 * n);
+	assert_non_null(many);
+	for (size_t i = 0; i < n; i++) {
+		many[2 * i] = 0x0a; /* keys: field 1, length-delimited */
+		many[2 * i + 1] = 0;
+	}
+	expect(send_call(state, "/cachewire.v1.Cache/GetMany", many, 2 * n),
+	    CW_INVALID_ARGUMENT, "300000 keys in one call; the limit is");
+	free(many);
+
+	/* 100000 nested groups (start-group tags of an unknown field 15),
+	 * as a payload and as the envelope itself */
+	n = 100000;
+	uint8_t *deep = malloc(n);
+	assert_non_null(deep);
+	memset(deep, 0x7b, n); /* (15 << 3) | 3: start group */
+	expect(send_call(state, "/cachewire.v1.Cache/Get", deep, n),
+	    CW_INVALID_ARGUMENT, "cachewire.v1.GetRequest");
+	expect(send_raw(state, deep, n), CW_INVALID_ARGUMENT,
+	    "not a cachewire.v1.Request");
+	free(deep);
+
+	still_serving(state);
+}
+
 static void limits(void **state)
 {
 	cw_error err;
@@ -285,6 +316,7 @@ int main(void)
 	    cmocka_unit_test(malformed_envelopes),
 	    cmocka_unit_test(unknown_methods),
 	    cmocka_unit_test(malformed_payloads),
+	    cmocka_unit_test(huge_repeated_and_nested),
 	    cmocka_unit_test(limits),
 	    cmocka_unit_test(message_over_transport_limit),
 	    cmocka_unit_test(generated_stubs),
