@@ -40,6 +40,8 @@ const struct key cw__cfg_keys[] = {
         "10000"},
     {"redis", "url", KT_REDIS_URL, F(redis_url), 0, 0,
         "redis://127.0.0.1:6379/0"},
+    {"redis", "password_file", KT_SECRET_FILE, F(redis_password_file), 0, 0,
+        ""},
     {"redis", "pool_size", KT_INT, F(pool_size), 1, 256, "4"},
     {"redis", "connect_timeout_ms", KT_INT, F(connect_timeout_ms), 1, 3600000,
         "1000"},
@@ -107,6 +109,13 @@ void cw_config_free(cw_config *c)
 	c->listen_count = 0;
 	free(c->redis_url);
 	c->redis_url = NULL;
+	free(c->redis_password_file);
+	c->redis_password_file = NULL;
+	if (c->redis_password != NULL) {
+		memset(c->redis_password, 0, strlen(c->redis_password));
+		free(c->redis_password);
+		c->redis_password = NULL;
+	}
 	free(c->namespace_);
 	c->namespace_ = NULL;
 }
@@ -137,6 +146,10 @@ static bool same_value(
 	case KT_LEVEL:
 		return *(const enum cw_log_level *)pa ==
 		       *(const enum cw_log_level *)pb;
+	case KT_SECRET_FILE: /* the file, and what it held when read */
+		return same_string(
+		           a->redis_password_file, b->redis_password_file) &&
+		       same_string(a->redis_password, b->redis_password);
 	case KT_NAMESPACE:
 	case KT_REDIS_URL:
 		return same_string(*(char *const *)pa, *(char *const *)pb);

@@ -54,9 +54,14 @@ typedef struct cw_config {
 	int drain_timeout_ms;   /* on SIGTERM, how long requests in flight may
 	                           take to finish; 0..3600000, default 10000 */
 	/* redis.* */
-	char *redis_url;        /* default "redis://127.0.0.1:6379/0"; valid for
-	                           cw_redis_url_parse; may hold a password: never
-	                           log it (cw_redis_target_describe) */
+	char *redis_url; /* default "redis://127.0.0.1:6379/0"; valid for
+	                    cw_redis_url_parse; may hold a password: never
+	                    log it (cw_redis_target_describe) */
+	char *redis_password_file; /* NULL, or the file redis_password was
+	                              read from */
+	char *redis_password;   /* its content (one trailing newline removed);
+	                           replaces a password in redis_url; never log
+	                           it */
 	int pool_size;          /* 1..256, default 4 */
 	int connect_timeout_ms; /* 1..3600000, default 1000 */
 	int command_timeout_ms; /* 1..3600000, default 5000 */

@@ -30,12 +30,13 @@
 /* ---- the key table (config.c) ------------------------------------------ */
 
 enum ktype {
-	KT_LISTEN,    /* list of nng URLs (top level) */
-	KT_INT,       /* int, decimal, in min..max */
-	KT_SIZE,      /* size_t, bytes or KiB/MiB/GiB, in min..max */
-	KT_LEVEL,     /* enum cw_log_level by name */
-	KT_NAMESPACE, /* char *, [A-Za-z0-9_.-]{1,64} */
-	KT_REDIS_URL, /* char *, accepted by cw_redis_url_parse */
+	KT_LISTEN,      /* list of nng URLs (top level) */
+	KT_INT,         /* int, decimal, in min..max */
+	KT_SIZE,        /* size_t, bytes or KiB/MiB/GiB, in min..max */
+	KT_LEVEL,       /* enum cw_log_level by name */
+	KT_NAMESPACE,   /* char *, [A-Za-z0-9_.-]{1,64} */
+	KT_REDIS_URL,   /* char *, accepted by cw_redis_url_parse */
+	KT_SECRET_FILE, /* char *, a path read at once into redis_password */
 };
 
 struct key {

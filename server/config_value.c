@@ -6,6 +6,7 @@
  * cw_config_validate all come through here.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,8 @@ const char *cw__cfg_type_name(enum ktype t)
 		return "a string";
 	case KT_REDIS_URL:
 		return "a URL";
+	case KT_SECRET_FILE:
+		return "a file path";
 	}
 	return "a value";
 }
@@ -286,6 +289,79 @@ static int set_listen(cw_config *c, const char *text, char *msg, size_t len)
 
 /* ---- setting and checking a key ---------------------------------------- */
 
+/* Longest secret a file may hold. */
+#define SECRET_MAX 4096
+
+/*
+ * A secret file (redis.password_file): read it now, so that a missing,
+ * unreadable, empty or oversized file is reported where it is named. Its
+ * content, less one trailing newline, goes to c->redis_password. An empty
+ * path means none. The secret never appears in a message.
+ */
+static int set_secret_file(cw_config *c, const struct key *k, const char *text,
+    const char *subject, char *msg, size_t len)
+{
+	char q[256], buf[SECRET_MAX + 2];
+	size_t n = 0, got;
+
+	(void)k;
+	if (text[0] == '\0') {
+		free(c->redis_password_file);
+		c->redis_password_file = NULL;
+		free(c->redis_password);
+		c->redis_password = NULL;
+		return 0;
+	}
+	FILE *f = fopen(text, "rb");
+	if (f == NULL) {
+		snprintf(msg, len, "%s%scannot read %s: %s", SUBJ(subject),
+		    cw__cfg_quote(q, sizeof q, text), strerror(errno));
+		return -1;
+	}
+	while (
+	    n < sizeof buf && (got = fread(buf + n, 1, sizeof buf - n, f)) > 0)
+		n += got;
+	bool failed = ferror(f) != 0;
+	int e = errno;
+	fclose(f);
+	if (failed) {
+		snprintf(msg, len, "%s%scannot read %s: %s", SUBJ(subject),
+		    cw__cfg_quote(q, sizeof q, text), strerror(e));
+		return -1;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	const char *why = n == 0                 ? "is empty"
+	                  : n > SECRET_MAX       ? "holds more than 4096 bytes"
+	                  : memchr(buf, '\0', n) ? "holds a NUL byte"
+	                  : memchr(buf, '\n', n) ? "holds more than one line"
+	                                         : NULL;
+	if (why != NULL) {
+		memset(buf, 0, sizeof buf);
+		snprintf(msg, len, "%s%s%s %s", SUBJ(subject),
+		    cw__cfg_quote(q, sizeof q, text), why);
+		return -1;
+	}
+	char *secret = malloc(n + 1), *path = strdup(text);
+	if (secret == NULL || path == NULL) {
+		free(secret);
+		free(path);
+		memset(buf, 0, sizeof buf);
+		snprintf(msg, len, "out of memory");
+		return -1;
+	}
+	memcpy(secret, buf, n);
+	secret[n] = '\0';
+	memset(buf, 0, sizeof buf);
+	free(c->redis_password_file);
+	c->redis_password_file = path;
+	free(c->redis_password);
+	c->redis_password = secret;
+	return 0;
+}
+
 static int set_string(
     cw_config *c, const struct key *k, const char *text, char *msg, size_t len)
 {
@@ -350,6 +426,8 @@ int cw__cfg_set_value(cw_config *c, const struct key *k, const char *text,
 		if (check_redis_url(text, subject, msg, len) != 0)
 			return -1;
 		return set_string(c, k, text, msg, len);
+	case KT_SECRET_FILE:
+		return set_secret_file(c, k, text, subject, msg, len);
 	}
 	snprintf(msg, len, "internal error: unknown key type");
 	return -1;
@@ -406,6 +484,13 @@ int cw__cfg_check_value(
 		    subject, v);
 		return -1;
 	}
+	case KT_SECRET_FILE:
+		if (c->redis_password_file != NULL &&
+		    c->redis_password == NULL) {
+			snprintf(msg, len, "%s was not read", subject);
+			return -1;
+		}
+		return 0;
 	case KT_NAMESPACE:
 	case KT_REDIS_URL: {
 		const char *const *s = cfield(c, k);

@@ -41,6 +41,20 @@ static int open_cache(
 		cw_log(CW_LOG_ERROR, "redis.url: %s", err.message);
 		return -1;
 	}
+	if (cfg->redis_password != NULL) {
+		/* redis.password_file wins over a password in the URL */
+		char *pw = strdup(cfg->redis_password);
+		if (pw == NULL) {
+			cw_redis_target_free(&o.redis);
+			cw_log(CW_LOG_ERROR, "out of memory");
+			return -1;
+		}
+		if (o.redis.password != NULL) {
+			memset(o.redis.password, 0, strlen(o.redis.password));
+			free(o.redis.password);
+		}
+		o.redis.password = pw;
+	}
 	cw_redis_target_describe(&o.redis, where, wherelen);
 	int rc = cw_cache_open(out, &o, &err);
 	cw_redis_target_free(&o.redis);

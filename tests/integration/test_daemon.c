@@ -114,6 +114,60 @@ static void config_errors_name_file_line_col(void **state)
 	    NULL, 2, NULL, "--redis-url: ");
 	run((const char *[]){"--check-config", "--log-level", "loud", NULL},
 	    NULL, 2, NULL, "--log-level: ");
+
+	/* a secret file that is not there */
+	const char *nosecret = write_file(
+	    "nosecret.yaml", "redis:\n  password_file: /nonexistent/pw\n");
+	snprintf(want, sizeof want,
+	    "%s:2:18: redis.password_file cannot read \"/nonexistent/pw\"",
+	    nosecret);
+	run((const char *[]){"--check-config", "--config", nosecret, NULL},
+	    NULL, 2, NULL, want);
+}
+
+/* redis.password_file authenticates to a Redis that wants a password, and
+ * the password shows up in no log line. */
+static void redis_password_from_file(void **state)
+{
+	(void)state;
+	static const char *const args[] = {
+	    "--requirepass", "pw-in-a-file", NULL};
+	cw_test_redis r;
+	assert_int_equal(cw_test_redis_start(&r, NULL, false, args), 0);
+	const char *pw = write_file("redis.pw", "pw-in-a-file\n");
+	char var[300];
+	snprintf(var, sizeof var, "CACHEWIRE_REDIS_PASSWORD_FILE=%s", pw);
+	const char *env[] = {var, NULL};
+	cw_test_daemon d;
+	cw_client *c;
+	cw_error err;
+	assert_int_equal(cw_test_daemon_start(&d, r.url, env), 0);
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	assert_int_equal(
+	    cw_set(c, "k", 1, "v", 1, CW_NO_EXPIRY, 5000, &err), CW_OK);
+	cw_close(c);
+	char *log = cw_test_read_file(d.log, NULL);
+	assert_non_null(log);
+	assert_null(strstr(log, "pw-in-a-file"));
+	free(log);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+
+	/* a wrong password: calls fail UNAVAILABLE saying why, no secret */
+	const char *wrong = write_file("wrong.pw", "not-it\n");
+	snprintf(var, sizeof var, "CACHEWIRE_REDIS_PASSWORD_FILE=%s", wrong);
+	assert_int_equal(cw_test_daemon_start(&d, r.url, env), 0);
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	assert_int_equal(cw_set(c, "k", 1, "v", 1, CW_NO_EXPIRY, 5000, &err),
+	    CW_UNAVAILABLE);
+	assert_null(strstr(err.message, "not-it"));
+	cw_close(c);
+	log = cw_test_read_file(d.log, NULL);
+	assert_non_null(log);
+	assert_null(strstr(log, "not-it"));
+	assert_null(strstr(log, "pw-in-a-file"));
+	free(log);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+	cw_test_redis_stop(&r, false);
 }
 
 static void check_config_ok(void **state)
@@ -285,6 +339,7 @@ int main(void)
 	    cmocka_unit_test(redis_down_then_up),
 	    cmocka_unit_test(sigint_exits_cleanly),
 	    cmocka_unit_test(sighup_reloads),
+	    cmocka_unit_test(redis_password_from_file),
 	};
 	int failed =
 	    cmocka_run_group_tests_name("daemon", tests, setup, teardown);

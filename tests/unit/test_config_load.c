@@ -192,6 +192,71 @@ static void test_validate_listen_not_empty(void **state)
 	expect_invalid(c, "listen must name 1..16 URLs, got 0");
 }
 
+/* redis.password_file is read where it is named: every bad file is an
+ * error at that file:line:col (or variable), and the secret is never in
+ * a message. */
+static void test_password_file(void **state)
+{
+	cw_config *c = *state;
+	char err[512], want[700], doc[300];
+	char *secret = temp_file("s3cret-pw\n"); /* one trailing newline */
+	snprintf(doc, sizeof doc, "redis:\n  password_file: %s\n", secret);
+	char *path = temp_file(doc);
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), 0);
+	assert_string_equal(c->redis_password_file, secret);
+	assert_string_equal(c->redis_password, "s3cret-pw");
+	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
+	remove_temp_file(path);
+
+	/* missing */
+	path = temp_file("redis:\n  password_file: /nonexistent/pw\n");
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), -1);
+	snprintf(want, sizeof want,
+	    "%s:2:18: redis.password_file cannot read \"/nonexistent/pw\": "
+	    "No such file or directory",
+	    path);
+	assert_string_equal(err, want);
+	remove_temp_file(path);
+
+	/* empty, and two lines */
+	static const struct {
+		const char *content, *why;
+	} bad[] = {{"", "is empty"}, {"\n", "is empty"},
+	    {"a\nb\n", "holds more than one line"}};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *pw = temp_file(bad[i].content);
+		snprintf(doc, sizeof doc, "redis:\n  password_file: %s\n", pw);
+		path = temp_file(doc);
+		assert_int_equal(
+		    cw_config_load_file(c, path, err, sizeof err), -1);
+		snprintf(want, sizeof want,
+		    "%s:2:18: redis.password_file \"%s\" %s", path, pw,
+		    bad[i].why);
+		assert_string_equal(err, want);
+		remove_temp_file(path);
+		remove_temp_file(pw);
+	}
+
+	/* from the environment */
+	char var[300];
+	snprintf(var, sizeof var, "CACHEWIRE_REDIS_PASSWORD_FILE=%s", secret);
+	char *envp[] = {var, NULL};
+	assert_int_equal(cw_config_apply_env(c, envp, err, sizeof err), 0);
+	assert_string_equal(c->redis_password, "s3cret-pw");
+	char *missing[] = {
+	    "CACHEWIRE_REDIS_PASSWORD_FILE=/nonexistent/pw", NULL};
+	assert_int_equal(cw_config_apply_env(c, missing, err, sizeof err), -1);
+	assert_string_equal(err, "CACHEWIRE_REDIS_PASSWORD_FILE: cannot read "
+	                         "\"/nonexistent/pw\": No such file or "
+	                         "directory");
+	/* empty: none */
+	char *none[] = {"CACHEWIRE_REDIS_PASSWORD_FILE=", NULL};
+	assert_int_equal(cw_config_apply_env(c, none, err, sizeof err), 0);
+	assert_null(c->redis_password);
+	assert_null(c->redis_password_file);
+	remove_temp_file(secret);
+}
+
 static void test_free_twice(void **state)
 {
 	(void)state;
@@ -213,6 +278,7 @@ int main(void)
 	    T(test_validate_value_fits_message),
 	    T(test_validate_fields_set_directly),
 	    T(test_validate_listen_not_empty),
+	    T(test_password_file),
 	    T(test_free_twice),
 	};
 	return cmocka_run_group_tests_name(
