@@ -47,6 +47,7 @@
 #define CLOSE_GRACE_MS   100
 #define CLOSE_WAIT_MS    2000
 #define REDIAL_AFTER_MS  1000
+#define PROBE_MS         1000
 
 /* ---- response allocator ---------------------------------------------------
  */
@@ -118,37 +119,28 @@ static void client_service_destroy(ProtobufCService *service)
  * one reaper thread, so from then on no broken connection of the process
  * is torn down or reported (no NNG_PIPE_EV_REM_POST).
  *
- * So a break arms a timer: one that leaves no connection (REM_POST), or
- * one that a call saw (its request failed with NNG_ECONNRESET or
- * NNG_ECONNSHUT), which still works once REM_POST no longer comes. If no
- * connection was made by REDIAL_AFTER_MS later, which a working dialer
- * easily beats when the server is up (its first retry is within
- * RECONNECT_MIN_MS), a new dialer takes over and the old one is closed.
- * When the server is simply down, that replaces a working dialer with
- * another: harmless. Not covered: a client with no call in flight when
- * its connection breaks, after nng has stalled once; its calls then end
- * DEADLINE_EXCEEDED.
+ * So the timer below is armed by a break that leaves no connection
+ * (REM_POST), by a call whose request failed because its connection broke
+ * (NNG_ECONNRESET, NNG_ECONNSHUT), which still comes once REM_POST no
+ * longer does, and by a call that timed out, which is all a client with
+ * no call in flight at the break gets. When it fires REDIAL_AFTER_MS
+ * later, and since it was armed no connection was made and no reply
+ * came:
+ *   - with no connection up, a new dialer takes over and the old one is
+ *     closed. A working dialer easily beats REDIAL_AFTER_MS when the
+ *     server is up (its first retry is within RECONNECT_MIN_MS); when the
+ *     server is simply down, a working dialer is replaced: harmless.
+ *   - with a connection up (as nng counts it), it may be dead or the
+ *     server slow (Redis stalled, say). A probe tells: a request with no
+ *     method, which a server answers (UNIMPLEMENTED) at once without
+ *     touching Redis. No answer within PROBE_MS: redial as above.
  */
-void cw__redial_arm(struct cw_client *c)
+static void redial(struct cw_client *c)
 {
-	pthread_mutex_lock(&c->redial_mu);
-	if (!c->redial_armed && !c->redial_off) {
-		c->redial_armed = true;
-		c->redial_connects = atomic_load(&c->connects);
-		nng_sleep_aio(REDIAL_AFTER_MS, c->redial);
-	}
-	pthread_mutex_unlock(&c->redial_mu);
-}
-
-static void redial_cb(void *arg)
-{
-	struct cw_client *c = arg;
 	nng_dialer old = NNG_DIALER_INITIALIZER, fresh;
 
 	pthread_mutex_lock(&c->redial_mu);
-	c->redial_armed = false;
-	if (!c->redial_off && nng_aio_result(c->redial) == 0 &&
-	    atomic_load(&c->connects) == c->redial_connects &&
+	if (!c->redial_off &&
 	    nng_dial(c->sock, c->url, &fresh, NNG_FLAG_NONBLOCK) == 0) {
 		old = c->dialer;
 		c->dialer = fresh;
@@ -157,6 +149,72 @@ static void redial_cb(void *arg)
 	pthread_mutex_unlock(&c->redial_mu);
 	if (nng_dialer_id(old) > 0)
 		nng_dialer_close(old);
+}
+
+void cw__redial_arm(struct cw_client *c)
+{
+	pthread_mutex_lock(&c->redial_mu);
+	if (!c->redial_armed && !c->redial_off) {
+		c->redial_armed = true;
+		c->redial_connects = atomic_load(&c->connects);
+		c->redial_replies = atomic_load(&c->replies);
+		nng_sleep_aio(REDIAL_AFTER_MS, c->redial);
+	}
+	pthread_mutex_unlock(&c->redial_mu);
+}
+
+static void redial_cb(void *arg)
+{
+	struct cw_client *c = arg;
+	nng_msg *m = NULL;
+
+	pthread_mutex_lock(&c->redial_mu);
+	bool act = !c->redial_off && nng_aio_result(c->redial) == 0 &&
+	           atomic_load(&c->connects) == c->redial_connects &&
+	           atomic_load(&c->replies) == c->redial_replies;
+	bool up = atomic_load(&c->npipes) > 0;
+	bool probe = act && up && !c->probing && nng_msg_alloc(&m, 0) == 0;
+	if (probe) {
+		c->probing = true;
+		c->probe_receiving = false;
+	} else if (m != NULL) {
+		nng_msg_free(m);
+	}
+	c->redial_armed = false;
+	pthread_mutex_unlock(&c->redial_mu);
+	if (probe) {
+		nng_aio_set_msg(c->probe, m);
+		nng_aio_set_timeout(c->probe, PROBE_MS);
+		nng_ctx_send(c->probe_ctx, c->probe);
+	} else if (act && !up) {
+		redial(c);
+	}
+}
+
+static void probe_cb(void *arg)
+{
+	struct cw_client *c = arg;
+	int rv = nng_aio_result(c->probe);
+	bool dead = false;
+
+	if (rv != 0 && !c->probe_receiving)
+		nng_msg_free(nng_aio_get_msg(c->probe));
+	if (rv == 0 && !c->probe_receiving) {
+		c->probe_receiving = true; /* sent: now the answer */
+		nng_ctx_recv(c->probe_ctx, c->probe);
+		return;
+	}
+	if (rv == 0) {
+		nng_msg_free(nng_aio_get_msg(c->probe)); /* answered: alive */
+		atomic_fetch_add(&c->replies, 1);
+	} else {
+		dead = rv != NNG_ECLOSED && rv != NNG_ECANCELED;
+	}
+	pthread_mutex_lock(&c->redial_mu);
+	c->probing = false;
+	pthread_mutex_unlock(&c->redial_mu);
+	if (dead)
+		redial(c);
 }
 
 static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -197,7 +255,8 @@ static int configure_socket(struct cw_client *c)
 	if ((rv = nng_socket_set_ms(
 	         c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)))
 		return rv;
-	if ((rv = nng_pipe_notify(
+	if ((rv = nng_ctx_open(&c->probe_ctx, c->sock)) ||
+	    (rv = nng_pipe_notify(
 	         c->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, c)) ||
 	    (rv = nng_pipe_notify(
 	         c->sock, NNG_PIPE_EV_ADD_POST, pipe_event, c)) ||
@@ -211,6 +270,8 @@ static void client_free(struct cw_client *c)
 {
 	if (c->redial != NULL)
 		nng_aio_free(c->redial);
+	if (c->probe != NULL)
+		nng_aio_free(c->probe);
 	pthread_mutex_destroy(&c->redial_mu);
 	pthread_cond_destroy(&c->idle);
 	pthread_mutex_destroy(&c->mu);
@@ -248,7 +309,8 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->idle, NULL);
 	pthread_mutex_init(&c->redial_mu, NULL);
-	if ((rv = nng_aio_alloc(&c->redial, redial_cb, c)) != 0) {
+	if ((rv = nng_aio_alloc(&c->redial, redial_cb, c)) != 0 ||
+	    (rv = nng_aio_alloc(&c->probe, probe_cb, c)) != 0) {
 		client_free(c);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
@@ -400,6 +462,7 @@ void cw_close(cw_client *c)
 	c->redial_off = true;
 	pthread_mutex_unlock(&c->redial_mu);
 	nng_aio_stop(c->redial);
+	nng_aio_stop(c->probe);
 	close_socket(c);
 }
 

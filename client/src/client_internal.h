@@ -37,18 +37,26 @@ struct cw_client {
 	/* Connections ever completed (see cw_close). */
 	atomic_int connects;
 	/*
-	 * The dialer, and the timer that replaces it when its connection
-	 * broke and it has not reconnected within REDIAL_AFTER_MS (client.c:
-	 * a workaround for nng 1.5.2). redial_mu guards dialer, the timer's
-	 * state and redial_connects, the value of connects when armed.
+	 * The dialer, and the timer that replaces it when the connection
+	 * seems lost and neither a connection nor a reply came within
+	 * REDIAL_AFTER_MS (client.c: a workaround for nng 1.5.2). redial_mu
+	 * guards dialer, the timer's state and redial_connects and
+	 * redial_replies, the values of connects and replies when armed.
 	 */
 	pthread_mutex_t redial_mu;
 	nng_dialer dialer;
 	nng_aio *redial;
 	bool redial_armed;
 	bool redial_off; /* cw_close has begun */
+	/* A probe request on a context of its own (client.c). */
+	nng_ctx probe_ctx;
+	nng_aio *probe;
+	bool probing;
+	bool probe_receiving; /* probe's aio only */
 	int redial_connects;
-	atomic_int redials; /* dialers replaced, for tests */
+	unsigned redial_replies;
+	atomic_int redials;  /* dialers replaced, for tests */
+	atomic_uint replies; /* replies received, of any status */
 	/* Exchanges (exchange.c): all of them, the free ones, how many are
 	 * running; mu guards these and closing. */
 	pthread_mutex_t mu;
@@ -64,8 +72,8 @@ CW_HIDDEN void cw__client_invoke(ProtobufCService *service,
     unsigned method_index, const ProtobufCMessage *input,
     ProtobufCClosure closure, void *closure_data);
 
-/* A connection of c broke: replace its dialer if it does not reconnect
- * (client.c). */
+/* Something says c may have lost its connection: replace its dialer if
+ * neither a connection nor a reply comes soon (client.c). */
 CW_HIDDEN void cw__redial_arm(struct cw_client *c);
 
 /* Free every exchange of c; its socket is closed and none is running. */

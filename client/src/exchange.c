@@ -96,6 +96,7 @@ static int transport_error(
     struct cw_client *c, int rv, int timeout_ms, cw_error *err)
 {
 	if (rv == NNG_ETIMEDOUT) {
+		cw__redial_arm(c);
 		if (atomic_load(&c->npipes) == 0)
 			return cw_error_set(err, CW_UNAVAILABLE,
 			    "no connection to %s within %d ms (is the server "
@@ -255,6 +256,7 @@ static void xfer_cb(void *arg)
 	}
 	if (rv != 0)
 		goto failed;
+	atomic_fetch_add(&c->replies, 1); /* the connection works */
 	status = decode_reply(c, x->md, nng_aio_get_msg(x->aio), &resp, &err);
 	xfer_end(x, status, &err, resp);
 	return;

@@ -474,7 +474,8 @@ static void no_acknowledged_write_lost_on_stop(void **state)
 /* The daemon killed and started again under a running client: calls in
  * flight end by their deadlines with UNAVAILABLE or DEADLINE_EXCEEDED and
  * a message, calls while it is down fail the same way, and the client
- * reconnects by itself once it is back - twice over. */
+ * reconnects by itself once it is back - twice over, then once with no
+ * call in flight. */
 static void daemon_restarted_under_client(void **state)
 {
 	fixture *f = *state;
@@ -520,6 +521,13 @@ static void daemon_restarted_under_client(void **state)
 		assert_true(took >= 0);
 		assert_true(took < 2000 + 1000 + SLACK_MS);
 	}
+	/* Once more with no call in flight when it dies: nothing but the
+	 * next calls can tell the client (see client.c). */
+	cw_test_daemon_kill(&d);
+	assert_int_equal(cw_test_daemon_restart(&d, f->url, NULL), 0);
+	long long took = ms_until_ok(c, 8000);
+	assert_true(took >= 0);
+	assert_true(took < 2000 + 2000 + SLACK_MS);
 	cw_close(c);
 	assert_int_equal(cw_test_daemon_stop(&d), 0);
 }
