@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config_internal.h"
 
 #define FILE_MAX       (1 << 20)  /* cw_config_load_file reads at most this */
@@ -40,6 +41,8 @@ const struct key cw__cfg_keys[] = {
         "10000"},
     {"redis", "url", KT_REDIS_URL, F(redis_url), 0, 0,
         "redis://127.0.0.1:6379/0"},
+    {"redis", "user", KT_STRING, F(redis_user), 0, 256, ""},
+    {"redis", "password", KT_SECRET, F(redis_password), 0, 4096, ""},
     {"redis", "password_file", KT_SECRET_FILE, F(redis_password_file), 0, 0,
         ""},
     {"redis", "pool_size", KT_INT, F(pool_size), 1, 256, "4"},
@@ -53,6 +56,11 @@ const struct key cw__cfg_keys[] = {
         "32MiB"},
     {"cache", "clear_batch", KT_INT, F(clear_batch), 1, 100000, "512"},
     {"cache", "max_batch_keys", KT_INT, F(max_batch_keys), 1, 100000, "1000"},
+    {"tls", "cert_file", KT_FILE, F(tls_cert_file), 0, 0, ""},
+    {"tls", "key_file", KT_FILE, F(tls_key_file), 0, 0, ""},
+    {"tls", "client_ca_file", KT_FILE, F(tls_client_ca_file), 0, 0, ""},
+    {"tls", "min_version", KT_TLS_VERSION, F(tls_min_version), 0, 0, "1.2"},
+    {"auth", "tokens_file", KT_TOKENS, F(auth_tokens_file), 0, 0, ""},
     {"log", "level", KT_LEVEL, F(log_level), 0, 0, "info"},
 };
 const size_t cw__cfg_nkeys = sizeof cw__cfg_keys / sizeof cw__cfg_keys[0];
@@ -62,6 +70,7 @@ static const char *const env_allowed[] = {
     "CACHEWIRE_URL",
     "CACHEWIRE_CONFIG",
     "CACHEWIRE_TIMEOUT",
+    "CACHEWIRE_TOKEN_FILE",
 };
 #define ENV_PREFIX "CACHEWIRE_"
 
@@ -118,6 +127,16 @@ void cw_config_free(cw_config *c)
 	}
 	free(c->namespace_);
 	c->namespace_ = NULL;
+	free(c->redis_user);
+	c->redis_user = NULL;
+	char **files[] = {&c->tls_cert_file, &c->tls_key_file,
+	    &c->tls_client_ca_file, &c->auth_tokens_file};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		free(*files[i]);
+		*files[i] = NULL;
+	}
+	cw_tokens_free(c->auth_tokens);
+	c->auth_tokens = NULL;
 }
 
 static bool same_string(const char *a, const char *b)
@@ -150,6 +169,17 @@ static bool same_value(
 		return same_string(
 		           a->redis_password_file, b->redis_password_file) &&
 		       same_string(a->redis_password, b->redis_password);
+	case KT_SECRET: /* set by redis.password itself, not from a file */
+		return same_string(
+		    a->redis_password_file ? NULL : a->redis_password,
+		    b->redis_password_file ? NULL : b->redis_password);
+	case KT_TOKENS: /* the file, and the tokens it held when read */
+		return same_string(a->auth_tokens_file, b->auth_tokens_file) &&
+		       cw_tokens_equal(a->auth_tokens, b->auth_tokens);
+	case KT_TLS_VERSION:
+		return *(const int *)pa == *(const int *)pb;
+	case KT_STRING:
+	case KT_FILE:
 	case KT_NAMESPACE:
 	case KT_REDIS_URL:
 		return same_string(*(char *const *)pa, *(char *const *)pb);
@@ -180,6 +210,27 @@ int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen)
 		if (cw__cfg_check_value(c, &cw__cfg_keys[i], msg, sizeof msg) !=
 		    0)
 			return cw__cfg_fail(errbuf, errlen, "%s", msg);
+
+	if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL))
+		return cw__cfg_fail(errbuf, errlen,
+		    "tls.cert_file and tls.key_file go together: set both or "
+		    "neither");
+	if (c->tls_client_ca_file != NULL && c->tls_cert_file == NULL)
+		return cw__cfg_fail(errbuf, errlen,
+		    "tls.client_ca_file needs tls.cert_file and "
+		    "tls.key_file (the server's own certificate)");
+	int tls_urls = 0;
+	for (int i = 0; i < c->listen_count; i++)
+		tls_urls += strncmp(c->listen[i], "tls+", 4) == 0;
+	if (tls_urls > 0 && c->tls_cert_file == NULL)
+		return cw__cfg_fail(errbuf, errlen,
+		    "a tls+tcp:// listen URL needs tls.cert_file and "
+		    "tls.key_file");
+	if (tls_urls == 0 && c->tls_cert_file != NULL)
+		return cw__cfg_fail(errbuf, errlen,
+		    "tls.cert_file is set but no listen URL is tls+tcp://: "
+		    "add one (e.g. tls+tcp://0.0.0.0:7421) or unset the tls "
+		    "keys");
 
 	long long need = (long long)c->max_value_bytes +
 	                 (long long)c->max_key_bytes + ENVELOPE_BYTES;

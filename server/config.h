@@ -54,23 +54,33 @@ typedef struct cw_config {
 	int drain_timeout_ms;   /* on SIGTERM, how long requests in flight may
 	                           take to finish; 0..3600000, default 10000 */
 	/* redis.* */
-	char *redis_url; /* default "redis://127.0.0.1:6379/0"; valid for
-	                    cw_redis_url_parse; may hold a password: never
-	                    log it (cw_redis_target_describe) */
+	char *redis_url;  /* default "redis://127.0.0.1:6379/0"; valid for
+	                     cw_redis_url_parse; may hold a password: never
+	                     log it (cw_redis_target_describe) */
+	char *redis_user; /* NULL, or the ACL user; replaces one in redis_url */
 	char *redis_password_file; /* NULL, or the file redis_password was
 	                              read from */
-	char *redis_password;   /* its content (one trailing newline removed);
-	                           replaces a password in redis_url; never log
-	                           it */
-	int pool_size;          /* 1..256, default 4 */
-	int connect_timeout_ms; /* 1..3600000, default 1000 */
-	int command_timeout_ms; /* 1..3600000, default 5000 */
+	char *redis_password;      /* NULL, or redis.password, or the content of
+	                              redis.password_file (one trailing newline
+	                              removed), whichever was set last; replaces
+	                              a password in redis_url; never log it */
+	int pool_size;             /* 1..256, default 4 */
+	int connect_timeout_ms;    /* 1..3600000, default 1000 */
+	int command_timeout_ms;    /* 1..3600000, default 5000 */
 	/* cache.* */
 	char *namespace_;       /* [A-Za-z0-9_.-]{1,64}, default "cachewire" */
 	size_t max_key_bytes;   /* 1..1MiB, default 4096 */
 	size_t max_value_bytes; /* 1..512MiB, default 32MiB */
 	int clear_batch;        /* 1..100000, default 512 */
 	int max_batch_keys;     /* 1..100000, default 1000 */
+	/* tls.*: for tls+tcp:// listen URLs; files readable when set */
+	char *tls_cert_file;      /* NULL, or the server's PEM certificate */
+	char *tls_key_file;       /* NULL, or its PEM private key */
+	char *tls_client_ca_file; /* NULL, or CAs clients must be signed by */
+	int tls_min_version;      /* 12 (TLS 1.2, default) or 13 */
+	/* auth.* */
+	char *auth_tokens_file;        /* NULL: no authentication */
+	struct cw_tokens *auth_tokens; /* what it held, read when set */
 	/* log.* */
 	enum cw_log_level log_level; /* default CW_LOG_INFO */
 } cw_config;

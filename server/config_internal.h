@@ -37,6 +37,11 @@ enum ktype {
 	KT_NAMESPACE,   /* char *, [A-Za-z0-9_.-]{1,64} */
 	KT_REDIS_URL,   /* char *, accepted by cw_redis_url_parse */
 	KT_SECRET_FILE, /* char *, a path read at once into redis_password */
+	KT_SECRET,      /* char *, redis.password: never shown; "" is NULL */
+	KT_STRING,      /* char *, printable, no spaces; "" is NULL */
+	KT_FILE,        /* char *, a path readable when set; "" is NULL */
+	KT_TOKENS,      /* char *, a path read at once into auth_tokens */
+	KT_TLS_VERSION, /* int, "1.2" -> 12, "1.3" -> 13 */
 };
 
 struct key {

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/un.h>
 
+#include "auth.h"
 #include "cache.h"
 #include "config_internal.h"
 #include "log.h"
@@ -55,7 +56,14 @@ const char *cw__cfg_type_name(enum ktype t)
 	case KT_REDIS_URL:
 		return "a URL";
 	case KT_SECRET_FILE:
+	case KT_FILE:
+	case KT_TOKENS:
 		return "a file path";
+	case KT_STRING:
+	case KT_SECRET:
+		return "a string";
+	case KT_TLS_VERSION:
+		return "a TLS version (1.2 or 1.3)";
 	}
 	return "a value";
 }
@@ -164,10 +172,11 @@ static int check_redis_url(
 /* A URL nng can listen on: tcp[46]://host:port or ipc:///path. */
 static int check_listen_url(const char *url, char *msg, size_t len)
 {
-	static const char *const tcp[] = {"tcp://", "tcp4://", "tcp6://"};
+	static const char *const tcp[] = {"tcp://", "tcp4://", "tcp6://",
+	    "tls+tcp://", "tls+tcp4://", "tls+tcp6://"};
 	const char *why = NULL, *rest = NULL;
 	char q[256];
-	for (int i = 0; i < 3 && rest == NULL; i++)
+	for (int i = 0; i < 6 && rest == NULL; i++)
 		if (strncmp(url, tcp[i], strlen(tcp[i])) == 0)
 			rest = url + strlen(tcp[i]);
 	if (rest != NULL) {
@@ -198,7 +207,8 @@ static int check_listen_url(const char *url, char *msg, size_t len)
 		else if (n >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			why = "the socket path is too long for a unix socket";
 	} else {
-		why = "the scheme must be tcp://, tcp4://, tcp6:// or ipc://";
+		why = "the scheme must be tcp://, tcp4://, tcp6://, ipc:// or "
+		      "tls+tcp:// (tls+tcp4://, tls+tcp6://)";
 	}
 	if (why == NULL)
 		return 0;
@@ -362,6 +372,101 @@ static int set_secret_file(cw_config *c, const struct key *k, const char *text,
 	return 0;
 }
 
+/* A file named now must be readable now; "" means none (NULL). */
+static int set_file(cw_config *c, const struct key *k, const char *text,
+    const char *subject, char *msg, size_t len)
+{
+	char q[256];
+	char **f = field(c, k);
+
+	if (text[0] != '\0') {
+		FILE *fp = fopen(text, "rb");
+		if (fp == NULL) {
+			snprintf(msg, len, "%s%scannot read %s: %s",
+			    SUBJ(subject), cw__cfg_quote(q, sizeof q, text),
+			    strerror(errno));
+			return -1;
+		}
+		fclose(fp);
+	}
+	char *s = text[0] != '\0' ? strdup(text) : NULL;
+	if (text[0] != '\0' && s == NULL) {
+		snprintf(msg, len, "out of memory");
+		return -1;
+	}
+	free(*f);
+	*f = s;
+	return 0;
+}
+
+/* auth.tokens_file: read and check the tokens now, where it is named. */
+static int set_tokens(
+    cw_config *c, const char *text, const char *subject, char *msg, size_t len)
+{
+	cw_tokens *t = NULL;
+	char m[MSG_MAX - 64], *path = NULL;
+
+	if (text[0] != '\0') {
+		if (cw_tokens_load_file(&t, text, m, sizeof m) != 0) {
+			snprintf(msg, len, "%s%s%s", subject ? subject : "",
+			    subject ? ": " : "", m);
+			return -1;
+		}
+		if ((path = strdup(text)) == NULL) {
+			cw_tokens_free(t);
+			snprintf(msg, len, "out of memory");
+			return -1;
+		}
+	}
+	cw_tokens_free(c->auth_tokens);
+	free(c->auth_tokens_file);
+	c->auth_tokens = t;
+	c->auth_tokens_file = path;
+	return 0;
+}
+
+/*
+ * redis.user: printable ASCII, no spaces, up to k->max bytes; "" is none.
+ * redis.password: anything up to k->max bytes, never shown; "" is none.
+ * Setting redis.password forgets a redis.password_file: the later wins.
+ */
+static int set_optional_string(cw_config *c, const struct key *k,
+    const char *text, const char *subject, char *msg, size_t len)
+{
+	char q[256];
+	size_t n = strlen(text);
+
+	if (n > (size_t)k->max) {
+		snprintf(msg, len, "%s%sis %zu bytes; the limit is %lld",
+		    SUBJ(subject), n, k->max);
+		return -1;
+	}
+	for (size_t i = 0; k->type == KT_STRING && i < n; i++) {
+		if (text[i] <= ' ' || text[i] > '~') {
+			snprintf(msg, len,
+			    "%s%smay hold printable ASCII without spaces "
+			    "only, got %s",
+			    SUBJ(subject), cw__cfg_quote(q, sizeof q, text));
+			return -1;
+		}
+	}
+	char *v = n > 0 ? strdup(text) : NULL;
+	if (n > 0 && v == NULL) {
+		snprintf(msg, len, "out of memory");
+		return -1;
+	}
+	char **f = field(c, k);
+	if (*f != NULL && k->type == KT_SECRET)
+		memset(*f, 0, strlen(*f));
+	free(*f);
+	*f = v;
+	if (k->type == KT_SECRET) {
+		free(c->redis_password_file);
+		c->redis_password_file = NULL;
+	}
+	return 0;
+}
+
 static int set_string(
     cw_config *c, const struct key *k, const char *text, char *msg, size_t len)
 {
@@ -428,6 +533,21 @@ int cw__cfg_set_value(cw_config *c, const struct key *k, const char *text,
 		return set_string(c, k, text, msg, len);
 	case KT_SECRET_FILE:
 		return set_secret_file(c, k, text, subject, msg, len);
+	case KT_FILE:
+		return set_file(c, k, text, subject, msg, len);
+	case KT_TOKENS:
+		return set_tokens(c, text, subject, msg, len);
+	case KT_STRING:
+	case KT_SECRET:
+		return set_optional_string(c, k, text, subject, msg, len);
+	case KT_TLS_VERSION:
+		if (strcmp(text, "1.2") == 0 || strcmp(text, "1.3") == 0) {
+			*(int *)field(c, k) = text[2] == '2' ? 12 : 13;
+			return 0;
+		}
+		snprintf(msg, len, "%s%smust be 1.2 or 1.3, got %s",
+		    SUBJ(subject), cw__cfg_quote(q, sizeof q, text));
+		return -1;
 	}
 	snprintf(msg, len, "internal error: unknown key type");
 	return -1;
@@ -491,6 +611,31 @@ int cw__cfg_check_value(
 			return -1;
 		}
 		return 0;
+	case KT_TOKENS:
+		if (c->auth_tokens_file != NULL && c->auth_tokens == NULL) {
+			snprintf(msg, len, "%s was not read", subject);
+			return -1;
+		}
+		return 0;
+	case KT_FILE:
+		return 0;
+	case KT_STRING:
+	case KT_SECRET: {
+		const char *const *v = cfield(c, k);
+		if (*v != NULL && strlen(*v) > (size_t)k->max) {
+			snprintf(msg, len, "%s is longer than %lld bytes",
+			    subject, k->max);
+			return -1;
+		}
+		return 0;
+	}
+	case KT_TLS_VERSION: {
+		int v = *(const int *)cfield(c, k);
+		if (v == 12 || v == 13)
+			return 0;
+		snprintf(msg, len, "%s must be 1.2 or 1.3", subject);
+		return -1;
+	}
 	case KT_NAMESPACE:
 	case KT_REDIS_URL: {
 		const char *const *s = cfield(c, k);

@@ -173,7 +173,8 @@ static void yaml_hint(
 	}
 }
 
-/* "listen, server, redis, cache, log": what the top level may hold. */
+/* "listen, server, redis, cache, tls, auth, log": what the top level may hold.
+ */
 static const char *top_names(char *buf, size_t len)
 {
 	const struct key *keys = cw__cfg_keys;

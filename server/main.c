@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "auth.h"
 #include "cache.h"
 #include "log.h"
 #include "options.h"
@@ -21,6 +23,20 @@
 #include "service.h"
 
 extern char **environ;
+
+/* *dst = a copy of src, wiping what *dst held (maybe a password). */
+static int replace(char **dst, const char *src)
+{
+	char *v = strdup(src);
+	if (v == NULL)
+		return -1;
+	if (*dst != NULL) {
+		memset(*dst, 0, strlen(*dst));
+		free(*dst);
+	}
+	*dst = v;
+	return 0;
+}
 
 /* Open the cache core for cfg; where gets Redis' URL without password. */
 static int open_cache(
@@ -41,19 +57,14 @@ static int open_cache(
 		cw_log(CW_LOG_ERROR, "redis.url: %s", err.message);
 		return -1;
 	}
-	if (cfg->redis_password != NULL) {
-		/* redis.password_file wins over a password in the URL */
-		char *pw = strdup(cfg->redis_password);
-		if (pw == NULL) {
-			cw_redis_target_free(&o.redis);
-			cw_log(CW_LOG_ERROR, "out of memory");
-			return -1;
-		}
-		if (o.redis.password != NULL) {
-			memset(o.redis.password, 0, strlen(o.redis.password));
-			free(o.redis.password);
-		}
-		o.redis.password = pw;
+	/* redis.user, redis.password(_file) win over the URL's */
+	if ((cfg->redis_password != NULL &&
+	        replace(&o.redis.password, cfg->redis_password) != 0) ||
+	    (cfg->redis_user != NULL &&
+	        replace(&o.redis.user, cfg->redis_user) != 0)) {
+		cw_redis_target_free(&o.redis);
+		cw_log(CW_LOG_ERROR, "out of memory");
+		return -1;
 	}
 	cw_redis_target_describe(&o.redis, where, wherelen);
 	int rc = cw_cache_open(out, &o, &err);
@@ -83,14 +94,29 @@ static int check_redis(const cw_config *cfg)
 	return 0;
 }
 
+/* Say whether and how callers authenticate (never a token). */
+static void log_auth(const char *prefix, const cw_config *cfg)
+{
+	if (cfg->auth_tokens == NULL)
+		cw_log(CW_LOG_INFO,
+		    "%sno auth.tokens_file: callers are not authenticated and "
+		    "share namespace \"%s\"",
+		    prefix, cfg->namespace_);
+	else
+		cw_log(CW_LOG_INFO, "%sbearer tokens required: %zu from %s",
+		    prefix, cw_tokens_count(cfg->auth_tokens),
+		    cfg->auth_tokens_file);
+}
+
 /*
  * SIGHUP: build the configuration again as at start (file, environment,
- * flags). log.level takes effect at once; other changes are reported as
- * needing a restart (limits, listeners and Redis are fixed while serving).
+ * flags). log.level and auth.tokens_file (the tokens) take effect at
+ * once; other changes are reported as needing a restart (limits,
+ * listeners, TLS files and Redis are fixed while serving).
  * An invalid configuration is reported (cw_options_load printed its
  * file:line:col line) and the running one kept.
  */
-static void reload(int argc, char **argv, cw_config *cfg)
+static void reload(int argc, char **argv, cw_config *cfg, cw_auth *auth)
 {
 	cw_config fresh;
 	char changed[32][48];
@@ -111,6 +137,16 @@ static void reload(int argc, char **argv, cw_config *cfg)
 			cw_log_set_level(fresh.log_level);
 			cw_log(CW_LOG_INFO, "SIGHUP: log.level is now %s",
 			    cw_log_level_name(fresh.log_level));
+		} else if (strcmp(changed[i], "auth.tokens_file") == 0) {
+			/* auth owns the tokens; cfg borrows them to compare
+			 * with the next reload */
+			cw_auth_replace(auth, fresh.auth_tokens);
+			cfg->auth_tokens = fresh.auth_tokens;
+			fresh.auth_tokens = NULL;
+			char *path = cfg->auth_tokens_file;
+			cfg->auth_tokens_file = fresh.auth_tokens_file;
+			fresh.auth_tokens_file = path;
+			log_auth("SIGHUP: ", cfg);
 		} else {
 			cw_log(CW_LOG_WARN,
 			    "SIGHUP: %s changed; it takes effect after a "
@@ -124,7 +160,7 @@ static void reload(int argc, char **argv, cw_config *cfg)
 /* Serve until SIGINT or SIGTERM, reloading on SIGHUP; returns the signal
  * that stopped us. */
 static int wait_for_stop(
-    const sigset_t *set, int argc, char **argv, cw_config *cfg)
+    const sigset_t *set, int argc, char **argv, cw_config *cfg, cw_auth *auth)
 {
 	int sig = 0;
 	for (;;) {
@@ -132,8 +168,91 @@ static int wait_for_stop(
 			continue;
 		if (sig != SIGHUP)
 			return sig;
-		reload(argc, argv, cfg);
+		reload(argc, argv, cfg, auth);
 	}
+}
+
+/*
+ * Redis did not answer at start (down, or refusing our credentials): ping
+ * it every REDIS_RETRY_MS until it does, logging each new reason once and
+ * the recovery, so an operator sees "AUTH ... failed" and then "answers".
+ * Calls in the meantime fail UNAVAILABLE and reconnect on their own.
+ */
+#define REDIS_RETRY_MS 1000
+
+typedef struct redis_watch {
+	cw_cache *cache; /* NULL: not started */
+	int timeout_ms;
+	char where[256];
+	char last[sizeof(cw_error){0}.message];
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
+	bool stop;
+} redis_watch;
+
+static void *redis_watch_run(void *arg)
+{
+	redis_watch *w = arg;
+	cw_error err;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_sec += REDIS_RETRY_MS / 1000;
+		t.tv_nsec += (long)(REDIS_RETRY_MS % 1000) * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->wake, &w->mu, &t);
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		int rc = cw_cache_ping(w->cache, w->timeout_ms, &err);
+		pthread_mutex_lock(&w->mu);
+		if (rc == CW_OK) {
+			cw_log(
+			    CW_LOG_INFO, "redis at %s answers now", w->where);
+			break;
+		}
+		if (strcmp(err.message, w->last) != 0) {
+			cw_log(CW_LOG_WARN,
+			    "redis at %s still does not answer: %s", w->where,
+			    err.message);
+			snprintf(w->last, sizeof w->last, "%s", err.message);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void start_redis_watch(redis_watch *w)
+{
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	if (pthread_create(&w->thread, NULL, redis_watch_run, w) != 0) {
+		cw_log(CW_LOG_WARN, "cannot start the Redis retry thread; "
+		                    "calls still reconnect on their own");
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->mu);
+		w->cache = NULL;
+	}
+}
+
+static void stop_redis_watch(redis_watch *w)
+{
+	if (w->cache == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->mu);
+	w->cache = NULL;
 }
 
 /*
@@ -232,26 +351,50 @@ int main(int argc, char **argv)
 	cw_cache *cache = NULL;
 	ProtobufCService *svc = NULL;
 	cw_server *server = NULL;
+	cw_auth *auth = NULL;
+	redis_watch watch = {.cache = NULL};
 	cw_error err;
-	char where[256];
-	if (open_cache(&cfg, &cache, where, sizeof where) != 0)
+	if (open_cache(&cfg, &cache, watch.where, sizeof watch.where) != 0)
 		goto out;
-	/* Redis may come up later: say so, and serve UNAVAILABLE until then. */
-	if (cw_cache_ping(cache, cfg.connect_timeout_ms, &err) == CW_OK)
+	/* Redis may come up later (or take our password later): say so,
+	 * serve UNAVAILABLE until then, and keep trying in the background. */
+	if (cw_cache_ping(cache, cfg.connect_timeout_ms, &err) == CW_OK) {
 		cw_log(CW_LOG_INFO, "redis at %s answers; namespace \"%s\"",
-		    where, cfg.namespace_);
-	else
+		    watch.where, cfg.namespace_);
+	} else {
 		cw_log(CW_LOG_WARN,
 		    "redis at %s does not answer (%s); serving anyway, calls "
-		    "fail with UNAVAILABLE until it does",
-		    where, err.message);
-	if ((svc = cw_service_new(cache)) == NULL) {
+		    "fail with UNAVAILABLE until it does; retrying every %d "
+		    "ms",
+		    watch.where, err.message, REDIS_RETRY_MS);
+		watch.cache = cache;
+		watch.timeout_ms = cfg.connect_timeout_ms;
+		snprintf(watch.last, sizeof watch.last, "%s", err.message);
+		start_redis_watch(&watch);
+	}
+	/* auth owns the tokens; cfg keeps a borrowed pointer (reload) */
+	if (cw_auth_new(&auth, cfg.auth_tokens, cfg.namespace_, &err) !=
+	    CW_OK) {
+		cw_log(CW_LOG_ERROR, "%s", err.message);
+		goto out;
+	}
+	log_auth("", &cfg);
+	if ((svc = cw_service_new(cache, cfg.namespace_)) == NULL) {
 		cw_log(CW_LOG_ERROR, "out of memory");
 		goto out;
 	}
+	cw_server_tls tls = {
+	    .cert_file = cfg.tls_cert_file,
+	    .key_file = cfg.tls_key_file,
+	    .client_ca_file = cfg.tls_client_ca_file,
+	    .min_version =
+	        cfg.tls_min_version == 13 ? NNG_TLS_1_3 : NNG_TLS_1_2,
+	};
 	cw_server_options so = {
 	    .listen = cfg.listen,
 	    .listen_count = cfg.listen_count,
+	    .tls = &tls,
+	    .auth = auth,
 	    .max_in_flight = cfg.max_in_flight,
 	    .max_message_bytes = cfg.max_message_bytes,
 	    .default_timeout_ms = cfg.default_timeout_ms,
@@ -262,7 +405,7 @@ int main(int argc, char **argv)
 	}
 	cw_log(CW_LOG_INFO, "ready");
 
-	int sig = wait_for_stop(&stop, argc, argv, &cfg);
+	int sig = wait_for_stop(&stop, argc, argv, &cfg, auth);
 	cw_log(CW_LOG_INFO, "stopping on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	start_watchdog(cfg.drain_timeout_ms + WATCHDOG_SLACK_MS);
@@ -277,9 +420,13 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out:
+	stop_redis_watch(&watch);
 	cw_server_stop(server);
 	if (svc != NULL)
 		protobuf_c_service_destroy(svc);
+	if (auth != NULL)
+		cfg.auth_tokens = NULL; /* auth's; freed with it */
+	cw_auth_free(auth);
 	cw_cache_close(cache);
 	cw_config_free(&cfg);
 	nng_fini(); /* nng finishes closing asynchronously; wait for it */

@@ -1,9 +1,11 @@
 /* options.c - cachewired's flags and configuration layering (options.h). */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "options.h"
 
 static const char usage[] =
@@ -20,8 +22,9 @@ static const char usage[] =
     "                        credentials) and exit 0 when it answers, 1 if "
     "not\n"
     "  -l, --listen URL      listen on URL (repeatable; replaces listen:)\n"
-    "      --redis-url URL   redis://[user:password@]host:port[/db] or\n"
-    "                        unix:///path/to/socket[?db=N]\n"
+    "      --redis-url URL   redis://[user@]host:port[/db] or\n"
+    "                        unix:///path/to/socket[?db=N]; no password\n"
+    "                        here (ps shows it): use redis.password_file\n"
     "      --log-level LVL   debug, info, warn or error\n"
     "  -V, --version         print the version and exit\n"
     "  -h, --help            print this help and exit\n"
@@ -56,6 +59,19 @@ static int add_listen(overrides *o, const char *url)
 	return 0;
 }
 
+/* Does the (valid) Redis URL carry a password? */
+static bool has_password(const char *url)
+{
+	cw_redis_target t;
+	cw_error err;
+
+	if (cw_redis_url_parse(url, &t, &err) != CW_OK)
+		return false;
+	bool yes = t.password != NULL;
+	cw_redis_target_free(&t);
+	return yes;
+}
+
 static int apply_flags(
     const overrides *o, cw_config *cfg, char *errbuf, size_t errlen)
 {
@@ -66,6 +82,13 @@ static int apply_flags(
 	    cw_config_set(cfg, "redis.url", o->redis_url, "--redis-url", errbuf,
 	        errlen) != 0)
 		return -1;
+	if (o->redis_url != NULL && has_password(o->redis_url)) {
+		snprintf(errbuf, errlen,
+		    "--redis-url: a password on the command line is visible "
+		    "to every local user (ps); use redis.password_file, or "
+		    "CACHEWIRE_REDIS_PASSWORD");
+		return -1;
+	}
 	if (o->log_level != NULL &&
 	    cw_config_set(cfg, "log.level", o->log_level, "--log-level", errbuf,
 	        errlen) != 0)

@@ -6,21 +6,99 @@
  * The request message stays alive until the closure has run, so the core
  * may send keys and values from it without copying them.
  */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cachewire/v1/cache.pb-c.h"
 
 #include "dispatch.h"
 #include "service.h"
 
+/* The cache of one namespace other than the default (a tenant's). */
+typedef struct view {
+	char ns[CW_NAMESPACE_MAX + 1]; /* "" marks a free slot */
+	cw_cache *cache;
+} view;
+
 typedef struct service {
 	Cachewire__V1__Cache_Service base; /* first: cast to and from */
-	cw_cache *cache;
+	cw_cache *cache;                   /* the default namespace's */
+	char default_ns[CW_NAMESPACE_MAX + 1];
+	/* Views made on first use, kept until the service is destroyed:
+	 * only namespaces authentication allowed get here, so they are as
+	 * many as the token files named. Open addressing, at most half
+	 * full. */
+	pthread_mutex_t mu;
+	view *views;
+	size_t cap, used;
 } service;
 
-static cw_cache *cache_of(Cachewire__V1__Cache_Service *s)
+static uint64_t hash(const char *s)
 {
-	return ((service *)s)->cache;
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+/* The slot for ns in v[0..cap): its view, or the free slot it would take. */
+static view *slot(view *v, size_t cap, const char *ns)
+{
+	size_t i = (size_t)hash(ns) & (cap - 1);
+	while (v[i].ns[0] != '\0' && strcmp(v[i].ns, ns) != 0)
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static bool grow(service *svc)
+{
+	size_t cap = svc->cap ? 2 * svc->cap : 16;
+	view *v = calloc(cap, sizeof *v);
+	if (v == NULL)
+		return false;
+	for (size_t i = 0; i < svc->cap; i++)
+		if (svc->views[i].ns[0] != '\0')
+			*slot(v, cap, svc->views[i].ns) = svc->views[i];
+	free(svc->views);
+	svc->views = v;
+	svc->cap = cap;
+	return true;
+}
+
+/*
+ * The cache the call's namespace (call->ns, as authentication resolved
+ * it) lives in; NULL after answering the call with the reason.
+ */
+static cw_cache *cache_for(Cachewire__V1__Cache_Service *s, cw_call *call)
+{
+	service *svc = (service *)s;
+	cw_cache *c = NULL;
+	cw_error err = {.code = CW_INTERNAL};
+
+	if (call->ns[0] == '\0' || strcmp(call->ns, svc->default_ns) == 0)
+		return svc->cache;
+	pthread_mutex_lock(&svc->mu);
+	view *v = svc->cap > 0 ? slot(svc->views, svc->cap, call->ns) : NULL;
+	if (v != NULL && v->ns[0] != '\0') {
+		c = v->cache;
+	} else if ((2 * (svc->used + 1) <= svc->cap || grow(svc)) &&
+	           cw_cache_view(&c, svc->cache, call->ns, &err) == CW_OK) {
+		v = slot(svc->views, svc->cap, call->ns);
+		snprintf(v->ns, sizeof v->ns, "%s", call->ns);
+		v->cache = c;
+		svc->used++;
+	} else if (err.code == CW_INTERNAL) {
+		cw_error_set(&err, CW_INTERNAL, "out of memory");
+	}
+	pthread_mutex_unlock(&svc->mu);
+	if (c == NULL) {
+		cw_error_set(&call->err, err.code, "%s", err.message);
+		call->closure(NULL, call);
+	}
+	return c;
 }
 
 /* Keep the method's closure in the call, typed as what it really is. */
@@ -70,8 +148,11 @@ static void svc_get(Cachewire__V1__Cache_Service *s,
 	cw_call *call = data;
 
 	KEEP(call, done);
-	cw_cache_get_async(cache_of(s), in->key.data, in->key.len,
-	    call->timeout_ms, got, call);
+	cw_cache *cache = cache_for(s, call);
+	if (cache == NULL)
+		return;
+	cw_cache_get_async(
+	    cache, in->key.data, in->key.len, call->timeout_ms, got, call);
 }
 
 static void was_set(void *data, const cw_result *r)
@@ -89,9 +170,11 @@ static void svc_set(Cachewire__V1__Cache_Service *s,
 	cw_call *call = data;
 
 	KEEP(call, done);
-	cw_cache_set_async(cache_of(s), in->key.data, in->key.len,
-	    in->value.data, in->value.len, expiry_of(in), call->timeout_ms,
-	    was_set, call);
+	cw_cache *cache = cache_for(s, call);
+	if (cache == NULL)
+		return;
+	cw_cache_set_async(cache, in->key.data, in->key.len, in->value.data,
+	    in->value.len, expiry_of(in), call->timeout_ms, was_set, call);
 }
 
 static void deleted(void *data, const cw_result *r)
@@ -112,8 +195,11 @@ static void svc_delete(Cachewire__V1__Cache_Service *s,
 	cw_call *call = data;
 
 	KEEP(call, done);
-	cw_cache_delete_async(cache_of(s), in->key.data, in->key.len,
-	    call->timeout_ms, deleted, call);
+	cw_cache *cache = cache_for(s, call);
+	if (cache == NULL)
+		return;
+	cw_cache_delete_async(
+	    cache, in->key.data, in->key.len, call->timeout_ms, deleted, call);
 }
 
 static void cleared(void *data, const cw_result *r)
@@ -134,7 +220,10 @@ static void svc_clear(Cachewire__V1__Cache_Service *s,
 
 	(void)in;
 	KEEP(call, done);
-	cw_cache_clear_async(cache_of(s), call->timeout_ms, cleared, call);
+	cw_cache *cache = cache_for(s, call);
+	if (cache == NULL)
+		return;
+	cw_cache_clear_async(cache, call->timeout_ms, cleared, call);
 }
 
 static void pinged(void *data, const cw_result *r)
@@ -155,7 +244,10 @@ static void svc_ping(Cachewire__V1__Cache_Service *s,
 
 	(void)in;
 	KEEP(call, done);
-	cw_cache_ping_async(cache_of(s), call->timeout_ms, pinged, call);
+	cw_cache *cache = cache_for(s, call);
+	if (cache == NULL)
+		return;
+	cw_cache_ping_async(cache, call->timeout_ms, pinged, call);
 }
 
 /* keys[i] of a request as the core's cw_key array (malloc'd; NULL: OOM). */
@@ -217,10 +309,15 @@ static void svc_get_many(Cachewire__V1__Cache_Service *s,
 	cw_key *keys = keys_of(in->n_keys, in->keys);
 
 	KEEP(call, done);
+	cw_cache *cache = cache_for(s, call);
+	if (cache == NULL) {
+		free(keys);
+		return;
+	}
 	if (out_of_memory(call, keys))
 		return;
 	cw_cache_get_many_async(
-	    cache_of(s), in->n_keys, keys, call->timeout_ms, got_many, call);
+	    cache, in->n_keys, keys, call->timeout_ms, got_many, call);
 	free(keys); /* read while the call was built, not after */
 }
 
@@ -242,6 +339,11 @@ static void svc_set_many(Cachewire__V1__Cache_Service *s,
 	cw_entry *e = malloc((n > 0 ? n : 1) * sizeof *e);
 
 	KEEP(call, done);
+	cw_cache *cache = cache_for(s, call);
+	if (cache == NULL) {
+		free(e);
+		return;
+	}
 	if (out_of_memory(call, e))
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -249,8 +351,7 @@ static void svc_set_many(Cachewire__V1__Cache_Service *s,
 		e[i] = (cw_entry){x->key.data, x->key.len, x->value.data,
 		    x->value.len, expiry_of(x)};
 	}
-	cw_cache_set_many_async(
-	    cache_of(s), n, e, call->timeout_ms, set_many, call);
+	cw_cache_set_many_async(cache, n, e, call->timeout_ms, set_many, call);
 	free(e);
 }
 
@@ -282,19 +383,31 @@ static void svc_delete_many(Cachewire__V1__Cache_Service *s,
 	cw_key *keys = keys_of(in->n_keys, in->keys);
 
 	KEEP(call, done);
+	cw_cache *cache = cache_for(s, call);
+	if (cache == NULL) {
+		free(keys);
+		return;
+	}
 	if (out_of_memory(call, keys))
 		return;
-	cw_cache_delete_many_async(cache_of(s), in->n_keys, keys,
-	    call->timeout_ms, deleted_many, call);
+	cw_cache_delete_many_async(
+	    cache, in->n_keys, keys, call->timeout_ms, deleted_many, call);
 	free(keys);
 }
 
 static void svc_destroy(Cachewire__V1__Cache_Service *s)
 {
+	service *svc = (service *)s;
+
+	for (size_t i = 0; i < svc->cap; i++)
+		if (svc->views[i].ns[0] != '\0')
+			cw_cache_close(svc->views[i].cache);
+	free(svc->views);
+	pthread_mutex_destroy(&svc->mu);
 	free(s);
 }
 
-ProtobufCService *cw_service_new(cw_cache *cache)
+ProtobufCService *cw_service_new(cw_cache *cache, const char *default_ns)
 {
 	service *svc = malloc(sizeof *svc);
 	if (svc == NULL)
@@ -303,6 +416,8 @@ ProtobufCService *cw_service_new(cw_cache *cache)
 	    .base = CACHEWIRE__V1__CACHE__INIT(svc_),
 	    .cache = cache,
 	};
+	snprintf(svc->default_ns, sizeof svc->default_ns, "%s", default_ns);
+	pthread_mutex_init(&svc->mu, NULL);
 	svc->base.base.destroy = (void (*)(ProtobufCService *))svc_destroy;
 	return &svc->base.base;
 }

@@ -10,9 +10,13 @@
 #include "cache.h"
 
 /*
- * A service answering from cache (borrowed; must outlive it). Returns NULL
- * when out of memory. Free with protobuf_c_service_destroy().
+ * A service answering from cache (borrowed; must outlive it), the cache of
+ * namespace default_ns. A call whose cw_call.ns names another namespace
+ * (authentication allowed it) is served by a cw_cache_view() of cache for
+ * that namespace, made on first use and kept until the service is
+ * destroyed. Returns NULL when out of memory. Free with
+ * protobuf_c_service_destroy().
  */
-ProtobufCService *cw_service_new(cw_cache *cache);
+ProtobufCService *cw_service_new(cw_cache *cache, const char *default_ns);
 
 #endif

@@ -67,11 +67,26 @@ static int int_option(
 	return CW_OK;
 }
 
+/* The key prefix "<ns>:" and clear's SCAN pattern; ns already checked. */
+static void set_namespace(cw_cache *c, const char *ns)
+{
+	size_t i, o = 0;
+
+	c->ns_len = (size_t)snprintf(c->ns, sizeof c->ns, "%s:", ns);
+	/* Escape glob characters (none are allowed today; be safe anyway). */
+	for (i = 0; i < c->ns_len; i++) {
+		if (strchr("*?[]\\", c->ns[i]) != NULL)
+			c->pattern[o++] = '\\';
+		c->pattern[o++] = c->ns[i];
+	}
+	c->pattern[o++] = '*';
+	c->pattern[o] = '\0';
+}
+
 int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 {
 	cw_cache *c;
 	int rc, pool_size = 0, connect_ms = 0, command_ms = 0;
-	size_t i, o = 0;
 
 	if (out == NULL || opts == NULL)
 		return cw_error_set(err, CW_INVALID_ARGUMENT,
@@ -107,16 +122,8 @@ int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 		    REDIS_MAX_BULK - sizeof c->ns);
 		goto fail;
 	}
-	c->ns_len =
-	    (size_t)snprintf(c->ns, sizeof c->ns, "%s:", opts->namespace_);
-	/* Escape glob characters (none are allowed today; be safe anyway). */
-	for (i = 0; i < c->ns_len; i++) {
-		if (strchr("*?[]\\", c->ns[i]) != NULL)
-			c->pattern[o++] = '\\';
-		c->pattern[o++] = c->ns[i];
-	}
-	c->pattern[o++] = '*';
-	c->pattern[o] = '\0';
+	set_namespace(c, opts->namespace_);
+	c->owns_mux = true;
 	cw_mux_options mo = {
 	    .target = &opts->redis,
 	    .connections = pool_size,
@@ -133,6 +140,26 @@ fail:
 	return rc;
 }
 
+int cw_cache_view(
+    cw_cache **out, cw_cache *base, const char *namespace_, cw_error *err)
+{
+	int rc;
+
+	if (out == NULL || base == NULL)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "cw_cache_view needs out and base");
+	if ((rc = check_namespace(namespace_, err)) != CW_OK)
+		return rc;
+	cw_cache *c = malloc(sizeof *c);
+	if (c == NULL)
+		return cw_error_set(err, CW_INTERNAL, "out of memory");
+	*c = *base;
+	c->owns_mux = false;
+	set_namespace(c, namespace_);
+	*out = c;
+	return CW_OK;
+}
+
 void cw_cache_shutdown(cw_cache *c)
 {
 	if (c != NULL)
@@ -143,7 +170,8 @@ void cw_cache_close(cw_cache *c)
 {
 	if (c == NULL)
 		return;
-	cw_mux_destroy(c->mux);
+	if (c->owns_mux)
+		cw_mux_destroy(c->mux);
 	free(c);
 }
 

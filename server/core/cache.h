@@ -134,6 +134,17 @@ typedef struct cw_cache cw_cache;
 int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err);
 
 /*
+ * A second cache over base's Redis connections, for another namespace
+ * (one per tenant): same limits and pool, its own key prefix, so its keys
+ * and base's never meet and its clear leaves base's keys alone. The
+ * namespace is checked as cw_cache_open checks it. base must outlive the
+ * view; cw_cache_close(view) frees the view only, and cw_cache_shutdown
+ * on either stops both. Free with cw_cache_close().
+ */
+int cw_cache_view(
+    cw_cache **out, cw_cache *base, const char *namespace_, cw_error *err);
+
+/*
  * End every call still waiting on Redis with CW_UNAVAILABLE ("the cache is
  * shutting down"), their callbacks run before this returns, and refuse the
  * same way every call made afterwards. Stored data is untouched, but a

@@ -15,6 +15,7 @@
 
 struct cw_cache {
 	cw_mux *mux;
+	bool owns_mux;                       /* false for a cw_cache_view() */
 	char ns[NAMESPACE_MAX + 2];          /* "<namespace>:" */
 	size_t ns_len;                       /* including the ':' */
 	char pattern[2 * NAMESPACE_MAX + 3]; /* SCAN MATCH "<namespace>:*" */

@@ -5,6 +5,7 @@
 
 #include "cachewire/v1/rpc.pb-c.h"
 
+#include "auth.h"
 #include "dispatch.h"
 
 /* Reply.payload is field 3, length-delimited: tag byte (3 << 3) | 2. */
@@ -77,6 +78,10 @@ typedef struct envelope {
 	const uint8_t *payload;
 	size_t payload_len;
 	uint64_t timeout_ms;
+	const uint8_t *token;
+	size_t token_len;
+	const uint8_t *ns;
+	size_t ns_len;
 } envelope;
 
 static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -131,8 +136,10 @@ static bool decode_envelope(const uint8_t *buf, size_t len, envelope *e)
 		default: /* groups (3, 4) and reserved wire types */
 			return false;
 		}
-		/* method 1, payload 2, auth_token 4: bytes; timeout_ms 3 */
-		if ((field == 1 || field == 2 || field == 4) && wire != 2)
+		/* method 1, payload 2, auth_token 4, namespace 5: bytes;
+		 * timeout_ms 3 */
+		if ((field == 1 || field == 2 || field == 4 || field == 5) &&
+		    wire != 2)
 			return false;
 		if (field == 3 && wire != 0)
 			return false;
@@ -144,6 +151,12 @@ static bool decode_envelope(const uint8_t *buf, size_t len, envelope *e)
 			e->payload_len = (size_t)v;
 		} else if (field == 3) {
 			e->timeout_ms = v & 0xffffffffu; /* uint32 semantics */
+		} else if (field == 4) {
+			e->token = data;
+			e->token_len = (size_t)v;
+		} else if (field == 5) {
+			e->ns = data;
+			e->ns_len = (size_t)v;
 		}
 	}
 	return true;
@@ -204,8 +217,8 @@ static const ProtobufCMethodDescriptor *find_method(
 	return m;
 }
 
-void cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
-    int default_timeout_ms, cw_call *call, cw_reply_sink *sink)
+void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const uint8_t *req,
+    size_t len, int default_timeout_ms, cw_call *call, cw_reply_sink *sink)
 {
 	const ProtobufCServiceDescriptor *sd = svc->descriptor;
 	const ProtobufCMethodDescriptor *m = NULL;
@@ -237,6 +250,12 @@ void cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
 	if (env.timeout_ms > 0)
 		call->timeout_ms =
 		    env.timeout_ms > INT_MAX ? INT_MAX : (int)env.timeout_ms;
+	/* Who asks, before anything else is done for them: an unknown
+	 * caller learns nothing of the methods and gets nothing decoded. */
+	if (auth != NULL &&
+	    cw_auth_check(auth, env.token, env.token_len, env.ns, env.ns_len,
+	        call->ns, &call->err) != CW_OK)
+		goto answer;
 	if (strlen(call->method_buf) != env.method_len) {
 		cw_error_set(&call->err, CW_UNIMPLEMENTED,
 		    "unknown method \"%.128s\"", call->method_buf);

@@ -24,6 +24,8 @@
 
 #include <cachewire/status.h>
 
+#include "auth.h"
+
 /* Where a reply goes (the server packs it into an nng message). */
 typedef struct cw_reply_sink cw_reply_sink;
 struct cw_reply_sink {
@@ -42,6 +44,9 @@ typedef struct cw_call {
 	cw_error err;       /* set by the service on failure */
 	int timeout_ms;     /* the caller's timeout, or the server default */
 	const char *method; /* "/cachewire.v1.Cache/Get", for logs */
+	/* The namespace the call works in, as authentication resolved it;
+	 * "" when dispatch had no cw_auth (the service's default). */
+	char ns[CW_NAMESPACE_MAX + 1];
 	/* Free for the service: where it keeps the closure when it answers
 	 * later. */
 	ProtobufCClosure closure;
@@ -59,9 +64,16 @@ typedef struct cw_call {
  * is the request's state and must stay valid until sink->done has run;
  * req may be freed when cw_dispatch returns. default_timeout_ms applies
  * when the request names none.
+ *
+ * auth (may be NULL: everyone may call, call->ns is "") checks the
+ * envelope's token and namespace right after the envelope is read (in
+ * place, nothing allocated), before the method is looked up and the
+ * payload decoded: a caller it refuses (UNAUTHENTICATED,
+ * PERMISSION_DENIED) costs no more than that. On success call->ns is the
+ * namespace the call works in.
  */
-void cw_dispatch(ProtobufCService *svc, const uint8_t *req, size_t len,
-    int default_timeout_ms, cw_call *call, cw_reply_sink *sink);
+void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const uint8_t *req,
+    size_t len, int default_timeout_ms, cw_call *call, cw_reply_sink *sink);
 
 /*
  * Answer a request without reading it: a reply with code (not CW_OK) and

@@ -6,14 +6,17 @@
  *   SENDING --sent (or failed)--> RECEIVING
  * The callback never blocks; dispatch answers when the cache core does.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
 #include "dispatch.h"
@@ -22,6 +25,9 @@
 
 /* After parking the contexts, time for the last replies to leave. */
 #define QUIESCE_FLUSH_MS 20
+
+/* A certificate chain or key file larger than this is refused. */
+#define PEM_MAX (1 << 20)
 
 enum state { RECEIVING, DISPATCHING, SENDING };
 
@@ -38,6 +44,7 @@ typedef struct context {
 struct cw_server {
 	nng_socket sock;
 	ProtobufCService *svc;
+	cw_auth *auth;
 	int default_timeout_ms;
 	int ncontexts;
 	context *contexts;
@@ -166,25 +173,169 @@ static void on_aio(void *arg)
 		cw_dispatch_refuse(&c->call, &c->sink, CW_RESOURCE_EXHAUSTED,
 		    s->overload_message);
 	else
-		cw_dispatch(s->svc, nng_msg_body(req), nng_msg_len(req),
-		    s->default_timeout_ms, &c->call, &c->sink);
+		cw_dispatch(s->svc, s->auth, nng_msg_body(req),
+		    nng_msg_len(req), s->default_timeout_ms, &c->call,
+		    &c->sink);
 	nng_msg_free(req); /* dispatch keeps what it needs */
+}
+
+/* Wipe and free n bytes at p (a private key, say). NULL is a no-op. */
+static void free_secret(char *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	volatile char *v = p;
+	while (n-- > 0)
+		*v++ = 0;
+	free(p);
+}
+
+/* The whole of a PEM file, NUL-terminated (nng wants a string); NULL with
+ * the reason in err. Free with free_secret(). */
+static char *read_pem(const char *what, const char *path, cw_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (f == NULL) {
+		cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "%s \"%s\": cannot read: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (n + 4096 + 1 > cap) {
+			char *more =
+			    cap > PEM_MAX ? NULL : realloc(buf, cap + 8192);
+			if (more == NULL) {
+				cw_error_set(err, CW_INVALID_ARGUMENT,
+				    "%s \"%s\": too large or out of memory",
+				    what, path);
+				free_secret(buf, cap);
+				fclose(f);
+				return NULL;
+			}
+			buf = more;
+			cap += 8192;
+		}
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+	} while (got > 0);
+	bool failed = ferror(f) != 0;
+	fclose(f);
+	if (failed) {
+		cw_error_set(err, CW_INVALID_ARGUMENT, "%s \"%s\": cannot read",
+		    what, path);
+		free_secret(buf, cap);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The listeners' TLS configuration; NULL with the reason in err. */
+static nng_tls_config *tls_config(const cw_server_tls *t, cw_error *err)
+{
+	nng_tls_config *cfg = NULL;
+	char *cert = NULL, *key = NULL;
+	int rv;
+
+	if ((cert = read_pem("tls.cert_file", t->cert_file, err)) == NULL ||
+	    (key = read_pem("tls.key_file", t->key_file, err)) == NULL)
+		goto fail;
+	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) != 0) {
+		cw_error_set(err, CW_INTERNAL, "TLS: %s", nng_strerror(rv));
+		goto fail;
+	}
+	if ((rv = nng_tls_config_own_cert(cfg, cert, key, NULL)) != 0) {
+		cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "tls.cert_file \"%s\" and tls.key_file \"%s\" are not a "
+		    "PEM certificate and its unencrypted private key: %s",
+		    t->cert_file, t->key_file, nng_strerror(rv));
+		goto fail;
+	}
+	if ((rv = nng_tls_config_version(cfg,
+	         t->min_version == 0 ? NNG_TLS_1_2 : t->min_version,
+	         NNG_TLS_1_3)) != 0) {
+		cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "tls.min_version: not supported by nng's TLS library "
+		    "here (%s): %s",
+		    nng_tls_engine_description(), nng_strerror(rv));
+		goto fail;
+	}
+	if (t->client_ca_file != NULL && t->client_ca_file[0] != '\0') {
+		if ((rv = nng_tls_config_ca_file(cfg, t->client_ca_file)) !=
+		        0 ||
+		    (rv = nng_tls_config_auth_mode(
+		         cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
+			cw_error_set(err, CW_INVALID_ARGUMENT,
+			    "tls.client_ca_file \"%s\": not usable as PEM CA "
+			    "certificates: %s",
+			    t->client_ca_file, nng_strerror(rv));
+			goto fail;
+		}
+	}
+	free_secret(cert, strlen(cert));
+	free_secret(key, strlen(key));
+	return cfg;
+fail:
+	if (cfg != NULL)
+		nng_tls_config_free(cfg);
+	if (cert != NULL)
+		free_secret(cert, strlen(cert));
+	if (key != NULL)
+		free_secret(key, strlen(key));
+	return NULL;
+}
+
+static bool is_tls_url(const char *url)
+{
+	return strncmp(url, "tls+", 4) == 0;
 }
 
 static int listen_all(cw_server *s, const cw_server_options *o, cw_error *err)
 {
+	nng_tls_config *tls = NULL;
+
 	for (int i = 0; i < o->listen_count; i++) {
-		int rv = nng_listen(s->sock, o->listen[i], NULL, 0);
+		if (is_tls_url(o->listen[i]) && tls == NULL) {
+			if (o->tls == NULL || o->tls->cert_file == NULL)
+				return cw_error_set(err, CW_INVALID_ARGUMENT,
+				    "cannot listen on %s: it needs "
+				    "tls.cert_file and tls.key_file",
+				    o->listen[i]);
+			if ((tls = tls_config(o->tls, err)) == NULL)
+				return err->code;
+		}
+	}
+	int rc = CW_OK;
+	for (int i = 0; i < o->listen_count && rc == CW_OK; i++) {
+		nng_listener l;
+		int rv = nng_listener_create(&l, s->sock, o->listen[i]);
+		if (rv == 0 && is_tls_url(o->listen[i]))
+			rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tls);
+		if (rv == 0)
+			rv = nng_listener_start(l, 0);
 		if (rv != 0)
-			return cw_error_set(err,
+			rc = cw_error_set(err,
 			    rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
 			        ? CW_INVALID_ARGUMENT
 			        : CW_UNAVAILABLE,
 			    "cannot listen on %s: %s", o->listen[i],
 			    nng_strerror(rv));
-		cw_log(CW_LOG_INFO, "listening on %s", o->listen[i]);
+		else if (is_tls_url(o->listen[i]))
+			cw_log(CW_LOG_INFO, "listening on %s (TLS%s)",
+			    o->listen[i],
+			    o->tls->client_ca_file != NULL &&
+			            o->tls->client_ca_file[0] != '\0'
+			        ? ", client certificates required"
+			        : "");
+		else
+			cw_log(CW_LOG_INFO, "listening on %s", o->listen[i]);
 	}
-	return CW_OK;
+	if (tls != NULL)
+		nng_tls_config_free(tls); /* the listeners hold it */
+	return rc;
 }
 
 int cw_server_start(cw_server **out, ProtobufCService *svc,
@@ -196,6 +347,7 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 	if (s == NULL)
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	s->svc = svc;
+	s->auth = o->auth;
 	s->default_timeout_ms = o->default_timeout_ms;
 	s->max_in_flight = o->max_in_flight;
 	snprintf(s->overload_message, sizeof s->overload_message,

@@ -16,9 +16,24 @@
 
 #include <cachewire/status.h>
 
+#include "auth.h"
+
+/* For tls+tcp:// listeners. */
+typedef struct cw_server_tls {
+	const char *cert_file;      /* PEM certificate (chain), server first */
+	const char *key_file;       /* its PEM private key, unencrypted */
+	const char *client_ca_file; /* NULL or "": no client certificates;
+	                               else clients must present one signed
+	                               by a CA in this PEM file (mutual TLS) */
+	int min_version;            /* NNG_TLS_1_2 (0 too) or NNG_TLS_1_3 */
+} cw_server_tls;
+
 typedef struct cw_server_options {
-	char *const *listen; /* nng URLs */
+	char *const *listen; /* nng URLs: tcp://, ipc://, tls+tcp://, ... */
 	int listen_count;
+	const cw_server_tls *tls; /* needed when a URL is tls+tcp:// */
+	cw_auth *auth;     /* NULL: no authentication; else checked on every
+	                      request (cw_dispatch) and must outlive the server */
 	int max_in_flight; /* requests served at once, >= 1; up to as many
 	                      more are answered RESOURCE_EXHAUSTED at once */
 	size_t max_message_bytes; /* larger requests are dropped by nng */
@@ -30,7 +45,8 @@ typedef struct cw_server cw_server;
 /*
  * Listen on every URL and start serving; svc must outlive the server.
  * Fails (nothing left running) with CW_UNAVAILABLE naming the URL that
- * could not be listened on, or CW_INVALID_ARGUMENT for a bad URL.
+ * could not be listened on, or CW_INVALID_ARGUMENT for a bad URL or TLS
+ * files nng cannot use (named in the message).
  */
 int cw_server_start(cw_server **out, ProtobufCService *svc,
     const cw_server_options *opts, cw_error *err);

@@ -66,7 +66,7 @@ static ProtobufCService *service(void)
 	    .max_batch_keys = 16,
 	};
 	if (cw_cache_open(&cache, &o, &err) != CW_OK ||
-	    (svc = cw_service_new(cache)) == NULL) {
+	    (svc = cw_service_new(cache, "fuzz")) == NULL) {
 		fprintf(
 		    stderr, "fuzz_dispatch: cannot set up: %s\n", err.message);
 		abort();
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sink k = {.base = {.alloc = sink_alloc, .done = sink_done}};
 	cw_call call;
 
-	cw_dispatch(service(), data, size, 1000, &call, &k.base);
+	cw_dispatch(service(), NULL, data, size, 1000, &call, &k.base);
 	if (k.done != 1) {
 		fprintf(stderr, "request answered %d times, want 1\n", k.done);
 		abort();

@@ -125,7 +125,8 @@ static const env_case env_cases[] = {
         "CACHEWIRE_LISTEN: empty URL in the list"},
     {"listen: scheme", {"CACHEWIRE_LISTEN=tcp://h:1, udp://h:2"},
         "CACHEWIRE_LISTEN: bad listen URL \"udp://h:2\": the scheme must "
-        "be tcp://, tcp4://, tcp6:// or ipc://"},
+        "be tcp://, tcp4://, tcp6://, ipc:// or tls+tcp:// (tls+tcp4://, "
+        "tls+tcp6://)"},
     {"listen: given twice", {"CACHEWIRE_LISTEN=ipc:///a,ipc:///a"},
         "CACHEWIRE_LISTEN: listen URL \"ipc:///a\" is given twice"},
     {"listen: too many",

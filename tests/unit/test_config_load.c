@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config_cases.h"
 
 /* A file in a fresh temporary directory holding text; free the result. */
@@ -179,8 +180,10 @@ static void test_validate_fields_set_directly(void **state)
 	free(c->listen[1]);
 	c->listen[1] = second;
 	c->listen[1][0] = 'x';
-	expect_invalid(c, "bad listen URL \"xpc:///tmp/cachewire.sock\": the "
-	                  "scheme must be tcp://, tcp4://, tcp6:// or ipc://");
+	expect_invalid(c,
+	    "bad listen URL \"xpc:///tmp/cachewire.sock\": the "
+	    "scheme must be tcp://, tcp4://, tcp6://, ipc:// or tls+tcp:// "
+	    "(tls+tcp4://, tls+tcp6://)");
 }
 
 static void test_validate_listen_not_empty(void **state)
@@ -257,6 +260,152 @@ static void test_password_file(void **state)
 	remove_temp_file(secret);
 }
 
+/* redis.password and redis.user: the later of password and password_file
+ * wins; a password never appears in a message. */
+static void test_redis_credentials(void **state)
+{
+	cw_config *c = *state;
+	char err[512];
+	char *secret = temp_file("from-a-file\n");
+	char var[300];
+	snprintf(var, sizeof var, "CACHEWIRE_REDIS_PASSWORD_FILE=%s", secret);
+	char *envp[] = {"CACHEWIRE_REDIS_USER=cache-user",
+	    "CACHEWIRE_REDIS_PASSWORD=from-the-env", NULL};
+	assert_int_equal(cw_config_apply_env(c, envp, err, sizeof err), 0);
+	assert_string_equal(c->redis_user, "cache-user");
+	assert_string_equal(c->redis_password, "from-the-env");
+	assert_null(c->redis_password_file);
+	char *file_later[] = {var, NULL};
+	assert_int_equal(
+	    cw_config_apply_env(c, file_later, err, sizeof err), 0);
+	assert_string_equal(c->redis_password, "from-a-file");
+	char *env_later[] = {"CACHEWIRE_REDIS_PASSWORD=again", NULL};
+	assert_int_equal(cw_config_apply_env(c, env_later, err, sizeof err), 0);
+	assert_string_equal(c->redis_password, "again");
+	assert_null(c->redis_password_file);
+	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
+
+	char *bad_user[] = {"CACHEWIRE_REDIS_USER=two words", NULL};
+	assert_int_equal(cw_config_apply_env(c, bad_user, err, sizeof err), -1);
+	assert_string_equal(err, "CACHEWIRE_REDIS_USER: may hold printable "
+	                         "ASCII without spaces only, got \"two "
+	                         "words\"");
+	char big[5000 + 40] = "CACHEWIRE_REDIS_PASSWORD=";
+	memset(big + strlen(big), 'p', 5000);
+	char *too_long[] = {big, NULL};
+	assert_int_equal(cw_config_apply_env(c, too_long, err, sizeof err), -1);
+	assert_string_equal(err, "CACHEWIRE_REDIS_PASSWORD: is 5000 bytes; "
+	                         "the limit is 4096");
+	assert_null(strstr(err, "ppp"));
+	remove_temp_file(secret);
+}
+
+/* The tls keys: files readable where named, and they go together. */
+static void test_tls_keys(void **state)
+{
+	cw_config *c = *state;
+	char err[512], want[700], doc[600];
+	char *cert = temp_file("cert"), *key = temp_file("key");
+	snprintf(doc, sizeof doc,
+	    "listen: [tls+tcp://0.0.0.0:7421, tcp://127.0.0.1:7420]\n"
+	    "tls:\n  cert_file: %s\n  key_file: %s\n"
+	    "  client_ca_file: %s\n  min_version: \"1.3\"\n",
+	    cert, key, cert);
+	char *path = temp_file(doc);
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), 0);
+	assert_string_equal(c->tls_cert_file, cert);
+	assert_string_equal(c->tls_key_file, key);
+	assert_string_equal(c->tls_client_ca_file, cert);
+	assert_int_equal(c->tls_min_version, 13);
+	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
+	remove_temp_file(path);
+
+	/* no tls+tcp:// listener for the certificate */
+	assert_int_equal(
+	    parse(c, "listen: tcp://127.0.0.1:1\n", err, sizeof err), 0);
+	expect_invalid(c, "tls.cert_file is set but no listen URL is "
+	                  "tls+tcp://: add one (e.g. tls+tcp://0.0.0.0:7421) "
+	                  "or unset the tls keys");
+	/* a key without a certificate */
+	char *env_none[] = {"CACHEWIRE_TLS_CERT_FILE=", NULL};
+	assert_int_equal(cw_config_apply_env(c, env_none, err, sizeof err), 0);
+	expect_invalid(c, "tls.cert_file and tls.key_file go together: set "
+	                  "both or neither");
+	char *env_nokey[] = {"CACHEWIRE_TLS_KEY_FILE=",
+	    "CACHEWIRE_LISTEN=tls+tcp://127.0.0.1:1", NULL};
+	assert_int_equal(cw_config_apply_env(c, env_nokey, err, sizeof err), 0);
+	expect_invalid(c, "tls.client_ca_file needs tls.cert_file and "
+	                  "tls.key_file (the server's own certificate)");
+	char *env_noca[] = {"CACHEWIRE_TLS_CLIENT_CA_FILE=", NULL};
+	assert_int_equal(cw_config_apply_env(c, env_noca, err, sizeof err), 0);
+	expect_invalid(c, "a tls+tcp:// listen URL needs tls.cert_file and "
+	                  "tls.key_file");
+
+	/* a missing file, a bad version: file:line:col */
+	path = temp_file("tls:\n  cert_file: /nonexistent/c.pem\n");
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), -1);
+	snprintf(want, sizeof want,
+	    "%s:2:14: tls.cert_file cannot read \"/nonexistent/c.pem\": No "
+	    "such file or directory",
+	    path);
+	assert_string_equal(err, want);
+	remove_temp_file(path);
+	path = temp_file("tls:\n  min_version: 1.1\n");
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), -1);
+	snprintf(want, sizeof want,
+	    "%s:2:16: tls.min_version must be 1.2 or 1.3, got \"1.1\"", path);
+	assert_string_equal(err, want);
+	remove_temp_file(path);
+	remove_temp_file(cert);
+	remove_temp_file(key);
+}
+
+/* auth.tokens_file is read where it is named; its own errors carry its own
+ * position, after the key's; a token is never in a message. */
+static void test_tokens_file(void **state)
+{
+	cw_config *c = *state;
+	char err[700], want[900], doc[300];
+	char *tokens = temp_file("- token: a-token-of-16-chars-or-more\n"
+	                         "  namespaces: [t1, t2]\n");
+	snprintf(doc, sizeof doc, "auth:\n  tokens_file: %s\n", tokens);
+	char *path = temp_file(doc);
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), 0);
+	assert_string_equal(c->auth_tokens_file, tokens);
+	assert_non_null(c->auth_tokens);
+	assert_int_equal(cw_tokens_count(c->auth_tokens), 1);
+	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
+	remove_temp_file(path);
+
+	char *bad = temp_file("- token: a-token-of-16-chars-or-more\n"
+	                      "  namespaces: [t1, \"no spaces\"]\n");
+	snprintf(doc, sizeof doc, "auth:\n  tokens_file: %s\n", bad);
+	path = temp_file(doc);
+	assert_int_equal(cw_config_load_file(c, path, err, sizeof err), -1);
+	snprintf(
+	    want, sizeof want, "%s:2:16: auth.tokens_file: %s:2:", path, bad);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("got \"%s\", want it to start \"%s\"", err, want);
+	assert_null(strstr(err, "a-token-of-16"));
+	/* the tokens in force stay */
+	assert_int_equal(cw_tokens_count(c->auth_tokens), 1);
+	remove_temp_file(path);
+
+	char var[300];
+	snprintf(var, sizeof var, "CACHEWIRE_AUTH_TOKENS_FILE=%s", bad);
+	char *envp[] = {var, NULL};
+	assert_int_equal(cw_config_apply_env(c, envp, err, sizeof err), -1);
+	snprintf(want, sizeof want, "CACHEWIRE_AUTH_TOKENS_FILE: %s:2:", bad);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("got \"%s\", want it to start \"%s\"", err, want);
+	char *off[] = {"CACHEWIRE_AUTH_TOKENS_FILE=", NULL};
+	assert_int_equal(cw_config_apply_env(c, off, err, sizeof err), 0);
+	assert_null(c->auth_tokens);
+	assert_null(c->auth_tokens_file);
+	remove_temp_file(bad);
+	remove_temp_file(tokens);
+}
+
 static void test_free_twice(void **state)
 {
 	(void)state;
@@ -279,6 +428,9 @@ int main(void)
 	    T(test_validate_fields_set_directly),
 	    T(test_validate_listen_not_empty),
 	    T(test_password_file),
+	    T(test_redis_credentials),
+	    T(test_tls_keys),
+	    T(test_tokens_file),
 	    T(test_free_twice),
 	};
 	return cmocka_run_group_tests_name(

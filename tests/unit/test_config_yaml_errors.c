@@ -143,7 +143,8 @@ static const yaml_case yaml_cases[] = {
     /* listen URLs */
     {"listen: scheme", "listen: http://h:80\n",
         "t.yaml:1:9: bad listen URL \"http://h:80\": the scheme must be "
-        "tcp://, tcp4://, tcp6:// or ipc://"},
+        "tcp://, tcp4://, tcp6://, ipc:// or tls+tcp:// (tls+tcp4://, "
+        "tls+tcp6://)"},
     {"listen: no port", "listen:\n  - tcp://h:1\n  - tcp://h\n",
         "t.yaml:3:5: bad listen URL \"tcp://h\": expected tcp://host:port "
         "with a port 0..65535"},
@@ -182,10 +183,10 @@ static const yaml_case yaml_cases[] = {
     /* the shape of the document */
     {"shape: top-level sequence", "- server\n- redis\n",
         "t.yaml:1:1: expected a mapping of sections (listen, server, "
-        "redis, cache, log) at the top level, got a sequence"},
+        "redis, cache, tls, auth, log) at the top level, got a sequence"},
     {"shape: top-level scalar", "\n  hello\n",
         "t.yaml:2:3: expected a mapping of sections (listen, server, "
-        "redis, cache, log) at the top level, got \"hello\""},
+        "redis, cache, tls, auth, log) at the top level, got \"hello\""},
     {"shape: second document",
         "server: {max_in_flight: 2}\n---\nserver: {max_in_flight: 3}\n",
         "t.yaml:2:1: a second YAML document; a configuration file holds "

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 
 static int seen_timeout;
 static int get_calls;
+static char seen_ns[CW_NAMESPACE_MAX + 1];
 
 static void fake_get(Cachewire__V1__Cache_Service *s,
     const Cachewire__V1__GetRequest *in,
@@ -28,6 +30,7 @@ static void fake_get(Cachewire__V1__Cache_Service *s,
 	cw_call *call = data;
 	get_calls++;
 	seen_timeout = call->timeout_ms;
+	snprintf(seen_ns, sizeof seen_ns, "%s", call->ns);
 	Cachewire__V1__GetResponse out = CACHEWIRE__V1__GET_RESPONSE__INIT;
 	out.found = true;
 	out.value = in->key; /* echo the key as the value */
@@ -162,12 +165,15 @@ static Cachewire__V1__Reply *sink_reply(test_sink *t)
 /* ---- helpers ---------------------------------------------------------------
  */
 
+/* What cw_dispatch checks callers with; NULL: no authentication. */
+static cw_auth *auth;
+
 /* Dispatch raw bytes; returns the decoded reply (free with free_unpacked). */
 static Cachewire__V1__Reply *roundtrip(const void *req, size_t len)
 {
 	test_sink sink = new_sink();
 	cw_call state;
-	cw_dispatch(&fake.base, req, len, 5000, &state, &sink.base);
+	cw_dispatch(&fake.base, auth, req, len, 5000, &state, &sink.base);
 	return sink_reply(&sink);
 }
 
@@ -266,7 +272,7 @@ static void envelope_wire_format(void **state)
 	0x0a, 24, '/', 'c', 'a', 'c', 'h', 'e', 'w', 'i', 'r', 'e', '.', 'v',  \
 	    '1', '.', 'C', 'a', 'c', 'h', 'e', '/', 'P', 'i', 'n', 'g'
 	/* unknown fields of every wire type, before and after: skipped */
-	static const uint8_t unknown[] = {0x28, 0x96, 0x01, /* 5: varint */
+	static const uint8_t unknown[] = {0x48, 0x96, 0x01, /* 9: varint */
 	    0x31, 1, 2, 3, 4, 5, 6, 7, 8,                   /* 6: fixed64 */
 	    0x3d, 1, 2, 3, 4,                               /* 7: fixed32 */
 	    PING_METHOD, 0x42, 2, 'h', 'i',                 /* 8: bytes */
@@ -383,7 +389,7 @@ static void late_answer(void **state)
 	cw_call st;
 
 	later_done = NULL;
-	cw_dispatch(&fake.base, buf, n, 5000, &st, &sink.base);
+	cw_dispatch(&fake.base, NULL, buf, n, 5000, &st, &sink.base);
 	assert_int_equal(sink.done_calls, 0);
 	assert_non_null(later_done);
 	assert_string_equal(st.method, "/cachewire.v1.Cache/Delete");
@@ -432,6 +438,68 @@ static void second_answer_ignored(void **state)
 	cachewire__v1__reply__free_unpacked(r, NULL);
 }
 
+/* An envelope for Get with key "k", token and namespace; the reply. */
+static Cachewire__V1__Reply *get_as(const char *token, const char *ns)
+{
+	static const uint8_t key[] = {0x0a, 1, 'k'}; /* GetRequest.key */
+	Cachewire__V1__Request req = CACHEWIRE__V1__REQUEST__INIT;
+	req.method = "/cachewire.v1.Cache/Get";
+	req.payload.data = (uint8_t *)key;
+	req.payload.len = sizeof key;
+	req.auth_token = (char *)token;
+	req.namespace_ = (char *)ns;
+	size_t n = cachewire__v1__request__get_packed_size(&req);
+	uint8_t *buf = malloc(n);
+	cachewire__v1__request__pack(&req, buf);
+	Cachewire__V1__Reply *reply = roundtrip(buf, n);
+	free(buf);
+	return reply;
+}
+
+/* Authentication comes first: a refused caller's request reaches no
+ * service, and an accepted one carries its namespace to it. */
+static void auth_before_anything(void **state)
+{
+	(void)state;
+	static const char file[] = "- token: token-aaaaaaaaaaaaaaaa\n"
+	                           "  namespaces: [one, two]\n";
+	cw_tokens *t;
+	cw_error err;
+	char msg[256];
+	assert_int_equal(
+	    cw_tokens_parse(&t, "t.yaml", file, strlen(file), msg, sizeof msg),
+	    0);
+	assert_int_equal(cw_auth_new(&auth, t, "dflt", &err), CW_OK);
+	get_calls = 0;
+	expect(get_as("", ""), CW_UNAUTHENTICATED, "requires a bearer token");
+	expect(get_as("token-bbbbbbbbbbbbbbbb", ""), CW_UNAUTHENTICATED,
+	    "not valid");
+	expect(get_as("token-aaaaaaaaaaaaaaaa", "dflt"), CW_PERMISSION_DENIED,
+	    "namespace \"dflt\" is not allowed");
+	/* a bad payload or method is not looked at before the token */
+	static const uint8_t bad[] = {0x0a, 3, 'b', 'a', 'd', 0x12, 1, 0xff};
+	expect(roundtrip(bad, sizeof bad), CW_UNAUTHENTICATED, NULL);
+	assert_int_equal(get_calls, 0);
+	expect(get_as("token-aaaaaaaaaaaaaaaa", ""), CW_OK, NULL);
+	assert_string_equal(seen_ns, "one");
+	expect(get_as("token-aaaaaaaaaaaaaaaa", "two"), CW_OK, NULL);
+	assert_string_equal(seen_ns, "two");
+	assert_int_equal(get_calls, 2);
+	cw_auth_free(auth);
+
+	/* without tokens: the default namespace, by name or not at all */
+	assert_int_equal(cw_auth_new(&auth, NULL, "dflt", &err), CW_OK);
+	expect(get_as("", ""), CW_OK, NULL);
+	assert_string_equal(seen_ns, "dflt");
+	expect(get_as("any-token", "dflt"), CW_OK, NULL);
+	expect(get_as("", "one"), CW_PERMISSION_DENIED, "no auth.tokens_file");
+	cw_auth_free(auth);
+	auth = NULL;
+	/* no cw_auth at all: the service's default (""), as before */
+	expect(get_as("", "whatever"), CW_OK, NULL);
+	assert_string_equal(seen_ns, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +516,7 @@ int main(void)
 	    cmocka_unit_test(late_answer),
 	    cmocka_unit_test(second_answer_ignored),
 	    cmocka_unit_test(refuse_answers_at_once),
+	    cmocka_unit_test(auth_before_anything),
 	};
 	return cmocka_run_group_tests_name("dispatch", tests, NULL, NULL);
 }
