@@ -375,6 +375,7 @@ int main(int argc, char **argv)
 	/* auth owns the tokens; cfg keeps a borrowed pointer (reload) */
 	if (cw_auth_new(&auth, cfg.auth_tokens, cfg.namespace_, &err) !=
 	    CW_OK) {
+		cfg.auth_tokens = NULL; /* freed by cw_auth_new */
 		cw_log(CW_LOG_ERROR, "%s", err.message);
 		goto out;
 	}

@@ -28,6 +28,24 @@ static void assert_same_config(const cw_config *a, const cw_config *b)
 	assert_int_equal(a->max_value_bytes, b->max_value_bytes);
 	assert_int_equal(a->clear_batch, b->clear_batch);
 	assert_int_equal(a->log_level, b->log_level);
+	/* optional strings: NULL in both, or equal */
+	const char *const pairs[][2] = {
+	    {a->redis_user, b->redis_user},
+	    {a->redis_password, b->redis_password},
+	    {a->redis_password_file, b->redis_password_file},
+	    {a->tls_cert_file, b->tls_cert_file},
+	    {a->tls_key_file, b->tls_key_file},
+	    {a->tls_client_ca_file, b->tls_client_ca_file},
+	    {a->auth_tokens_file, b->auth_tokens_file},
+	};
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		if (pairs[i][0] == NULL || pairs[i][1] == NULL)
+			assert_ptr_equal(pairs[i][0], pairs[i][1]);
+		else
+			assert_string_equal(pairs[i][0], pairs[i][1]);
+	}
+	assert_int_equal(a->tls_min_version, b->tls_min_version);
+	assert_int_equal(a->auth_tokens == NULL, b->auth_tokens == NULL);
 }
 
 /* ---- defaults and the shipped file ------------------------------------- */
@@ -53,6 +71,13 @@ static void test_defaults(void **state)
 	assert_int_equal(c->max_value_bytes, 32 * MIB);
 	assert_int_equal(c->clear_batch, 512);
 	assert_int_equal(c->log_level, CW_LOG_INFO);
+	assert_null(c->redis_user);
+	assert_null(c->redis_password);
+	assert_null(c->tls_cert_file);
+	assert_null(c->tls_client_ca_file);
+	assert_int_equal(c->tls_min_version, 12);
+	assert_null(c->auth_tokens_file);
+	assert_null(c->auth_tokens);
 	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
 	assert_string_equal(err, "");
 }
@@ -81,10 +106,12 @@ static void test_shipped_file_equals_defaults(void **state)
 	        "server: {max_in_flight: 1, max_message_bytes: 1GiB, "
 	        "default_timeout_ms: 1}\n"
 	        "redis: {url: 'unix:///r.sock', pool_size: 1, "
-	        "connect_timeout_ms: 1, command_timeout_ms: 1}\n"
+	        "connect_timeout_ms: 1, command_timeout_ms: 1, user: u, "
+	        "password: p}\n"
 	        "cache: {namespace: x, max_key_bytes: 1, "
 	        "max_value_bytes: 1, clear_batch: 1}\n"
-	        "log: {level: error}\n",
+	        "log: {level: error}\n"
+	        "tls: {min_version: '1.3'}\n",
 	        err, sizeof err),
 	    0);
 	int rc = cw_config_load_file(
