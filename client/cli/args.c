@@ -1,10 +1,14 @@
 /* args.c - command-line parsing for the `cachewire` CLI (see args.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <cachewire/cachewire.h>
 
@@ -41,8 +45,23 @@ const char cli_help_text[] =
     "  --expire-at TIME  set, set-many: expire at TIME (a past TIME removes\n"
     "                    the key)\n"
     "  --file F          set: read the value from F (\"-\" = stdin)\n"
+    "  --token-file F    send the bearer token in F (one line) with every\n"
+    "                    request (default: $CACHEWIRE_TOKEN_FILE)\n"
+    "  --namespace NS    work in namespace NS: 1 to 64 of A-Z a-z 0-9 _ . -\n"
+    "                    (default: the server's, or the token's first)\n"
     "  -h, --help        show this help and exit\n"
     "  --version         show the version and exit\n"
+    "\n"
+    "TLS (tls+tcp://HOST:PORT URLs only):\n"
+    "  --cacert F        the CA certificate(s) that signed the server's\n"
+    "                    certificate (PEM); required\n"
+    "  --cert F          client certificate (PEM), for servers that require "
+    "one\n"
+    "  --key F           its private key (PEM, unencrypted); --cert and --key\n"
+    "                    go together\n"
+    "  --server-name N   the name the server's certificate must carry\n"
+    "                    (default: the URL's HOST; nng's TLS matches DNS\n"
+    "                    names only, so with an IP address as HOST give one)\n"
     "\n"
     "DUR:  1500ms, 60s, 2m, 1h, 1d, or a bare number of seconds.\n"
     "TIME: Unix seconds (1767225600 or 1767225600.250), Unix milliseconds\n"
@@ -54,7 +73,8 @@ const char cli_help_text[] =
     "  1  key not found (get of a missing key, del of a missing key;\n"
     "     get-many or delete-many when any KEY is missing: stderr names\n"
     "     each)\n"
-    "  2  usage error: bad arguments, or the value's input cannot be read\n"
+    "  2  usage error: bad arguments, or the value's input, the token file\n"
+    "     or a TLS file cannot be read\n"
     "  3  the server or the transport failed, or stdout cannot be written;\n"
     "     stderr says why, e.g. \"cachewire: UNAVAILABLE: <message>\"\n";
 
@@ -320,6 +340,12 @@ enum opt_id {
 	OPT_TTL,
 	OPT_EXPIRE_AT,
 	OPT_FILE,
+	OPT_CACERT,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_SERVER_NAME,
+	OPT_TOKEN_FILE,
+	OPT_NAMESPACE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -334,6 +360,12 @@ static const struct option_def {
     {"--ttl", OPT_TTL, true},
     {"--expire-at", OPT_EXPIRE_AT, true},
     {"--file", OPT_FILE, true},
+    {"--cacert", OPT_CACERT, true},
+    {"--cert", OPT_CERT, true},
+    {"--key", OPT_KEY, true},
+    {"--server-name", OPT_SERVER_NAME, true},
+    {"--token-file", OPT_TOKEN_FILE, true},
+    {"--namespace", OPT_NAMESPACE, true},
     {"--help", OPT_HELP, false},
     {"-h", OPT_HELP, false},
     {"--version", OPT_VERSION, false},
@@ -369,6 +401,7 @@ struct seen {
 	const char *ttl;
 	const char *expire_at;
 	const char *file;
+	const char *token_file;
 	/* Every non-option argument, in order (room for argc of them). */
 	const char **positional;
 	int npositional;
@@ -463,6 +496,24 @@ static int scan_args(struct cli_args *out, struct seen *seen, int argc,
 			break;
 		case OPT_FILE:
 			seen->file = value;
+			break;
+		case OPT_CACERT:
+			out->tls_ca = value;
+			break;
+		case OPT_CERT:
+			out->tls_cert = value;
+			break;
+		case OPT_KEY:
+			out->tls_key = value;
+			break;
+		case OPT_SERVER_NAME:
+			out->tls_server_name = value;
+			break;
+		case OPT_TOKEN_FILE:
+			seen->token_file = value;
+			break;
+		case OPT_NAMESPACE:
+			out->namespace_ = value;
 			break;
 		}
 	}
@@ -569,6 +620,42 @@ static int apply_operands(struct cli_args *out, const struct seen *seen,
 	return fail(err, errlen, "unknown command '%s'", name);
 }
 
+static bool is_tls_url(const char *url)
+{
+	return strncasecmp(url, "tls+tcp://", 10) == 0 ||
+	       strncasecmp(url, "tls+tcp4://", 11) == 0 ||
+	       strncasecmp(url, "tls+tcp6://", 11) == 0;
+}
+
+/* The TLS options against the URL, once both are known. */
+static int apply_tls_options(struct cli_args *out, char *err, size_t errlen)
+{
+	const char *given = out->tls_ca != NULL            ? "--cacert"
+	                    : out->tls_cert != NULL        ? "--cert"
+	                    : out->tls_key != NULL         ? "--key"
+	                    : out->tls_server_name != NULL ? "--server-name"
+	                                                   : NULL;
+
+	if (!is_tls_url(out->url)) {
+		if (given != NULL)
+			return fail(err, errlen,
+			    "option '%s' needs a tls+tcp:// URL (the URL is "
+			    "'%s')",
+			    given, out->url);
+		return 0;
+	}
+	if (out->tls_ca == NULL)
+		return fail(err, errlen,
+		    "a tls+tcp:// URL needs --cacert FILE (the CA that signed "
+		    "the server's certificate)");
+	if ((out->tls_cert == NULL) != (out->tls_key == NULL))
+		return fail(err, errlen,
+		    "--cert and --key go together: the client certificate and "
+		    "its private key (%s is missing)",
+		    out->tls_cert == NULL ? "--cert" : "--key");
+	return 0;
+}
+
 static int parse(struct cli_args *out, struct seen *seen, int argc,
     char *const argv[], char *err, size_t errlen)
 {
@@ -614,6 +701,12 @@ static int parse(struct cli_args *out, struct seen *seen, int argc,
 
 	if (seen->url != NULL)
 		out->url = seen->url;
+	if (apply_tls_options(out, err, errlen) != 0)
+		return -1;
+	if (seen->token_file != NULL) {
+		out->token_file = seen->token_file;
+		out->token_file_from = "--token-file";
+	}
 	if (seen->timeout != NULL) {
 		if (cli_parse_duration(seen->timeout, &ms, err, errlen) != 0)
 			return -1;
@@ -626,7 +719,7 @@ static int parse(struct cli_args *out, struct seen *seen, int argc,
 }
 
 int cli_parse_args(struct cli_args *out, int argc, char *const argv[],
-    const char *env_url, char *err, size_t errlen)
+    const char *env_url, const char *env_token_file, char *err, size_t errlen)
 {
 	struct seen seen;
 	int rc;
@@ -638,6 +731,10 @@ int cli_parse_args(struct cli_args *out, int argc, char *const argv[],
 	out->expiry = CW_NO_EXPIRY;
 	out->url =
 	    env_url != NULL && env_url[0] != '\0' ? env_url : CW_DEFAULT_URL;
+	if (env_token_file != NULL && env_token_file[0] != '\0') {
+		out->token_file = env_token_file;
+		out->token_file_from = "CACHEWIRE_TOKEN_FILE";
+	}
 
 	seen.positional =
 	    malloc((argc > 0 ? (size_t)argc : 1) * sizeof *seen.positional);
@@ -658,4 +755,113 @@ void cli_args_free(struct cli_args *a)
 	a->keys = NULL;
 	a->values = NULL;
 	a->count = 0;
+}
+
+/* ---- the token file
+ * ---------------------------------------------------------- */
+
+/* memset through a volatile pointer: not optimised away before free(). */
+static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
+
+void cli_token_free(char *token)
+{
+	if (token != NULL) {
+		wipe_memset(token, 0, strlen(token));
+		free(token);
+	}
+}
+
+int cli_read_token_file(
+    const char *path, const char *from, char **token, char *err, size_t errlen)
+{
+	/* The token, its line break, and one byte to tell a longer file. */
+	char buf[CLI_TOKEN_MAX + 3];
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return fail(err, errlen, "%s '%s': cannot read: %s", from, path,
+		    strerror(errno));
+	while (len < sizeof buf) {
+		n = read(fd, buf + len, sizeof buf - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(err, errlen, "%s '%s': cannot read: %s", from,
+			    path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	/* One line: drop its "\n" or "\r\n". */
+	if (len > 0 && buf[len - 1] == '\n') {
+		len--;
+		if (len > 0 && buf[len - 1] == '\r')
+			len--;
+	}
+	if (len > CLI_TOKEN_MAX)
+		fail(err, errlen, "%s '%s': the token is longer than %d bytes",
+		    from, path, CLI_TOKEN_MAX);
+	else if (len == 0)
+		fail(err, errlen, "%s '%s': the file holds no token", from,
+		    path);
+	else if (memchr(buf, '\0', len) != NULL)
+		fail(err, errlen, "%s '%s': the file contains a NUL byte", from,
+		    path);
+	else if (memchr(buf, '\n', len) != NULL ||
+	         memchr(buf, '\r', len) != NULL)
+		fail(err, errlen,
+		    "%s '%s': the file has more than one line (the token is "
+		    "one line)",
+		    from, path);
+	else if ((*token = malloc(len + 1)) == NULL)
+		fail(err, errlen, "out of memory");
+	else {
+		memcpy(*token, buf, len);
+		(*token)[len] = '\0';
+		rc = 0;
+	}
+out:
+	close(fd);
+	wipe_memset(buf, 0, sizeof buf);
+	return rc;
+}
+
+/* ---- messages
+ * --------------------------------------------------------------- */
+
+void cli_option_names(const char *msg, char *out, size_t outlen)
+{
+	static const struct {
+		const char *field, *option;
+	} names[] = {
+	    {"tls_ca_file", "--cacert"},
+	    {"tls_cert_file", "--cert"},
+	    {"tls_key_file", "--key"},
+	    {"tls_server_name", "--server-name"},
+	};
+	size_t o = 0, k;
+
+	if (outlen == 0)
+		return;
+	while (*msg != '\0' && o + 1 < outlen) {
+		for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+			size_t n = strlen(names[k].field);
+			if (strncmp(msg, names[k].field, n) == 0) {
+				size_t m = strlen(names[k].option);
+				if (m > outlen - 1 - o)
+					m = outlen - 1 - o;
+				memcpy(out + o, names[k].option, m);
+				o += m;
+				msg += n;
+				break;
+			}
+		}
+		if (k == sizeof names / sizeof names[0])
+			out[o++] = *msg++;
+	}
+	out[o] = '\0';
 }

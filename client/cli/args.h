@@ -1,6 +1,7 @@
 /*
  * args.h - command-line parsing for the `cachewire` CLI. Pure functions: no
- * I/O, no environment access, no exit(), so they can be unit-tested.
+ * I/O (but cli_read_token_file, which reads the file it is given), no
+ * environment access, no exit(), so they can be unit-tested.
  *
  * Every parser returns 0 on success and -1 on failure with a one-line
  * message (no "cachewire: " prefix, no trailing newline) in err.
@@ -60,16 +61,59 @@ struct cli_args {
 	const char **keys;
 	const char **values;
 	size_t count;
+	/*
+	 * TLS, for tls+tcp:// URLs (required with one: tls_ca), from --cacert,
+	 * --cert, --key (both or neither) and --server-name; NULL when not
+	 * given.
+	 */
+	const char *tls_ca;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_server_name;
+	/*
+	 * --token-file, else the environment's CACHEWIRE_TOKEN_FILE; NULL for
+	 * none. token_file_from names its source for messages: "--token-file"
+	 * or "CACHEWIRE_TOKEN_FILE".
+	 */
+	const char *token_file;
+	const char *token_file_from;
+	/* --namespace, or NULL for the server's default. */
+	const char *namespace_;
 };
 
+/* The longest token --token-file accepts, in bytes. */
+#define CLI_TOKEN_MAX 4096
+
 /*
- * Parse argv[1 .. argc-1] into out. env_url is $CACHEWIRE_URL (NULL or empty
- * when unset). Options may come before or after the command; "--" ends the
- * options (so a key may start with '-'). --help / --version win as soon as
- * they are seen. The strings in out point into argv or env_url.
+ * Parse argv[1 .. argc-1] into out. env_url is $CACHEWIRE_URL and
+ * env_token_file $CACHEWIRE_TOKEN_FILE (NULL or empty when unset). Options
+ * may come before or after the command; "--" ends the options (so a key may
+ * start with '-'). --help / --version win as soon as they are seen. The
+ * strings in out point into argv, env_url or env_token_file.
  */
 int cli_parse_args(struct cli_args *out, int argc, char *const argv[],
-    const char *env_url, char *err, size_t errlen);
+    const char *env_url, const char *env_token_file, char *err, size_t errlen);
+
+/*
+ * Read the bearer token from the file path: one line of 1 to CLI_TOKEN_MAX
+ * bytes, its line break ("\n" or "\r\n") dropped. An empty file, a second
+ * line, a NUL byte or a longer token is an error naming from (the option or
+ * variable that named the file) and path, never the content. On success
+ * *token is a malloc'd copy: release it with cli_token_free().
+ */
+int cli_read_token_file(
+    const char *path, const char *from, char **token, char *err, size_t errlen);
+
+/* Overwrite the token, then free it; NULL is fine. */
+void cli_token_free(char *token);
+
+/*
+ * Copy the library's message msg into out (outlen bytes, truncated, always
+ * NUL-terminated) with the names of cw_client_options' TLS fields replaced
+ * by the CLI's options: tls_ca_file by --cacert, tls_cert_file by --cert,
+ * tls_key_file by --key, tls_server_name by --server-name.
+ */
+void cli_option_names(const char *msg, char *out, size_t outlen);
 
 /* Free what cli_parse_args() allocated in a (keys, values). Safe to call
  * after a failed parse and more than once. */

@@ -32,9 +32,19 @@ static int usage_error(const char *msg)
 	return CLI_EXIT_USAGE;
 }
 
+/* The library's message, with the CLI's option names (see args.h). */
+static const char *message(const cw_error *e, char *buf, size_t len)
+{
+	cli_option_names(e->message, buf, len);
+	return buf;
+}
+
 static int call_failed(int rc, const cw_error *e)
 {
-	fprintf(stderr, "cachewire: %s: %s\n", cw_strerror(rc), e->message);
+	char msg[512];
+
+	fprintf(stderr, "cachewire: %s: %s\n", cw_strerror(rc),
+	    message(e, msg, sizeof msg));
 	return CLI_EXIT_FAILURE;
 }
 
@@ -322,12 +332,12 @@ int main(int argc, char **argv)
 	cw_client *c;
 	cw_error e = {0};
 	char err[512];
-	char *value = NULL;
+	char *value = NULL, *token = NULL;
 	size_t value_len = 0;
 	int rc;
 
-	if (cli_parse_args(
-	        &a, argc, argv, getenv("CACHEWIRE_URL"), err, sizeof err) != 0)
+	if (cli_parse_args(&a, argc, argv, getenv("CACHEWIRE_URL"),
+	        getenv("CACHEWIRE_TOKEN_FILE"), err, sizeof err) != 0)
 		return usage_error(err);
 	/* Only the batch commands allocate; help and version do not. */
 	if (a.cmd == CLI_CMD_HELP) {
@@ -339,17 +349,36 @@ int main(int argc, char **argv)
 		return finish_stdout();
 	}
 
-	/* Read the value first: a bad --file should not wait on the network. */
+	/* Read the token and the value first: a bad file should not wait on
+	 * the network. */
+	if (a.token_file != NULL &&
+	    cli_read_token_file(a.token_file, a.token_file_from, &token, err,
+	        sizeof err) != 0) {
+		cli_args_free(&a);
+		return usage_error(err);
+	}
 	if (a.cmd == CLI_CMD_SET &&
-	    (rc = read_value(a.file, &value, &value_len)) != CLI_EXIT_OK)
+	    (rc = read_value(a.file, &value, &value_len)) != CLI_EXIT_OK) {
+		cli_token_free(token);
+		cli_args_free(&a);
 		return rc;
+	}
 
 	opts.timeout_ms = a.timeout_ms;
-	if ((rc = cw_open(&c, a.url, &opts, &e)) != CW_OK) {
+	opts.tls_ca_file = a.tls_ca;
+	opts.tls_cert_file = a.tls_cert;
+	opts.tls_key_file = a.tls_key;
+	opts.tls_server_name = a.tls_server_name;
+	opts.token = token;
+	opts.namespace_ = a.namespace_;
+	rc = cw_open(&c, a.url, &opts, &e);
+	cli_token_free(token); /* cw_open made its own copy */
+	if (rc != CW_OK) {
 		free(value);
 		cli_args_free(&a);
-		return rc == CW_INVALID_ARGUMENT ? usage_error(e.message)
-		                                 : call_failed(rc, &e);
+		return rc == CW_INVALID_ARGUMENT
+		           ? usage_error(message(&e, err, sizeof err))
+		           : call_failed(rc, &e);
 	}
 	rc = run(c, &a, value, value_len);
 	cw_close(c);

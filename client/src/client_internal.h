@@ -15,6 +15,8 @@
 #include <stdatomic.h>
 
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include <cachewire/cachewire.h>
@@ -32,6 +34,12 @@ struct cw_client {
 	char *url;
 	int timeout_ms;
 	size_t max_message_bytes;
+	/* Sent in every request's envelope; NULL when not set. The token is
+	 * wiped before it is freed (cw_close). */
+	char *token;
+	char *namespace_;
+	/* tls+tcp:// only: the configuration every dialer gets (one hold). */
+	nng_tls_config *tls;
 	/* Pipes (connections) that are up, kept by nng's pipe callbacks. */
 	atomic_int npipes;
 	/* Connections ever completed (see cw_close). */
@@ -57,6 +65,30 @@ struct cw_client {
 	unsigned redial_replies;
 	atomic_int redials;  /* dialers replaced, for tests */
 	atomic_uint replies; /* replies received, of any status */
+	/*
+	 * Why connecting fails (client.c): while no connection is up, a
+	 * test connection of its own (nng's stream API) learns the connect
+	 * or TLS handshake error that nng's dialer keeps to itself. Under
+	 * redial_mu. diag_dialer is NULL when the URL's transport has no
+	 * stream dialer (then nothing is diagnosed). For TLS, diag_cfg[0] is
+	 * tls; [1] the same without the server name, [2] without verifying
+	 * the server: what succeeds with which tells what is wrong.
+	 */
+	nng_stream_dialer *diag_dialer;
+	nng_tls_config *diag_cfg[3];
+	nng_aio *diag_timer;
+	nng_aio *diag;
+	nng_stream *diag_stream;
+	uint8_t diag_buf[8];
+	int diag_phase;   /* what diag is doing (client.c) */
+	int diag_step;    /* the diag_cfg in use */
+	int diag_first;   /* step 0's handshake error */
+	bool diag_busy;   /* diag is in use */
+	bool diag_sp;     /* plain tcp or ipc: check the peer's SP header */
+	nng_time diag_at; /* when the last test connection began */
+	char *tls_server_name; /* TLS: for messages */
+	bool tls_has_cert;     /* TLS: with a client certificate */
+	char diag_why[200];    /* the last reason; "" when none is known */
 	/* Exchanges (exchange.c): all of them, the free ones, how many are
 	 * running; mu guards these and closing. */
 	pthread_mutex_t mu;
@@ -75,6 +107,18 @@ CW_HIDDEN void cw__client_invoke(ProtobufCService *service,
 /* Something says c may have lost its connection: replace its dialer if
  * neither a connection nor a reply comes soon (client.c). */
 CW_HIDDEN void cw__redial_arm(struct cw_client *c);
+
+/*
+ * No connection is up and a call is starting or failed: learn why, with a
+ * test connection, unless one ran within the last second (client.c).
+ */
+CW_HIDDEN void cw__diag_kick(struct cw_client *c);
+
+/*
+ * Copy the last known reason why connecting to c's URL fails into buf, and
+ * return true; false (buf untouched) when none is known.
+ */
+CW_HIDDEN bool cw__diag_reason(struct cw_client *c, char *buf, size_t len);
 
 /* Free every exchange of c; its socket is closed and none is running. */
 CW_HIDDEN void cw__xfers_free(struct cw_client *c);

@@ -64,6 +64,10 @@ static int build_request(const struct cw_client *c, const char *method,
 
 	env.method = (char *)method;
 	env.timeout_ms = (uint32_t)timeout_ms;
+	if (c->token != NULL)
+		env.auth_token = c->token;
+	if (c->namespace_ != NULL)
+		env.namespace_ = c->namespace_;
 	env_len = cachewire__v1__request__get_packed_size(&env);
 	payload_len = protobuf_c_message_get_packed_size(input);
 	total = env_len;
@@ -95,13 +99,21 @@ static int build_request(const struct cw_client *c, const char *method,
 static int transport_error(
     struct cw_client *c, int rv, int timeout_ms, cw_error *err)
 {
+	char why[sizeof c->diag_why];
+
 	if (rv == NNG_ETIMEDOUT) {
 		cw__redial_arm(c);
-		if (atomic_load(&c->npipes) == 0)
+		if (atomic_load(&c->npipes) == 0) {
+			/* Say why connecting fails, when a test found out. */
+			cw__diag_kick(c);
+			if (cw__diag_reason(c, why, sizeof why))
+				return cw_error_set(err, CW_UNAVAILABLE,
+				    "cannot connect to %s: %s", c->url, why);
 			return cw_error_set(err, CW_UNAVAILABLE,
 			    "no connection to %s within %d ms (is the server "
 			    "running?)",
 			    c->url, timeout_ms);
+		}
 		return cw_error_set(err, CW_DEADLINE_EXCEEDED,
 		    "no reply from %s within %d ms", c->url, timeout_ms);
 	}
@@ -302,6 +314,9 @@ static int xfer_start(struct cw_client *c, unsigned method_index,
 		nng_msg_free(request);
 		return transport_error(c, rv, timeout_ms, err);
 	}
+	/* No connection up: find out why, should the call fail. */
+	if (atomic_load(&c->npipes) == 0)
+		cw__diag_kick(c);
 	x->receiving = false;
 	x->timeout_ms = timeout_ms;
 	x->deadline = nng_clock() + (nng_time)timeout_ms;

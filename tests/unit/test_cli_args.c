@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -69,6 +71,9 @@ static void time_bad(const char *s, const char *want_in_message)
 		    want_in_message);
 }
 
+/* $CACHEWIRE_TOKEN_FILE for the next parse_v (NULL: unset). */
+static const char *env_token_file;
+
 /* Parse a NULL-terminated list of arguments (argv[0] is added). */
 static int parse_v(struct cli_args *a, const char *env_url, va_list ap)
 {
@@ -83,7 +88,8 @@ static int parse_v(struct cli_args *a, const char *env_url, va_list ap)
 	}
 	argv[argc] = NULL;
 	errbuf[0] = '\0';
-	return cli_parse_args(a, argc, argv, env_url, errbuf, sizeof errbuf);
+	return cli_parse_args(
+	    a, argc, argv, env_url, env_token_file, errbuf, sizeof errbuf);
 }
 
 static void args_ok(struct cli_args *a, const char *env_url, ...)
@@ -98,20 +104,35 @@ static void args_ok(struct cli_args *a, const char *env_url, ...)
 		fail_msg("arguments rejected: %s", errbuf);
 }
 
-static void args_bad(const char *want_in_message, ...)
+static void args_bad_v(
+    const char *env_url, const char *want_in_message, va_list ap)
 {
 	struct cli_args a;
-	va_list ap;
-	int rc;
 
-	va_start(ap, want_in_message);
-	rc = parse_v(&a, NULL, ap);
-	va_end(ap);
-	if (rc == 0)
+	if (parse_v(&a, env_url, ap) == 0)
 		fail_msg("arguments accepted; wanted an error with '%s'",
 		    want_in_message);
 	if (strstr(errbuf, want_in_message) == NULL)
 		fail_msg("message '%s' lacks '%s'", errbuf, want_in_message);
+}
+
+static void args_bad(const char *want_in_message, ...)
+{
+	va_list ap;
+
+	va_start(ap, want_in_message);
+	args_bad_v(NULL, want_in_message, ap);
+	va_end(ap);
+}
+
+/* args_bad with $CACHEWIRE_URL set to env_url. */
+static void args_bad_env(const char *env_url, const char *want_in_message, ...)
+{
+	va_list ap;
+
+	va_start(ap, want_in_message);
+	args_bad_v(env_url, want_in_message, ap);
+	va_end(ap);
 }
 
 /* ---- durations
@@ -388,6 +409,15 @@ static void test_help_and_version(void **state)
 	assert_non_null(strstr(cli_help_text, "  delete-many KEY..."));
 	assert_non_null(strstr(cli_help_text, "\"KEY<TAB>LEN\""));
 	assert_non_null(strstr(cli_help_text, "\"KEY<TAB>-\""));
+	/* ... and TLS, the token and the namespace */
+	assert_non_null(strstr(cli_help_text, "  --cacert F "));
+	assert_non_null(strstr(cli_help_text, "  --cert F "));
+	assert_non_null(strstr(cli_help_text, "  --key F "));
+	assert_non_null(strstr(cli_help_text, "  --server-name N "));
+	assert_non_null(strstr(cli_help_text, "  --token-file F "));
+	assert_non_null(strstr(cli_help_text, "$CACHEWIRE_TOKEN_FILE"));
+	assert_non_null(strstr(cli_help_text, "  --namespace NS "));
+	assert_non_null(strstr(cli_help_text, "tls+tcp://"));
 }
 
 static void test_usage_errors(void **state)
@@ -538,7 +568,8 @@ static void test_many_commands(void **state)
 	}
 	many[argc] = NULL;
 	assert_int_equal(
-	    cli_parse_args(&a, argc, many, NULL, errbuf, sizeof errbuf), 0);
+	    cli_parse_args(&a, argc, many, NULL, NULL, errbuf, sizeof errbuf),
+	    0);
 	assert_int_equal(a.count, 1000);
 	assert_string_equal(a.keys[999], "key999");
 	assert_string_equal(a.values[999], "key999");
@@ -581,6 +612,268 @@ static void test_many_usage_errors(void **state)
 	args_bad("unknown command 'del-many'", "del-many", "k", NULL);
 }
 
+/* ---- TLS, token and namespace options
+ * ----------------------------------------- */
+
+#define TLS_URL "tls+tcp://cache.example:7421"
+
+static void test_tls_options(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	/* None by default. */
+	args_ok(&a, NULL, "ping", NULL);
+	assert_null(a.tls_ca);
+	assert_null(a.tls_cert);
+	assert_null(a.tls_key);
+	assert_null(a.tls_server_name);
+	assert_null(a.token_file);
+	assert_null(a.token_file_from);
+	assert_null(a.namespace_);
+
+	args_ok(&a, NULL, "--url", TLS_URL, "--cacert", "/etc/ca.pem", "ping",
+	    NULL);
+	assert_string_equal(a.url, TLS_URL);
+	assert_string_equal(a.tls_ca, "/etc/ca.pem");
+	assert_null(a.tls_cert);
+	assert_null(a.tls_key);
+	assert_null(a.tls_server_name);
+
+	/* Every one, before and after the command, and in --opt=value form. */
+	args_ok(&a, NULL, "get", "k", "--cert=c.pem", "--url", TLS_URL, "--key",
+	    "k.pem", "--cacert=ca.pem", "--server-name", "cache.internal",
+	    NULL);
+	assert_int_equal(a.cmd, CLI_CMD_GET);
+	assert_string_equal(a.key, "k");
+	assert_string_equal(a.tls_ca, "ca.pem");
+	assert_string_equal(a.tls_cert, "c.pem");
+	assert_string_equal(a.tls_key, "k.pem");
+	assert_string_equal(a.tls_server_name, "cache.internal");
+
+	/* The URL from the environment counts; tcp4/tcp6; any case. */
+	args_ok(&a, TLS_URL, "--cacert", "ca.pem", "ping", NULL);
+	assert_string_equal(a.url, TLS_URL);
+	args_ok(&a, NULL, "--url", "tls+tcp4://10.0.0.1:7421", "--cacert",
+	    "ca.pem", "--server-name", "cache", "ping", NULL);
+	assert_string_equal(a.tls_server_name, "cache");
+	args_ok(&a, NULL, "--url", "tls+tcp6://[::1]:7421", "--cacert", "ca",
+	    "ping", NULL);
+	args_ok(&a, NULL, "--url", "TLS+TCP://h:7421", "--cacert", "ca", "ping",
+	    NULL);
+	/* The last one wins. */
+	args_ok(&a, NULL, "--url", TLS_URL, "--cacert", "a", "--cacert", "b",
+	    "ping", NULL);
+	assert_string_equal(a.tls_ca, "b");
+}
+
+static void test_tls_usage_errors(void **state)
+{
+	(void)state;
+	args_bad("'--cacert' needs a value", "--url", TLS_URL, "ping",
+	    "--cacert", NULL);
+	args_bad("'--cacert' needs a value", "--url", TLS_URL,
+	    "--cacert=", "ping", NULL);
+	args_bad("'--cert' needs a value", "ping", "--cert", NULL);
+	args_bad("'--key' needs a value", "ping", "--key", NULL);
+	args_bad(
+	    "'--server-name' needs a value", "ping", "--server-name", NULL);
+	args_bad("'--token-file' needs a value", "ping", "--token-file", NULL);
+	args_bad("'--namespace' needs a value", "ping", "--namespace", NULL);
+	args_bad("'--namespace' needs a value", "ping", "--namespace=", NULL);
+	args_bad("unknown option '--ca'", "--ca", "x", "ping", NULL);
+
+	/* A TLS URL needs the CA; the client certificate needs its key. */
+	args_bad("a tls+tcp:// URL needs --cacert FILE", "--url", TLS_URL,
+	    "ping", NULL);
+	args_bad_env(TLS_URL, "a tls+tcp:// URL needs --cacert", "ping", NULL);
+	args_bad("a tls+tcp:// URL needs --cacert", "--url", TLS_URL, "--cert",
+	    "c", "--key", "k", "ping", NULL);
+	args_bad("--cert and --key go together", "--url", TLS_URL, "--cacert",
+	    "ca", "--cert", "c.pem", "ping", NULL);
+	args_bad("(--key is missing)", "--url", TLS_URL, "--cacert", "ca",
+	    "--cert", "c.pem", "ping", NULL);
+	args_bad("(--cert is missing)", "--url", TLS_URL, "--cacert", "ca",
+	    "--key", "k.pem", "ping", NULL);
+
+	/* TLS options need a TLS URL. */
+	args_bad("option '--cacert' needs a tls+tcp:// URL", "--cacert", "ca",
+	    "ping", NULL);
+	args_bad("(the URL is '" CW_DEFAULT_URL "')", "--cacert", "ca", "ping",
+	    NULL);
+	args_bad("option '--cert' needs a tls+tcp:// URL", "--url", "tcp://h:1",
+	    "--cert", "c", "--key", "k", "ping", NULL);
+	args_bad("option '--key' needs a tls+tcp:// URL", "--url",
+	    "ipc:///run/cw.sock", "--key", "k", "ping", NULL);
+	args_bad("option '--server-name' needs a tls+tcp:// URL",
+	    "--server-name", "h", "ping", NULL);
+	args_bad_env("ipc:///env.sock", "(the URL is 'ipc:///env.sock')",
+	    "--cacert", "ca", "ping", NULL);
+	args_bad("option '--cacert' needs a tls+tcp:// URL", "--url",
+	    "tcp://tls+tcp:1", "--cacert", "ca", "ping", NULL);
+}
+
+static void test_token_and_namespace(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	args_ok(&a, NULL, "--token-file", "/run/secrets/cw", "ping", NULL);
+	assert_string_equal(a.token_file, "/run/secrets/cw");
+	assert_string_equal(a.token_file_from, "--token-file");
+	args_ok(&a, NULL, "ping", "--namespace=tenant-1.a_B", NULL);
+	assert_string_equal(a.namespace_, "tenant-1.a_B");
+	assert_null(a.token_file);
+
+	/* $CACHEWIRE_TOKEN_FILE, unless --token-file says otherwise. */
+	env_token_file = "/env/token";
+	args_ok(&a, NULL, "ping", NULL);
+	assert_string_equal(a.token_file, "/env/token");
+	assert_string_equal(a.token_file_from, "CACHEWIRE_TOKEN_FILE");
+	args_ok(&a, NULL, "ping", "--token-file", "/arg/token", NULL);
+	assert_string_equal(a.token_file, "/arg/token");
+	assert_string_equal(a.token_file_from, "--token-file");
+	env_token_file = ""; /* empty = unset */
+	args_ok(&a, NULL, "ping", NULL);
+	assert_null(a.token_file);
+	assert_null(a.token_file_from);
+	env_token_file = NULL;
+
+	/* With TLS and a batch command, in any order. */
+	args_ok(&a, NULL, "get-many", "--namespace", "ns", "a", "--url",
+	    TLS_URL, "b", "--token-file=t", "--cacert", "ca", NULL);
+	assert_int_equal(a.count, 2);
+	assert_string_equal(a.namespace_, "ns");
+	assert_string_equal(a.token_file, "t");
+	assert_string_equal(a.tls_ca, "ca");
+	cli_args_free(&a);
+}
+
+static char tmpdir[64];
+
+/* Write len bytes of data to a new file in tmpdir; returns its path. */
+static const char *token_file(const char *name, const char *data, size_t len)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+static void token_ok(const char *data, size_t len, const char *want)
+{
+	const char *path = token_file("ok", data, len);
+	char *tok = NULL;
+
+	errbuf[0] = '\0';
+	if (cli_read_token_file(
+	        path, "--token-file", &tok, errbuf, sizeof errbuf) != 0)
+		fail_msg("token file rejected: %s", errbuf);
+	assert_string_equal(tok, want);
+	cli_token_free(tok);
+	unlink(path);
+}
+
+/* The message names the source and the file, never the content. */
+static void token_bad(const char *data, size_t len, const char *want)
+{
+	const char *path = token_file("bad", data, len);
+	char *tok = NULL;
+
+	errbuf[0] = '\0';
+	if (cli_read_token_file(
+	        path, "CACHEWIRE_TOKEN_FILE", &tok, errbuf, sizeof errbuf) == 0)
+		fail_msg("token file accepted; wanted '%s'", want);
+	assert_null(tok);
+	if (strstr(errbuf, want) == NULL)
+		fail_msg("message '%s' lacks '%s'", errbuf, want);
+	assert_non_null(strstr(errbuf, "CACHEWIRE_TOKEN_FILE"));
+	assert_non_null(strstr(errbuf, path));
+	assert_null(strstr(errbuf, "SeCrEt"));
+	unlink(path);
+}
+
+static void test_token_file(void **state)
+{
+	static char big[CLI_TOKEN_MAX + 8];
+	char *tok = NULL;
+
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_cli_args.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+
+	token_ok("SeCrEt\n", 7, "SeCrEt");
+	token_ok("SeCrEt\r\n", 8, "SeCrEt");
+	token_ok("SeCrEt", 6, "SeCrEt"); /* no line break at the end */
+	token_ok("with inner spaces\n", 18, "with inner spaces");
+	/* The longest token: CLI_TOKEN_MAX bytes. */
+	static char longest[CLI_TOKEN_MAX + 1];
+	memset(longest, 'x', CLI_TOKEN_MAX);
+	memcpy(big, longest, CLI_TOKEN_MAX);
+	big[CLI_TOKEN_MAX] = '\n';
+	token_ok(big, CLI_TOKEN_MAX + 1, longest);
+	big[CLI_TOKEN_MAX] = '\r';
+	big[CLI_TOKEN_MAX + 1] = '\n';
+	token_ok(big, CLI_TOKEN_MAX + 2, longest);
+	token_ok(big, CLI_TOKEN_MAX, longest);
+
+	token_bad("", 0, "holds no token");
+	token_bad("\n", 1, "holds no token");
+	token_bad("\r\n", 2, "holds no token");
+	token_bad("SeCrEt\nline2\n", 13, "more than one line");
+	token_bad("SeCrEt\n\n", 8, "more than one line");
+	token_bad("SeCrEt\rx", 8, "more than one line");
+	token_bad("SeC\0rEt\n", 8, "NUL byte");
+	memset(big, 'x', sizeof big);
+	token_bad(big, CLI_TOKEN_MAX + 1, "longer than 4096 bytes");
+	big[CLI_TOKEN_MAX + 1] = '\n';
+	token_bad(big, CLI_TOKEN_MAX + 2, "longer than 4096 bytes");
+	token_bad(big, sizeof big, "longer than 4096 bytes");
+
+	/* Files that cannot be read. */
+	char missing[128];
+	snprintf(missing, sizeof missing, "%s/missing", tmpdir);
+	assert_int_equal(cli_read_token_file(missing, "--token-file", &tok,
+	                     errbuf, sizeof errbuf),
+	    -1);
+	assert_null(tok);
+	assert_non_null(strstr(errbuf, "--token-file '"));
+	assert_non_null(strstr(errbuf, "/missing': cannot read: No such file"));
+	assert_int_equal(cli_read_token_file(tmpdir, "--token-file", &tok,
+	                     errbuf, sizeof errbuf),
+	    -1);
+	assert_non_null(strstr(errbuf, "cannot read: Is a directory"));
+	assert_int_equal(rmdir(tmpdir), 0);
+}
+
+static void test_option_names(void **state)
+{
+	char out[256];
+
+	(void)state;
+	cli_option_names(
+	    "tls_ca_file \"/x\": cannot read: No such file", out, sizeof out);
+	assert_string_equal(out, "--cacert \"/x\": cannot read: No such file");
+	cli_option_names(
+	    "tls_cert_file \"c\" / tls_key_file \"k\": bad", out, sizeof out);
+	assert_string_equal(out, "--cert \"c\" / --key \"k\": bad");
+	cli_option_names("set tls_server_name to a DNS name", out, sizeof out);
+	assert_string_equal(out, "set --server-name to a DNS name");
+	cli_option_names("nothing to change", out, sizeof out);
+	assert_string_equal(out, "nothing to change");
+	cli_option_names("", out, sizeof out);
+	assert_string_equal(out, "");
+	/* Truncated, never overrun. */
+	cli_option_names("tls_server_name", out, 6);
+	assert_string_equal(out, "--ser");
+	cli_option_names("abc", out, 1);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +892,11 @@ int main(void)
 	    cmocka_unit_test(test_usage_errors),
 	    cmocka_unit_test(test_many_commands),
 	    cmocka_unit_test(test_many_usage_errors),
+	    cmocka_unit_test(test_tls_options),
+	    cmocka_unit_test(test_tls_usage_errors),
+	    cmocka_unit_test(test_token_and_namespace),
+	    cmocka_unit_test(test_token_file),
+	    cmocka_unit_test(test_option_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,12 +2,12 @@
  * cachewire/cachewire.h - the C client of the cachewire service.
  *
  * A cw_client holds one nng REQ socket dialed to a cachewired URL
- * (tcp://host:port, ipc:///path, ...). The calls below are synchronous
- * round trips, except the *_async ones; all of them are safe to call from
- * many threads on the same client at once (each call in flight uses its
- * own nng context, so many share the one connection). The client redials
- * by itself when the server goes away and comes back; meanwhile calls fail
- * with CW_UNAVAILABLE or CW_DEADLINE_EXCEEDED.
+ * (tcp://host:port, ipc:///path, tls+tcp://host:port, ...). The calls
+ * below are synchronous round trips, except the *_async ones; all of them
+ * are safe to call from many threads on the same client at once (each call
+ * in flight uses its own nng context, so many share the one connection).
+ * The client redials by itself when the server goes away and comes back;
+ * meanwhile calls fail with CW_UNAVAILABLE or CW_DEADLINE_EXCEEDED.
  *
  * Return values: CW_OK (0) or a CW_* status from cachewire/status.h. On
  * failure the optional cw_error gets the code and a message (the server's
@@ -52,6 +52,58 @@ typedef struct cw_client_options {
 	 * server's transport. Largest reply accepted likewise.
 	 */
 	size_t max_message_bytes;
+
+	/*
+	 * TLS, for tls+tcp:// URLs (also tls+tcp4://, tls+tcp6://) only:
+	 * setting any of these with another URL fails cw_open with
+	 * CW_INVALID_ARGUMENT. NULL or "" means unset. The files are read
+	 * once, by cw_open; a file that cannot be read or parsed fails it
+	 * with CW_INVALID_ARGUMENT naming the option and the file.
+	 *
+	 * tls_ca_file: PEM file of the CA certificate(s) the server's
+	 * certificate must be signed by. Required with a tls+tcp:// URL
+	 * (nng has no system trust store).
+	 */
+	const char *tls_ca_file;
+	/*
+	 * tls_cert_file, tls_key_file: the client's certificate and its
+	 * private key (PEM; the key unencrypted), for servers that require
+	 * client certificates (mutual TLS). Both or neither.
+	 */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	/*
+	 * The name the server's certificate must carry; default: the URL's
+	 * host. Note: nng's TLS (mbedTLS 2.x on Debian 12) matches DNS names
+	 * (subjectAltName DNS entries, else the common name) only, never IP
+	 * address entries: for a URL such as tls+tcp://127.0.0.1:7421, set a
+	 * DNS name the certificate carries (e.g. "localhost").
+	 *
+	 * When TLS cannot be set up (untrusted certificate, wrong name, a
+	 * client certificate missing or refused, ...), calls fail with
+	 * CW_UNAVAILABLE and a message saying which, e.g. "cannot connect to
+	 * tls+tcp://h:7421: TLS handshake failed: the server's certificate is
+	 * not signed by a CA in tls_ca_file". The client learns it from test
+	 * connections of its own, made in the background while it has no
+	 * connection (at most one a second).
+	 */
+	const char *tls_server_name;
+
+	/*
+	 * Bearer token sent with every request, for servers that require
+	 * authentication (else CW_UNAUTHENTICATED). Copied by cw_open and
+	 * wiped from memory by cw_close; never part of an error message. At
+	 * most 4096 bytes, no control characters (CW_INVALID_ARGUMENT).
+	 */
+	const char *token;
+	/*
+	 * The namespace every call works in: 1 to 64 characters from
+	 * A-Z a-z 0-9 _ . - (else CW_INVALID_ARGUMENT). NULL or "": the
+	 * server's default (the token's first namespace on a server with
+	 * tokens, else its configured one). A namespace the server does not
+	 * allow the caller is CW_PERMISSION_DENIED, call by call. Copied.
+	 */
+	const char *namespace_;
 } cw_client_options;
 
 /* 32 MiB value + 1 MiB for key and envelope; matches cachewired's default. */
@@ -61,8 +113,9 @@ typedef struct cw_client_options {
  * Open a client for url. opts may be NULL for the defaults. The connection
  * is made in the background: opening succeeds even when the server is not
  * up yet (calls then fail with CW_UNAVAILABLE / CW_DEADLINE_EXCEEDED until
- * it is). Fails with CW_INVALID_ARGUMENT for a malformed or unsupported URL.
- * On success *out owns the client; free it with cw_close().
+ * it is). Fails with CW_INVALID_ARGUMENT for a malformed or unsupported URL
+ * or invalid options (see cw_client_options), e.g. a tls+tcp:// URL without
+ * tls_ca_file. On success *out owns the client; free it with cw_close().
  */
 int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
     cw_error *err);
