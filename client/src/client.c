@@ -18,7 +18,7 @@
  * is one of the cw_* calls; a foreign closure just gets NULL):
  *   - Reply.code != OK: that code, the server's message
  *   - timeout, no connection up: CW_UNAVAILABLE, "cannot connect to URL:
- *     <why>" when a test connection found out why (see "Diagnosis" below),
+ *     <why>" when a test connection found out why (diag.c),
  *     else "no connection to URL ..."
  *   - timeout, connected: CW_DEADLINE_EXCEEDED ("no reply from URL ...")
  *   - connection broke mid-call: CW_UNAVAILABLE (the request is not resent)
@@ -28,19 +28,14 @@
  *   - undecodable reply: CW_INTERNAL
  *   - request too large: CW_RESOURCE_EXHAUSTED, nothing is sent
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -59,17 +54,6 @@
 #define CLOSE_WAIT_MS    2000
 #define REDIAL_AFTER_MS  1000
 #define PROBE_MS         1000
-/* Diagnosis: test only when no connection came within DIAG_DELAY_MS, at
- * most once per DIAG_EVERY_MS; give each step DIAG_IO_MS. */
-#define DIAG_DELAY_MS 100
-#define DIAG_EVERY_MS 1000
-#define DIAG_IO_MS    5000
-/* An SP peer sends its header at once, a TLS listener never. */
-#define DIAG_HEADER_MS 2000
-/* Largest PEM file read; CA bundles are a few hundred KiB. */
-#define PEM_MAX_BYTES ((size_t)1024 * 1024)
-#define TOKEN_MAX     4096
-#define NAMESPACE_MAX 64
 
 /* ---- response allocator ---------------------------------------------------
  */
@@ -281,262 +265,6 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	}
 }
 
-/*
- * Diagnosis. nng's dialer keeps to itself why a connection attempt failed:
- * with the server down, or a TLS handshake failing, calls simply time out.
- * So while no connection is up, a test connection of our own (nng's stream
- * API, the same transport code) finds the reason, which calls that fail
- * meanwhile report (cw__diag_reason). It starts DIAG_DELAY_MS after a call
- * (or cw_open) finds no connection up, unless one came meanwhile, and at
- * most once per DIAG_EVERY_MS; a successful one is closed at once.
- *
- * Dialing a TLS stream only connects; the handshake runs when the stream
- * is first used, so a test reads the 8-byte header an SP peer sends once
- * the handshake is done. nng reports most handshake failures as
- * NNG_ECRYPTO whatever went wrong (untrusted certificate, wrong name, our
- * client certificate refused, not a TLS server), so after such a failure
- * the test is repeated without checking the server's name (diag_cfg[1]),
- * then without verifying the server at all (diag_cfg[2]): the first that
- * succeeds says what is wrong. A server that requires a client certificate
- * and gets none closes the connection (NNG_ECONNSHUT). On plain tcp:// and
- * ipc:// the test reads the header too, which tells a peer that is no SP
- * server (a TLS listener, say) from one that is.
- *
- * A timer (diag_timer: nng 1.5.2 reports a timeout as success on an aio
- * once used with nng_sleep_aio, so it has its own) and an aio (diag) run
- * the steps, under redial_mu; nothing starts once cw_close has set
- * redial_off.
- */
-enum { DIAG_IDLE, DIAG_WAIT, DIAG_DIAL, DIAG_SHAKE };
-
-void cw__diag_kick(struct cw_client *c)
-{
-	pthread_mutex_lock(&c->redial_mu);
-	if (c->diag_dialer != NULL && !c->diag_busy && !c->redial_off &&
-	    (c->diag_at == 0 || nng_clock() - c->diag_at >= DIAG_EVERY_MS)) {
-		c->diag_busy = true;
-		c->diag_phase = DIAG_WAIT;
-		nng_sleep_aio(DIAG_DELAY_MS, c->diag_timer);
-	}
-	pthread_mutex_unlock(&c->redial_mu);
-}
-
-bool cw__diag_reason(struct cw_client *c, char *buf, size_t len)
-{
-	bool known;
-
-	pthread_mutex_lock(&c->redial_mu);
-	known = c->diag_why[0] != '\0';
-	if (known)
-		snprintf(buf, len, "%s", c->diag_why);
-	pthread_mutex_unlock(&c->redial_mu);
-	return known;
-}
-
-/* Start test connection step (a diag_cfg index); redial_mu held. */
-static void diag_dial(struct cw_client *c, int step)
-{
-	c->diag_step = step;
-	c->diag_phase = DIAG_DIAL;
-	if (c->tls != NULL)
-		nng_stream_dialer_set_ptr(
-		    c->diag_dialer, NNG_OPT_TLS_CONFIG, c->diag_cfg[step]);
-	nng_aio_set_timeout(c->diag, DIAG_IO_MS);
-	nng_stream_dialer_dial(c->diag_dialer, c->diag);
-}
-
-/* An IP address rather than a DNS name (mbedTLS 2 matches only those). */
-static bool is_ip_literal(const char *name)
-{
-	return name[strspn(name, "0123456789.")] == '\0' ||
-	       strchr(name, ':') != NULL;
-}
-
-/* Record why; redial_mu held. */
-static void diag_set(struct cw_client *c, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void diag_set(struct cw_client *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->diag_why, sizeof c->diag_why, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * A test handshake with diag_cfg[c->diag_step] ended with rv: record what it
- * tells, or start the next step. Returns true when the diagnosis is over.
- */
-static bool diag_handshake_done(struct cw_client *c, int rv)
-{
-	bool has_cert = c->tls_has_cert;
-	bool crypto = rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH;
-
-	switch (c->diag_step) {
-	case 0:
-		if (rv == 0) { /* nng's dialer will get in too */
-			c->diag_why[0] = '\0';
-			return true;
-		}
-		if (crypto) {
-			c->diag_first = rv;
-			diag_dial(c, 1);
-			return false;
-		}
-		if (rv == NNG_ECONNSHUT || rv == NNG_ECONNRESET ||
-		    rv == NNG_ECLOSED)
-			diag_set(c,
-			    "TLS handshake failed: the server closed the "
-			    "connection (%s)",
-			    has_cert ? "did it refuse the client certificate? "
-			               "is tls_key_file its key?"
-			             : "does it require a client certificate? "
-			               "set tls_cert_file and tls_key_file");
-		else
-			diag_set(
-			    c, "TLS handshake failed: %s", nng_strerror(rv));
-		return true;
-	case 1:
-		if (rv == 0) {
-			diag_set(c,
-			    "TLS handshake failed: the server's certificate "
-			    "does not carry the name \"%s\" (set "
-			    "tls_server_name%s)",
-			    c->tls_server_name,
-			    is_ip_literal(c->tls_server_name)
-			        ? " to a DNS name it carries: nng's TLS "
-			          "matches no IP addresses"
-			        : "");
-			return true;
-		}
-		diag_dial(c, 2);
-		return false;
-	default:
-		if (rv == 0)
-			diag_set(c,
-			    "TLS handshake failed: the server's certificate is "
-			    "not signed by a CA in tls_ca_file");
-		else if (has_cert && crypto)
-			diag_set(c,
-			    "TLS handshake failed: the server refused the "
-			    "client certificate (is tls_cert_file signed by a "
-			    "CA it trusts, and tls_key_file its key?)");
-		else
-			diag_set(c,
-			    "TLS handshake failed: %s (is the server speaking "
-			    "TLS there?)",
-			    nng_strerror(c->diag_first));
-		return true;
-	}
-}
-
-/*
- * A plain connection's test read ended with rv after n bytes: an SP peer
- * (nng's tcp and ipc transports) sends its 8-byte header ("\0SP\0"...) at
- * once, a TLS listener (or anything else) nothing. redial_mu held.
- */
-static void diag_header_done(struct cw_client *c, int rv, size_t n)
-{
-	if (rv == NNG_ETIMEDOUT)
-		diag_set(c,
-		    "the server sent no SP protocol header within %d ms (is it "
-		    "a TLS listener? then use tls+tcp://)",
-		    DIAG_HEADER_MS);
-	else if (rv == 0 && n >= 4 && memcmp(c->diag_buf, "\0SP\0", 4) != 0)
-		diag_set(c, "the server does not speak nng's SP protocol (is "
-		            "it cachewired?)");
-	else
-		c->diag_why[0] = '\0'; /* an SP peer, or nothing learnt */
-}
-
-/* DIAG_DELAY_MS after a kick: test, unless a connection came meanwhile. */
-static void diag_timer_cb(void *arg)
-{
-	struct cw_client *c = arg;
-	int rv = nng_aio_result(c->diag_timer);
-
-	pthread_mutex_lock(&c->redial_mu);
-	if (rv == 0 && !c->redial_off && atomic_load(&c->npipes) == 0) {
-		c->diag_at = nng_clock();
-		if (c->diag_at == 0)
-			c->diag_at = 1;
-		diag_dial(c, 0);
-	} else {
-		c->diag_phase = DIAG_IDLE;
-		c->diag_busy = false;
-	}
-	pthread_mutex_unlock(&c->redial_mu);
-}
-
-static void diag_cb(void *arg)
-{
-	struct cw_client *c = arg;
-	int rv = nng_aio_result(c->diag);
-	nng_stream *used = NULL;
-	bool over = true;
-
-	pthread_mutex_lock(&c->redial_mu);
-	if (c->diag_phase == DIAG_DIAL && rv == 0)
-		c->diag_stream = nng_aio_get_output(c->diag, 0);
-	if (c->redial_off)
-		goto over;
-	switch (c->diag_phase) {
-	case DIAG_DIAL:
-		if (rv != 0) {
-			if (c->diag_step == 0)
-				diag_set(c, "%s%s", nng_strerror(rv),
-				    rv == NNG_ECONNREFUSED || rv == NNG_ENOENT
-				        ? " (is the server running?)"
-				        : "");
-			else /* gone meanwhile: what step 0 saw */
-				diag_set(c, "TLS handshake failed: %s",
-				    nng_strerror(c->diag_first));
-			break;
-		}
-		if (c->tls == NULL && !c->diag_sp) { /* connecting works */
-			c->diag_why[0] = '\0';
-			break;
-		}
-		/* The TLS handshake if any, then the peer's SP header. */
-		c->diag_phase = DIAG_SHAKE;
-		nng_iov iov = {
-		    .iov_buf = c->diag_buf, .iov_len = sizeof c->diag_buf};
-		nng_aio_set_iov(c->diag, 1, &iov);
-		nng_aio_set_timeout(
-		    c->diag, c->tls != NULL ? DIAG_IO_MS : DIAG_HEADER_MS);
-		nng_stream_recv(c->diag_stream, c->diag);
-		over = false;
-		break;
-	case DIAG_SHAKE:
-		used = c->diag_stream;
-		c->diag_stream = NULL;
-		if (c->tls != NULL)
-			over = diag_handshake_done(c, rv);
-		else
-			diag_header_done(c, rv, nng_aio_count(c->diag));
-		break;
-	}
-over:
-	if (over) {
-		if (used == NULL) {
-			used = c->diag_stream;
-			c->diag_stream = NULL;
-		}
-		c->diag_phase = DIAG_IDLE;
-		c->diag_busy = false;
-	}
-	pthread_mutex_unlock(&c->redial_mu);
-	if (used != NULL) {
-		nng_stream_close(used);
-		nng_stream_free(used);
-	}
-}
-
 static int configure_socket(struct cw_client *c)
 {
 	size_t recv_max = c->max_message_bytes;
@@ -570,242 +298,6 @@ static int configure_socket(struct cw_client *c)
 	return 0;
 }
 
-/* ---- options: TLS, token, namespace --------------------------------------
- */
-
-/* memset through a volatile pointer: not optimised away before free(). */
-static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
-
-/* Overwrite the string s, then free it; NULL is fine. */
-static void wipe_free(char *s)
-{
-	if (s != NULL) {
-		wipe_memset(s, 0, strlen(s));
-		free(s);
-	}
-}
-
-static bool is_set(const char *s)
-{
-	return s != NULL && s[0] != '\0';
-}
-
-static bool is_tls_url(const char *url)
-{
-	return strncasecmp(url, "tls+tcp://", 10) == 0 ||
-	       strncasecmp(url, "tls+tcp4://", 11) == 0 ||
-	       strncasecmp(url, "tls+tcp6://", 11) == 0;
-}
-
-/* The checks that need no file and no nng. */
-static int check_options(
-    const char *url, const cw_client_options *o, cw_error *err)
-{
-	static const char ns_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                               "abcdefghijklmnopqrstuvwxyz"
-	                               "0123456789_.-";
-	const char *tls_opt = is_set(o->tls_ca_file)       ? "tls_ca_file"
-	                      : is_set(o->tls_cert_file)   ? "tls_cert_file"
-	                      : is_set(o->tls_key_file)    ? "tls_key_file"
-	                      : is_set(o->tls_server_name) ? "tls_server_name"
-	                                                   : NULL;
-	size_t n;
-
-	if (!is_tls_url(url) && tls_opt != NULL)
-		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "TLS options need a tls+tcp:// URL (%s is set; the URL is "
-		    "'%s')",
-		    tls_opt, url);
-	if (is_tls_url(url) && !is_set(o->tls_ca_file))
-		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "tls+tcp:// needs tls_ca_file (the CA that signed the "
-		    "server's certificate)");
-	if (is_set(o->tls_cert_file) != is_set(o->tls_key_file))
-		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "tls_cert_file and tls_key_file go together: the client "
-		    "certificate and its private key (%s is not set)",
-		    is_set(o->tls_cert_file) ? "tls_key_file"
-		                             : "tls_cert_file");
-	if (is_set(o->token)) {
-		n = strlen(o->token);
-		if (n > TOKEN_MAX)
-			return cw_error_set(err, CW_INVALID_ARGUMENT,
-			    "the token is %zu bytes; at most %d are allowed", n,
-			    TOKEN_MAX);
-		for (size_t i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)o->token[i];
-			if (ch < 0x20 || ch == 0x7f)
-				return cw_error_set(err, CW_INVALID_ARGUMENT,
-				    "the token contains a control character "
-				    "at byte %zu%s",
-				    i + 1,
-				    ch == '\n' || ch == '\r'
-				        ? " (a line break: strip it)"
-				        : "");
-		}
-	}
-	if (is_set(o->namespace_)) {
-		n = strlen(o->namespace_);
-		if (n > NAMESPACE_MAX || strspn(o->namespace_, ns_chars) != n)
-			return cw_error_set(err, CW_INVALID_ARGUMENT,
-			    "namespace \"%.80s%s\" is not valid: 1 to %d "
-			    "characters from A-Z a-z 0-9 _ . -",
-			    o->namespace_, n > 80 ? "..." : "", NAMESPACE_MAX);
-	}
-	return CW_OK;
-}
-
-/* Read the PEM file path, named by option opt in messages, into *out. */
-static int read_pem(
-    const char *opt, const char *path, char **out, cw_error *err)
-{
-	size_t len = 0, cap = 16 * 1024;
-	char *buf = NULL, *bigger;
-	struct stat st;
-	ssize_t n;
-	int fd, e = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "%s \"%s\": cannot read: %s", opt, path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		e = EISDIR;
-	else if ((buf = malloc(cap + 1)) == NULL)
-		e = ENOMEM;
-	while (e == 0 && len <= PEM_MAX_BYTES) {
-		if (len == cap) {
-			cap *= 2;
-			if ((bigger = realloc(buf, cap + 1)) == NULL) {
-				e = ENOMEM;
-				break;
-			}
-			buf = bigger;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			e = errno;
-		else if (n == 0)
-			break;
-		else
-			len += (size_t)n;
-	}
-	close(fd);
-	if (e != 0) {
-		if (buf != NULL)
-			wipe_memset(buf, 0, len);
-		free(buf);
-		return cw_error_set(err,
-		    e == ENOMEM ? CW_INTERNAL : CW_INVALID_ARGUMENT,
-		    "%s \"%s\": cannot read: %s", opt, path, strerror(e));
-	}
-	buf[len] = '\0';
-	if (len > PEM_MAX_BYTES || len == 0 || memchr(buf, '\0', len) != NULL) {
-		wipe_memset(buf, 0, len);
-		free(buf);
-		return cw_error_set(err, CW_INVALID_ARGUMENT, "%s \"%s\": %s",
-		    opt, path,
-		    len == 0 ? "the file is empty"
-		    : len > PEM_MAX_BYTES
-		        ? "larger than 1 MiB: not a PEM file"
-		        : "not a PEM file (binary data; convert DER with "
-		          "openssl)");
-	}
-	*out = buf;
-	return CW_OK;
-}
-
-/*
- * Build c's TLS configurations from the options (tls+tcp:// URLs): the one
- * every dialer gets, and the diagnosis' two (see "Diagnosis").
- */
-static int tls_setup(
-    struct cw_client *c, const cw_client_options *o, cw_error *err)
-{
-	char *ca = NULL, *cert = NULL, *key = NULL;
-	nng_url *u = NULL;
-	const char *name;
-	int rc = CW_OK, rv = 0, i;
-
-	c->tls_has_cert = is_set(o->tls_cert_file);
-	if ((rc = read_pem("tls_ca_file", o->tls_ca_file, &ca, err)) ||
-	    (c->tls_has_cert && ((rc = read_pem("tls_cert_file",
-	                              o->tls_cert_file, &cert, err)) ||
-	                            (rc = read_pem("tls_key_file",
-	                                 o->tls_key_file, &key, err)))))
-		goto out;
-	if (key != NULL && strstr(key, "ENCRYPTED") != NULL) {
-		rc = cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "tls_key_file \"%s\": the key is encrypted; it must not "
-		    "be (e.g. openssl pkey -in KEY -out PLAIN)",
-		    o->tls_key_file);
-		goto out;
-	}
-	if (is_set(o->tls_server_name)) {
-		name = o->tls_server_name;
-	} else if ((rv = nng_url_parse(&u, c->url)) == 0) {
-		name = u->u_hostname;
-	} else {
-		rc = cw_error_set(err,
-		    rv == NNG_ENOMEM ? CW_INTERNAL : CW_INVALID_ARGUMENT,
-		    "cannot use URL '%s': %s", c->url, nng_strerror(rv));
-		goto out;
-	}
-	if ((c->tls_server_name = strdup(name)) == NULL) {
-		rc = cw_error_set(err, CW_INTERNAL, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < 3; i++) {
-		nng_tls_config *t;
-
-		if ((rv = nng_tls_config_alloc(&t, NNG_TLS_MODE_CLIENT)) != 0) {
-			rc = cw_error_set(err,
-			    rv == NNG_ENOMEM ? CW_INTERNAL
-			                     : CW_INVALID_ARGUMENT,
-			    "cannot set up TLS: %s", nng_strerror(rv));
-			goto out;
-		}
-		c->diag_cfg[i] = t;
-		/* 0: as configured; 1: any name; 2: any server. */
-		if ((rv = nng_tls_config_auth_mode(
-		         t, i < 2 ? NNG_TLS_AUTH_MODE_REQUIRED
-		                  : NNG_TLS_AUTH_MODE_NONE)) != 0 ||
-		    (i == 0 && (rv = nng_tls_config_server_name(t, name)))) {
-			rc = cw_error_set(err, CW_INTERNAL,
-			    "cannot set up TLS: %s", nng_strerror(rv));
-			goto out;
-		}
-		if (i < 2 && (rv = nng_tls_config_ca_chain(t, ca, NULL)) != 0) {
-			rc = cw_error_set(err, CW_INVALID_ARGUMENT,
-			    "tls_ca_file \"%s\": no valid PEM certificate: %s",
-			    o->tls_ca_file, nng_strerror(rv));
-			goto out;
-		}
-		if (cert != NULL &&
-		    (rv = nng_tls_config_own_cert(t, cert, key, NULL)) != 0) {
-			rc = cw_error_set(err, CW_INVALID_ARGUMENT,
-			    "tls_cert_file \"%s\" / tls_key_file \"%s\": not a "
-			    "valid certificate and key: %s",
-			    o->tls_cert_file, o->tls_key_file,
-			    nng_strerror(rv));
-			goto out;
-		}
-	}
-	c->tls = c->diag_cfg[0];
-	nng_tls_config_hold(c->tls); /* c->tls and diag_cfg[0] each hold */
-out:
-	if (u != NULL)
-		nng_url_free(u);
-	free(ca);
-	free(cert);
-	if (key != NULL) {
-		wipe_memset(key, 0, strlen(key));
-		free(key);
-	}
-	return rc;
-}
-
 static void client_free(struct cw_client *c)
 {
 	if (c->redial != NULL)
@@ -830,7 +322,7 @@ static void client_free(struct cw_client *c)
 	pthread_mutex_destroy(&c->redial_mu);
 	pthread_cond_destroy(&c->idle);
 	pthread_mutex_destroy(&c->mu);
-	wipe_free(c->token);
+	cw__wipe_free(c->token);
 	free(c->namespace_);
 	free(c->tls_server_name);
 	free(c->url);
@@ -850,17 +342,18 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 		    "cw_open needs an output pointer and a URL");
 	if (opts == NULL)
 		opts = &defaults;
-	if ((rc = check_options(url, opts, err)) != CW_OK)
+	if ((rc = cw__check_options(url, opts, err)) != CW_OK)
 		return rc;
 	if ((c = calloc(1, sizeof *c)) == NULL ||
 	    (c->url = strdup(url)) == NULL) {
 		free(c);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
-	if ((is_set(opts->token) && (c->token = strdup(opts->token)) == NULL) ||
-	    (is_set(opts->namespace_) &&
+	if ((cw__is_set(opts->token) &&
+	        (c->token = strdup(opts->token)) == NULL) ||
+	    (cw__is_set(opts->namespace_) &&
 	        (c->namespace_ = strdup(opts->namespace_)) == NULL)) {
-		wipe_free(c->token);
+		cw__wipe_free(c->token);
 		free(c->url);
 		free(c);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
@@ -881,12 +374,13 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	pthread_mutex_init(&c->redial_mu, NULL);
 	if ((rv = nng_aio_alloc(&c->redial, redial_cb, c)) != 0 ||
 	    (rv = nng_aio_alloc(&c->probe, probe_cb, c)) != 0 ||
-	    (rv = nng_aio_alloc(&c->diag_timer, diag_timer_cb, c)) != 0 ||
-	    (rv = nng_aio_alloc(&c->diag, diag_cb, c)) != 0) {
+	    (rv = nng_aio_alloc(&c->diag_timer, cw__diag_timer_cb, c)) != 0 ||
+	    (rv = nng_aio_alloc(&c->diag, cw__diag_cb, c)) != 0) {
 		client_free(c);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
-	if (is_tls_url(url) && (rc = tls_setup(c, opts, err)) != CW_OK) {
+	if (cw__is_tls_url(url) &&
+	    (rc = cw__tls_setup(c, opts, err)) != CW_OK) {
 		client_free(c);
 		return rc;
 	}
@@ -911,7 +405,7 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 		    rv == NNG_ENOMEM ? CW_INTERNAL : CW_INVALID_ARGUMENT,
 		    "cannot use URL '%s': %s", url, nng_strerror(rv));
 	}
-	/* Diagnosis (see above): none for transports without streams. */
+	/* Diagnosis (diag.c): none for transports without streams. */
 	if (nng_stream_dialer_alloc(&c->diag_dialer, url) != 0)
 		c->diag_dialer = NULL;
 	c->diag_sp = strncasecmp(url, "tcp", 3) == 0 ||
@@ -1042,7 +536,7 @@ void cw_close(cw_client *c)
 	pthread_mutex_unlock(&c->mu);
 	/* No call can use the token any more. */
 	if (c->token != NULL)
-		wipe_memset(c->token, 0, strlen(c->token));
+		cw__wipe(c->token, strlen(c->token));
 	pthread_mutex_lock(&c->redial_mu);
 	c->redial_off = true;
 	pthread_mutex_unlock(&c->redial_mu);

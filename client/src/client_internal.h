@@ -66,7 +66,7 @@ struct cw_client {
 	atomic_int redials;  /* dialers replaced, for tests */
 	atomic_uint replies; /* replies received, of any status */
 	/*
-	 * Why connecting fails (client.c): while no connection is up, a
+	 * Why connecting fails (diag.c): while no connection is up, a
 	 * test connection of its own (nng's stream API) learns the connect
 	 * or TLS handshake error that nng's dialer keeps to itself. Under
 	 * redial_mu. diag_dialer is NULL when the URL's transport has no
@@ -80,7 +80,7 @@ struct cw_client {
 	nng_aio *diag;
 	nng_stream *diag_stream;
 	uint8_t diag_buf[8];
-	int diag_phase;   /* what diag is doing (client.c) */
+	int diag_phase;   /* what diag is doing (diag.c) */
 	int diag_step;    /* the diag_cfg in use */
 	int diag_first;   /* step 0's handshake error */
 	bool diag_busy;   /* diag is in use */
@@ -110,7 +110,7 @@ CW_HIDDEN void cw__redial_arm(struct cw_client *c);
 
 /*
  * No connection is up and a call is starting or failed: learn why, with a
- * test connection, unless one ran within the last second (client.c).
+ * test connection, unless one ran within the last second (diag.c).
  */
 CW_HIDDEN void cw__diag_kick(struct cw_client *c);
 
@@ -119,6 +119,28 @@ CW_HIDDEN void cw__diag_kick(struct cw_client *c);
  * return true; false (buf untouched) when none is known.
  */
 CW_HIDDEN bool cw__diag_reason(struct cw_client *c, char *buf, size_t len);
+
+/* The callbacks of c->diag_timer and c->diag (diag.c). */
+CW_HIDDEN void cw__diag_timer_cb(void *arg);
+CW_HIDDEN void cw__diag_cb(void *arg);
+
+/* ---- options.c ---- */
+
+/* Check what needs no file and no nng: TLS options only with a TLS URL
+ * (and a CA with one), both or neither of cert and key, the token's and
+ * the namespace's form. CW_OK or CW_INVALID_ARGUMENT. */
+CW_HIDDEN int cw__check_options(
+    const char *url, const cw_client_options *o, cw_error *err);
+/* Read the TLS files and build c->tls and c->diag_cfg[] (tls+tcp://). */
+CW_HIDDEN int cw__tls_setup(
+    struct cw_client *c, const cw_client_options *o, cw_error *err);
+CW_HIDDEN bool cw__is_tls_url(const char *url);
+/* Non-NULL and not empty. */
+CW_HIDDEN bool cw__is_set(const char *s);
+/* Overwrite n bytes at p (not optimised away). */
+CW_HIDDEN void cw__wipe(void *p, size_t n);
+/* Overwrite the string s, then free it; NULL is a no-op. */
+CW_HIDDEN void cw__wipe_free(char *s);
 
 /* Free every exchange of c; its socket is closed and none is running. */
 CW_HIDDEN void cw__xfers_free(struct cw_client *c);
