@@ -17,6 +17,9 @@
  * name the entry by number instead), token bytes are wiped before their
  * memory is freed, and cw_auth_check compares a presented token in time
  * that does not depend on the tokens' content.
+ *
+ * Two files implement it: tokens.c the token sets (cw_tokens_*), auth.c
+ * the checks (cw_auth_*).
  */
 #ifndef CW_RPC_AUTH_H
 #define CW_RPC_AUTH_H
