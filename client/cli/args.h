@@ -5,6 +5,10 @@
  *
  * Every parser returns 0 on success and -1 on failure with a one-line
  * message (no "cachewire: " prefix, no trailing newline) in err.
+ *
+ * args.c parses the command line, values.c the durations and times in it,
+ * token.c reads the token file; help.c holds the --help text and
+ * cli_option_names().
  */
 #ifndef CACHEWIRE_CLI_ARGS_H
 #define CACHEWIRE_CLI_ARGS_H
