@@ -41,7 +41,7 @@ run() { # run NAME COMMAND...
 	fi
 }
 
-for t in test_conformance test_bad_input test_daemon test_faults; do
+for t in test_conformance test_bad_input test_daemon test_faults test_security test_tls; do
 	run "$t" $VG "$BUILD/tests/$t"
 done
 run test_cli tests/integration/test_cli.sh "$TMP/cachewired" "$BUILD/cachewire"

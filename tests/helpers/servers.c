@@ -241,6 +241,19 @@ int cw_test_daemon_start(
 	return daemon_spawn(d, redis_url, env);
 }
 
+char *cw_test_log_until(const cw_test_daemon *d, const char *fragment, int ms)
+{
+	for (int waited = 0;; waited += 10) {
+		char *log = cw_test_read_file(d->log, NULL);
+		if (log != NULL && strstr(log, fragment) != NULL)
+			return log;
+		free(log);
+		if (waited >= ms)
+			return NULL;
+		cw_test_sleep_ms(10);
+	}
+}
+
 void cw_test_daemon_kill(cw_test_daemon *d)
 {
 	if (d->pid > 0) {

@@ -55,6 +55,12 @@ int cw_test_daemon_start(
  * when it had to be killed or died of a signal. Removes its directory. */
 int cw_test_daemon_stop(cw_test_daemon *d);
 
+/*
+ * Wait up to ms for d's log to hold fragment: the whole log (malloc'd,
+ * NUL-terminated; free()) once it does, NULL when it did not in time.
+ */
+char *cw_test_log_until(const cw_test_daemon *d, const char *fragment, int ms);
+
 /* SIGKILL it and wait; its directory and addresses stay for a restart. */
 void cw_test_daemon_kill(cw_test_daemon *d);
 /* Start a killed daemon again on the same addresses. 0 or -1. */

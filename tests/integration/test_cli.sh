@@ -144,6 +144,51 @@ check "value over the limit exits 3" 3 $rc
 t; check_has "value over the limit is RESOURCE_EXHAUSTED" "RESOURCE_EXHAUSTED" "$(cat "$TMP/err")"
 "$CLI" --version >/dev/null; rc=$?; t
 check "--version exits 0" 0 $rc
+
+# TLS, a token from a file and a namespace, against a second cachewired
+# that requires all three (certificates from make_certs.sh).
+"$(dirname "$0")/../helpers/make_certs.sh" "$TMP/certs"
+printf '%s\n' '- token: cli-test-token-0123456789' '  namespaces: [cli-a, cli-b]' >"$TMP/tokens.yaml"
+printf 'cli-test-token-0123456789\n' >"$TMP/token"
+printf 'not-the-token-0123456789\n' >"$TMP/wrong-token"
+TLS_URL="tls+tcp://127.0.0.1:$(free_port)"
+CACHEWIRE_LISTEN="$TLS_URL" CACHEWIRE_REDIS_URL="unix://$TMP/redis.sock" \
+CACHEWIRE_TLS_CERT_FILE="$TMP/certs/server.crt" CACHEWIRE_TLS_KEY_FILE="$TMP/certs/server.key" \
+CACHEWIRE_TLS_CLIENT_CA_FILE="$TMP/certs/ca.crt" CACHEWIRE_AUTH_TOKENS_FILE="$TMP/tokens.yaml" \
+	"$1" >"$TMP/tls.log" 2>&1 &
+TLS_PID=$!
+wait_for 10 grep -q ' INFO ready' "$TMP/tls.log" || cat "$TMP/tls.log"
+tls() { "$CLI" --url "$TLS_URL" --cacert "$TMP/certs/ca.crt" --cert "$TMP/certs/client.crt" \
+	--key "$TMP/certs/client.key" --timeout 3s "$@"; }
+echo -n in-a | tls --token-file "$TMP/token" --namespace cli-a set k; rc=$?; t
+check "tls: set with token and namespace" 0 $rc
+echo -n in-b | CACHEWIRE_TOKEN_FILE="$TMP/token" tls --namespace cli-b set k; rc=$?; t
+check "tls: CACHEWIRE_TOKEN_FILE" 0 $rc
+t; check "tls: the token's first namespace by default" in-a "$(tls --token-file "$TMP/token" get k)"
+t; check "tls: namespaces keep their own keys" in-b "$(tls --token-file "$TMP/token" --namespace cli-b get k)"
+tls get k 2>"$TMP/err"; rc=$?; t
+check "tls: no token exits 3" 3 $rc
+t; check_has "tls: no token is UNAUTHENTICATED" UNAUTHENTICATED "$(cat "$TMP/err")"
+tls --token-file "$TMP/wrong-token" get k 2>"$TMP/err"; rc=$?; t
+t; check_has "tls: a wrong token is UNAUTHENTICATED" UNAUTHENTICATED "$(cat "$TMP/err")"
+t; check "tls: ... and never shown" "" "$(grep -o not-the-token "$TMP/err")"
+tls --token-file "$TMP/token" --namespace other get k 2>"$TMP/err"; rc=$?; t
+t; check_has "tls: another namespace is PERMISSION_DENIED" PERMISSION_DENIED "$(cat "$TMP/err")"
+"$CLI" --url "$TLS_URL" --cacert "$TMP/certs/rogue-ca.crt" --cert "$TMP/certs/client.crt" \
+	--key "$TMP/certs/client.key" --token-file "$TMP/token" --timeout 2s ping 2>"$TMP/err"; rc=$?; t
+check "tls: untrusted server exits 3" 3 $rc
+t; check_has "tls: untrusted server says so" "not signed by a CA in --cacert" "$(cat "$TMP/err")"
+"$CLI" --url "$TLS_URL" --token-file "$TMP/token" ping 2>"$TMP/err"; rc=$?; t
+check "tls: no --cacert exits 2" 2 $rc
+"$CLI" --url "$TLS_URL" --cacert "$TMP/certs/ca.crt" --token-file "$TMP/token" --timeout 2s \
+	ping 2>"$TMP/err"; rc=$?; t
+check "tls: no client certificate exits 3" 3 $rc
+t; check_has "tls: no client certificate says so" "client certificate" "$(cat "$TMP/err")"
+"$CLI" --url "$TCP_URL" --token-file "$TMP/missing" ping 2>"$TMP/err"; rc=$?; t
+check "a missing --token-file exits 2" 2 $rc
+t; check "the TLS daemon's log holds no token" "" "$(grep -o cli-test-token "$TMP/tls.log")"
+kill "$TLS_PID"; wait "$TLS_PID"; rc=$?; t
+check "the TLS daemon exits 0 on SIGTERM" 0 $rc
 set -e
 
 finish "$total"

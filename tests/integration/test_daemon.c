@@ -276,16 +276,12 @@ static void sigint_exits_cleanly(void **state)
 /* Wait until d's log has fragment (or 5 s pass); the log, to free(). */
 static char *log_until(const cw_test_daemon *d, const char *fragment)
 {
-	char *log = NULL;
-	for (int i = 0; i < 500; i++) {
-		free(log);
-		log = cw_test_read_file(d->log, NULL);
-		if (log != NULL && strstr(log, fragment) != NULL)
-			return log;
-		cw_test_sleep_ms(10);
+	char *log = cw_test_log_until(d, fragment, 5000);
+	if (log == NULL) {
+		char *now = cw_test_read_file(d->log, NULL);
+		fail_msg("log has no \"%s\":\n%s", fragment, now ? now : "");
 	}
-	fail_msg("log has no \"%s\":\n%s", fragment, log ? log : "");
-	return NULL;
+	return log;
 }
 
 /* SIGHUP: log.level changes at once, other changes are reported as
