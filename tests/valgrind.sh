@@ -28,6 +28,8 @@ printf '#!/bin/sh\nexec %s %s "$@"\n' "$VG" "$(realpath "$BUILD/cachewired")" \
 chmod +x "$TMP/cachewired"
 
 export CW_TEST_WRAPPER="$VG" CW_TEST_SLACK_MS=3000 CW_TEST_TTL_MS=3000
+# A TLS handshake in a cachewired under memcheck takes seconds.
+export CW_TEST_TLS_TIMEOUT=30s CW_TEST_TLS_FAIL_TIMEOUT=10s
 failed=()
 run() { # run NAME COMMAND...
 	local name=$1 t0=$SECONDS
