@@ -1,6 +1,7 @@
 /*
  * fuzz_dispatch.c - libFuzzer target: arbitrary bytes as a request to the
  * real rpc and service layers over a real cache core, i.e. envelope decode,
+ * the token and namespace checks (each input runs without tokens and with),
  * method lookup, payload decode and every request check (keys, values,
  * expiry, batches) - everything cachewired does with a message before
  * Redis sees it.
@@ -74,12 +75,35 @@ static ProtobufCService *service(void)
 	return svc; /* lives for the whole run */
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* A server with tokens: one token, for two namespaces (the seeds may carry
+ * it: "fuzz-token-0123456789"). */
+static cw_auth *with_tokens(void)
+{
+	static const char file[] = "- token: fuzz-token-0123456789\n"
+	                           "  namespaces: [fuzz, other]\n";
+	static cw_auth *auth;
+	cw_tokens *t;
+	cw_error err;
+	char msg[256];
+
+	if (auth != NULL)
+		return auth;
+	if (cw_tokens_parse(
+	        &t, "fuzz.yaml", file, sizeof file - 1, msg, sizeof msg) != 0 ||
+	    cw_auth_new(&auth, t, "fuzz", &err) != CW_OK) {
+		fprintf(stderr, "fuzz_dispatch: cannot set up tokens\n");
+		abort();
+	}
+	return auth; /* lives for the whole run */
+}
+
+/* Every request is dispatched twice: without authentication and with. */
+static void dispatch_once(cw_auth *auth, const uint8_t *data, size_t size)
 {
 	sink k = {.base = {.alloc = sink_alloc, .done = sink_done}};
 	cw_call call;
 
-	cw_dispatch(service(), NULL, data, size, 1000, &call, &k.base);
+	cw_dispatch(service(), auth, data, size, 1000, &call, &k.base);
 	if (k.done != 1) {
 		fprintf(stderr, "request answered %d times, want 1\n", k.done);
 		abort();
@@ -94,5 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cachewire__v1__reply__free_unpacked(r, NULL);
 	}
 	free(k.buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	dispatch_once(NULL, data, size);
+	dispatch_once(with_tokens(), data, size);
 	return 0;
 }
