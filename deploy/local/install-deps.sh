@@ -4,14 +4,15 @@
 #   install-deps.sh --test   also what the tests need (cmocka, protoc, nngcat,
 #                            redis-cli, python3 for the benchmark smoke test,
 #                            clang and its libFuzzer for the fuzz targets,
-#                            valgrind for the memcheck pass)
+#                            valgrind for the memcheck pass, openssl for
+#                            the TLS tests' throwaway certificates)
 set -euo pipefail
 
 pkgs=(cmake make gcc pkg-config libhiredis-dev libprotobuf-c-dev
 	protobuf-c-compiler libnng-dev libyaml-dev redis-server)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(libcmocka-dev protobuf-compiler nng-utils clang-format git
-		redis-tools python3 clang libclang-rt-14-dev valgrind)
+		redis-tools python3 clang libclang-rt-14-dev valgrind openssl)
 fi
 
 missing=()
