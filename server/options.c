@@ -22,7 +22,7 @@ static const char usage[] =
     "                        credentials) and exit 0 when it answers, 1 if "
     "not\n"
     "  -l, --listen URL      listen on URL (repeatable; replaces listen:)\n"
-    "      --redis-url URL   redis://[user@]host:port[/db] or\n"
+    "      --redis-url URL   redis://host:port[/db] or\n"
     "                        unix:///path/to/socket[?db=N]; no password\n"
     "                        here (ps shows it): use redis.password_file\n"
     "      --log-level LVL   debug, info, warn or error\n"

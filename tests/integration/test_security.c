@@ -440,6 +440,30 @@ static void logs_hold_no_secrets(void **state)
 	cw_test_redis_stop(&r, false);
 }
 
+/* A password on the command line is refused: every local user sees it. */
+static void no_password_on_the_command_line(void **state)
+{
+	(void)state;
+	const char *argv[] = {CW_TEST_CACHEWIRED, "--check-config",
+	    "--redis-url", "redis://:cmdline-pw-4242@127.0.0.1:6379/0", NULL};
+	char *out = NULL, *err = NULL;
+	int rc = cw_test_run(argv, NULL, NULL, 0, &out, NULL, &err, 20);
+	if (rc != 2 || strstr(err, "--redis-url: a password on the command "
+	                           "line is visible") == NULL)
+		fail_msg("exit %d, stderr:\n%s", rc, err);
+	assert_null(strstr(out, "cmdline-pw-4242"));
+	assert_null(strstr(err, "cmdline-pw-4242"));
+	free(out);
+	free(err);
+	/* a URL without one is fine there */
+	argv[3] = "redis://127.0.0.1:6379/0";
+	rc = cw_test_run(argv, NULL, NULL, 0, &out, NULL, &err, 20);
+	if (rc != 0)
+		fail_msg("exit %d, stderr:\n%s", rc, err);
+	free(out);
+	free(err);
+}
+
 static void redis_auth_failure_retried(void **state)
 {
 	(void)state;
@@ -496,6 +520,7 @@ int main(void)
 	    cmocka_unit_test(no_tokens_one_namespace),
 	    cmocka_unit_test(tokens_reload_on_sighup),
 	    cmocka_unit_test(logs_hold_no_secrets),
+	    cmocka_unit_test(no_password_on_the_command_line),
 	    cmocka_unit_test(redis_auth_failure_retried),
 	};
 	return cw_test_exit(cmocka_run_group_tests(tests, setup, teardown));
