@@ -146,11 +146,10 @@ t; check_has "value over the limit is RESOURCE_EXHAUSTED" "RESOURCE_EXHAUSTED" "
 check "--version exits 0" 0 $rc
 
 # TLS, a token from a file and a namespace, against a second cachewired
-# that requires all three (certificates from make_certs.sh). Each CLI run
-# is a new TLS handshake: under valgrind (tests/valgrind.sh) they get
-# longer, so that no client gives up halfway through one.
-TLS_T=${CW_TEST_TLS_TIMEOUT:-3s}
-TLS_FAIL_T=${CW_TEST_TLS_FAIL_TIMEOUT:-2s}
+# that requires all three (certificates from make_certs.sh). That daemon
+# is $CW_TEST_TLS_DAEMON when set: tests/valgrind.sh runs it natively (see
+# there), the first one under memcheck.
+TLS_DAEMON=${CW_TEST_TLS_DAEMON:-$1}
 "$(dirname "$0")/../helpers/make_certs.sh" "$TMP/certs"
 printf '%s\n' '- token: cli-test-token-0123456789' '  namespaces: [cli-a, cli-b]' >"$TMP/tokens.yaml"
 printf 'cli-test-token-0123456789\n' >"$TMP/token"
@@ -159,11 +158,11 @@ TLS_URL="tls+tcp://127.0.0.1:$(free_port)"
 CACHEWIRE_LISTEN="$TLS_URL" CACHEWIRE_REDIS_URL="unix://$TMP/redis.sock" \
 CACHEWIRE_TLS_CERT_FILE="$TMP/certs/server.crt" CACHEWIRE_TLS_KEY_FILE="$TMP/certs/server.key" \
 CACHEWIRE_TLS_CLIENT_CA_FILE="$TMP/certs/ca.crt" CACHEWIRE_AUTH_TOKENS_FILE="$TMP/tokens.yaml" \
-	"$1" >"$TMP/tls.log" 2>&1 &
+	"$TLS_DAEMON" >"$TMP/tls.log" 2>&1 &
 TLS_PID=$!
 wait_for 10 grep -q ' INFO ready' "$TMP/tls.log" || cat "$TMP/tls.log"
 tls() { "$CLI" --url "$TLS_URL" --cacert "$TMP/certs/ca.crt" --cert "$TMP/certs/client.crt" \
-	--key "$TMP/certs/client.key" --timeout "$TLS_T" "$@"; }
+	--key "$TMP/certs/client.key" --timeout 3s "$@"; }
 echo -n in-a | tls --token-file "$TMP/token" --namespace cli-a set k; rc=$?; t
 check "tls: set with token and namespace" 0 $rc
 echo -n in-b | CACHEWIRE_TOKEN_FILE="$TMP/token" tls --namespace cli-b set k; rc=$?; t
@@ -179,12 +178,12 @@ t; check "tls: ... and never shown" "" "$(grep -o not-the-token "$TMP/err")"
 tls --token-file "$TMP/token" --namespace other get k 2>"$TMP/err"; rc=$?; t
 t; check_has "tls: another namespace is PERMISSION_DENIED" PERMISSION_DENIED "$(cat "$TMP/err")"
 "$CLI" --url "$TLS_URL" --cacert "$TMP/certs/rogue-ca.crt" --cert "$TMP/certs/client.crt" \
-	--key "$TMP/certs/client.key" --token-file "$TMP/token" --timeout "$TLS_FAIL_T" ping 2>"$TMP/err"; rc=$?; t
+	--key "$TMP/certs/client.key" --token-file "$TMP/token" --timeout 2s ping 2>"$TMP/err"; rc=$?; t
 check "tls: untrusted server exits 3" 3 $rc
 t; check_has "tls: untrusted server says so" "not signed by a CA in --cacert" "$(cat "$TMP/err")"
 "$CLI" --url "$TLS_URL" --token-file "$TMP/token" ping 2>"$TMP/err"; rc=$?; t
 check "tls: no --cacert exits 2" 2 $rc
-"$CLI" --url "$TLS_URL" --cacert "$TMP/certs/ca.crt" --token-file "$TMP/token" --timeout "$TLS_FAIL_T" \
+"$CLI" --url "$TLS_URL" --cacert "$TMP/certs/ca.crt" --token-file "$TMP/token" --timeout 2s \
 	ping 2>"$TMP/err"; rc=$?; t
 check "tls: no client certificate exits 3" 3 $rc
 t; check_has "tls: no client certificate says so" "client certificate" "$(cat "$TMP/err")"
