@@ -209,25 +209,25 @@ int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen)
 	for (size_t i = 0; i < cw__cfg_nkeys; i++)
 		if (cw__cfg_check_value(c, &cw__cfg_keys[i], msg, sizeof msg) !=
 		    0)
-			return cw__cfg_fail(errbuf, errlen, "%s", msg);
+			return cw_fail_line(errbuf, errlen, "%s", msg);
 
 	if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL))
-		return cw__cfg_fail(errbuf, errlen,
+		return cw_fail_line(errbuf, errlen,
 		    "tls.cert_file and tls.key_file go together: set both or "
 		    "neither");
 	if (c->tls_client_ca_file != NULL && c->tls_cert_file == NULL)
-		return cw__cfg_fail(errbuf, errlen,
+		return cw_fail_line(errbuf, errlen,
 		    "tls.client_ca_file needs tls.cert_file and "
 		    "tls.key_file (the server's own certificate)");
 	int tls_urls = 0;
 	for (int i = 0; i < c->listen_count; i++)
 		tls_urls += strncmp(c->listen[i], "tls+", 4) == 0;
 	if (tls_urls > 0 && c->tls_cert_file == NULL)
-		return cw__cfg_fail(errbuf, errlen,
+		return cw_fail_line(errbuf, errlen,
 		    "a tls+tcp:// listen URL needs tls.cert_file and "
 		    "tls.key_file");
 	if (tls_urls == 0 && c->tls_cert_file != NULL)
-		return cw__cfg_fail(errbuf, errlen,
+		return cw_fail_line(errbuf, errlen,
 		    "tls.cert_file is set but no listen URL is tls+tcp://: "
 		    "add one (e.g. tls+tcp://0.0.0.0:7421) or unset the tls "
 		    "keys");
@@ -236,7 +236,7 @@ int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen)
 	                 (long long)c->max_key_bytes + ENVELOPE_BYTES;
 	if (need > (long long)c->max_message_bytes) {
 		char v[32], k[32], m[32];
-		return cw__cfg_fail(errbuf, errlen,
+		return cw_fail_line(errbuf, errlen,
 		    "cache.max_value_bytes (%s) plus cache.max_key_bytes (%s) "
 		    "and %lldKiB of envelope must fit server.max_message_bytes "
 		    "(%s): raise it to at least %lld or lower the others",
@@ -312,12 +312,12 @@ int cw_config_apply_env(
 		if (k == NULL) {
 			struct suggestion s = {0};
 			env_hint(name, &s);
-			return cw__cfg_fail(errbuf, errlen,
+			return cw_fail_line(errbuf, errlen,
 			    "%.*s: unknown variable%s", (int)(eq - var), var,
 			    cw__cfg_did_you_mean(hint, sizeof hint, &s));
 		}
 		if (cw__cfg_set_value(c, k, eq + 1, NULL, msg, sizeof msg) != 0)
-			return cw__cfg_fail(
+			return cw_fail_line(
 			    errbuf, errlen, "%s: %s", name, msg);
 	}
 	return 0;
@@ -332,11 +332,11 @@ int cw_config_set(cw_config *c, const char *path, const char *text,
 		if (strcmp(cw__cfg_key_path(buf, sizeof buf, k), path) != 0)
 			continue;
 		if (cw__cfg_set_value(c, k, text, NULL, msg, sizeof msg) != 0)
-			return cw__cfg_fail(
+			return cw_fail_line(
 			    errbuf, errlen, "%s: %s", origin, msg);
 		return 0;
 	}
-	return cw__cfg_fail(
+	return cw_fail_line(
 	    errbuf, errlen, "%s: no configuration key %s", origin, path);
 }
 
@@ -390,7 +390,7 @@ int cw_config_load_file(
 	size_t len = 0;
 	int err = read_all(path, &text, &len);
 	if (err != 0)
-		return cw__cfg_fail(
+		return cw_fail_line(
 		    errbuf, errlen, "%s: cannot read: %s", path, strerror(err));
 	int rc = cw_config_parse_yaml(c, path, text, len, errbuf, errlen);
 	free(text);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "errline.h"
 
 #define KIB (1LL << 10)
 #define MIB (1LL << 20)
@@ -94,13 +95,6 @@ void cw__cfg_urls_free(struct urls *l);
 void cw__cfg_urls_commit(cw_config *c, struct urls *l);
 
 /* ---- messages (config_msg.c) ------------------------------------------- */
-
-/* Write one line into errbuf (newlines become spaces) and return -1. */
-int cw__cfg_fail(char *errbuf, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 
 /* s as a double-quoted, escaped string of at most ~48 characters. */
 const char *cw__cfg_quote(char *buf, size_t len, const char *s);

@@ -1,7 +1,7 @@
 /*
  * config_msg.c - how the configuration's error lines read
- * (config_internal.h): one line into errbuf, values quoted and escaped,
- * sizes as a person writes them, and "did you mean" for unknown names.
+ * (config_internal.h): values quoted and escaped (errline.c writes the
+ * line), sizes as a person writes them, and "did you mean" for unknown names.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -13,20 +13,6 @@
 #include "config_internal.h"
 
 /* ---- messages ---------------------------------------------------------- */
-
-int cw__cfg_fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	if (errbuf == NULL || errlen == 0)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	for (char *p = errbuf; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	return -1;
-}
 
 const char *cw__cfg_quote(char *buf, size_t len, const char *s)
 {

@@ -29,13 +29,12 @@ static int yfail(struct ydoc *y, const yaml_node_t *n, const char *fmt, ...)
 
 static int yfail(struct ydoc *y, const yaml_node_t *n, const char *fmt, ...)
 {
-	char msg[MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	cw_vfail_at(y->errbuf, y->errlen, y->name, n->start_mark.line,
+	    n->start_mark.column, fmt, ap);
 	va_end(ap);
-	return cw__cfg_fail(y->errbuf, y->errlen, "%s:%zu:%zu: %s", y->name,
-	    n->start_mark.line + 1, n->start_mark.column + 1, msg);
+	return -1;
 }
 
 /* ---- nodes ------------------------------------------------------------- */
@@ -331,13 +330,13 @@ static int syntax_error(const yaml_parser_t *p, const char *name,
 	size_t line, col;
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
-		return cw__cfg_fail(errbuf, errlen, "%s: out of memory", name);
+		return cw_fail_line(errbuf, errlen, "%s: out of memory", name);
 	case YAML_READER_ERROR:
 		position(text, len, p->problem_offset, &line, &col);
 		if (p->problem_value != -1)
 			snprintf(ctx, sizeof ctx, " (byte 0x%02x)",
 			    (unsigned)p->problem_value & 0xffu);
-		return cw__cfg_fail(errbuf, errlen,
+		return cw_fail_line(errbuf, errlen,
 		    "%s:%zu:%zu: YAML syntax error: %s%s", name, line, col,
 		    problem, ctx);
 	default:
@@ -345,7 +344,7 @@ static int syntax_error(const yaml_parser_t *p, const char *name,
 			snprintf(ctx, sizeof ctx, " (%s at %zu:%zu)",
 			    p->context, p->context_mark.line + 1,
 			    p->context_mark.column + 1);
-		return cw__cfg_fail(errbuf, errlen,
+		return cw_fail_line(errbuf, errlen,
 		    "%s:%zu:%zu: YAML syntax error: %s%s", name,
 		    p->problem_mark.line + 1, p->problem_mark.column + 1,
 		    problem, ctx);
@@ -362,7 +361,7 @@ int cw_config_parse_yaml(cw_config *c, const char *name, const char *text,
 	if (text == NULL)
 		text = "", len = 0;
 	if (!yaml_parser_initialize(&p))
-		return cw__cfg_fail(errbuf, errlen, "%s: out of memory", name);
+		return cw_fail_line(errbuf, errlen, "%s: out of memory", name);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&p, &doc)) {
 		int rc = syntax_error(&p, name, text, len, errbuf, errlen);
@@ -379,7 +378,7 @@ int cw_config_parse_yaml(cw_config *c, const char *name, const char *text,
 			rc = syntax_error(&p, name, text, len, errbuf, errlen);
 		} else {
 			if (yaml_document_get_root_node(&next) != NULL)
-				rc = cw__cfg_fail(errbuf, errlen,
+				rc = cw_fail_line(errbuf, errlen,
 				    "%s:%zu:%zu: a second YAML document; a "
 				    "configuration file holds one",
 				    name, next.start_mark.line + 1,

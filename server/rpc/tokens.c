@@ -13,13 +13,13 @@
 
 #include <yaml.h>
 
+#include "errline.h"
 #include "tokens_internal.h"
 
 #define TOKEN_MIN   16
 #define TOKEN_MAX   4096
 #define ENTRIES_MAX 10000
 #define FILE_MAX    ((size_t)1 << 20)
-#define MSG_MAX     512
 
 #define NO_TOKENS                                                              \
 	"no tokens: list at least one entry (- token: ..., namespaces: "       \
@@ -86,27 +86,6 @@ const char *cw_quote(char buf[QUOTE_BUF], const void *p, size_t n)
 	return buf;
 }
 
-/* A one-line printf-style message in errbuf (when there is one); -1. */
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	if (errbuf == NULL || errlen == 0)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	for (char *p = errbuf; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	return -1;
-}
-
 /* ---- the token file: libyaml --------------------------------------------- */
 
 struct ydoc {
@@ -125,13 +104,11 @@ static int yfail(struct ydoc *y, const yaml_mark_t *m, const char *fmt, ...)
 
 static int yfail(struct ydoc *y, const yaml_mark_t *m, const char *fmt, ...)
 {
-	char msg[MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	cw_vfail_at(y->errbuf, y->errlen, y->name, m->line, m->column, fmt, ap);
 	va_end(ap);
-	return fail(y->errbuf, y->errlen, "%s:%zu:%zu: %s", y->name,
-	    m->line + 1, m->column + 1, msg);
+	return -1;
 }
 
 static yaml_node_t *node(struct ydoc *y, int id)
@@ -198,13 +175,14 @@ static int syntax_error(
 	size_t line, col;
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
-		return fail(y->errbuf, y->errlen, "%s: out of memory", y->name);
+		return cw_fail_line(
+		    y->errbuf, y->errlen, "%s: out of memory", y->name);
 	case YAML_READER_ERROR:
 		position(text, len, p->problem_offset, &line, &col);
 		if (p->problem_value != -1)
 			snprintf(ctx, sizeof ctx, " (byte 0x%02x)",
 			    (unsigned)p->problem_value & 0xffu);
-		return fail(y->errbuf, y->errlen,
+		return cw_fail_line(y->errbuf, y->errlen,
 		    "%s:%zu:%zu: YAML syntax error: %s%s", y->name, line, col,
 		    problem, ctx);
 	default:
@@ -212,7 +190,7 @@ static int syntax_error(
 			snprintf(ctx, sizeof ctx, " (%s at %zu:%zu)",
 			    p->context, p->context_mark.line + 1,
 			    p->context_mark.column + 1);
-		return fail(y->errbuf, y->errlen,
+		return cw_fail_line(y->errbuf, y->errlen,
 		    "%s:%zu:%zu: YAML syntax error: %s%s", y->name,
 		    p->problem_mark.line + 1, p->problem_mark.column + 1,
 		    problem, ctx);
@@ -259,7 +237,8 @@ static int check_events(struct ydoc *y, const char *text, size_t len)
 	int docs = 0, rc = 0;
 	bool end = false;
 	if (!yaml_parser_initialize(&p))
-		return fail(y->errbuf, y->errlen, "%s: out of memory", y->name);
+		return cw_fail_line(
+		    y->errbuf, y->errlen, "%s: out of memory", y->name);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	while (rc == 0 && !end) {
 		if (!yaml_parser_parse(&p, &ev)) {
@@ -347,7 +326,8 @@ static int take_token(
 			    : s[i] > 0x7f ? "not ASCII"
 			                  : "a control character");
 	if ((e->token = malloc(n)) == NULL)
-		return fail(y->errbuf, y->errlen, "%s: out of memory", y->name);
+		return cw_fail_line(
+		    y->errbuf, y->errlen, "%s: out of memory", y->name);
 	memcpy(e->token, s, n);
 	e->token_len = n;
 	return 0;
@@ -369,7 +349,8 @@ static int check_dup_ns(
 	const struct ns_name **v = malloc(e->nns * sizeof *v);
 	const struct ns_name *repeat = NULL, *first = NULL, *group = NULL;
 	if (v == NULL)
-		return fail(y->errbuf, y->errlen, "%s: out of memory", y->name);
+		return cw_fail_line(
+		    y->errbuf, y->errlen, "%s: out of memory", y->name);
 	for (size_t i = 0; i < e->nns; i++)
 		v[i] = &e->ns[i];
 	qsort(v, e->nns, sizeof *v, cmp_ns);
@@ -410,7 +391,8 @@ static int take_namespaces(
 		return yfail(y, &v->start_mark,
 		    "namespaces of entry %zu is empty: list at least one", idx);
 	if ((e->ns = calloc(n, sizeof *e->ns)) == NULL)
-		return fail(y->errbuf, y->errlen, "%s: out of memory", y->name);
+		return cw_fail_line(
+		    y->errbuf, y->errlen, "%s: out of memory", y->name);
 	e->nns = n;
 	for (size_t i = 0; i < n; i++) {
 		const yaml_node_t *it =
@@ -523,7 +505,8 @@ static int check_dup_tokens(
 	const struct entry **v = malloc(t->n * sizeof *v);
 	const struct entry *repeat = NULL, *first = NULL, *group = NULL;
 	if (v == NULL)
-		return fail(y->errbuf, y->errlen, "%s: out of memory", y->name);
+		return cw_fail_line(
+		    y->errbuf, y->errlen, "%s: out of memory", y->name);
 	for (size_t i = 0; i < t->n; i++)
 		v[i] = &t->e[i];
 	qsort(v, t->n, sizeof *v, cmp_token);
@@ -568,7 +551,8 @@ static int take_root(struct ydoc *y, cw_tokens **out)
 	cw_tokens *t = calloc(1, sizeof *t);
 	if (t == NULL || (t->e = calloc(n, sizeof *t->e)) == NULL) {
 		free(t);
-		return fail(y->errbuf, y->errlen, "%s: out of memory", y->name);
+		return cw_fail_line(
+		    y->errbuf, y->errlen, "%s: out of memory", y->name);
 	}
 	t->n = n;
 	int rc = 0;
@@ -595,14 +579,15 @@ int cw_tokens_parse(cw_tokens **out, const char *name, const char *text,
 		text = "", len = 0;
 	struct ydoc y = {&doc, name, errbuf, errlen};
 	if (out == NULL)
-		return fail(
+		return cw_fail_line(
 		    errbuf, errlen, "%s: nowhere to put the tokens", name);
 	if (len > FILE_MAX)
-		return fail(errbuf, errlen, "%s: larger than 1 MiB", name);
+		return cw_fail_line(
+		    errbuf, errlen, "%s: larger than 1 MiB", name);
 	if (check_events(&y, text, len) != 0)
 		return -1;
 	if (!yaml_parser_initialize(&p))
-		return fail(errbuf, errlen, "%s: out of memory", name);
+		return cw_fail_line(errbuf, errlen, "%s: out of memory", name);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	int rc;
 	if (!yaml_parser_load(&p, &doc)) {
@@ -619,10 +604,10 @@ int cw_tokens_load_file(
     cw_tokens **out, const char *path, char *errbuf, size_t errlen)
 {
 	if (path == NULL)
-		return fail(errbuf, errlen, "no token file named");
+		return cw_fail_line(errbuf, errlen, "no token file named");
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
-		return fail(errbuf, errlen, "%s: cannot read: %s", path,
+		return cw_fail_line(errbuf, errlen, "%s: cannot read: %s", path,
 		    strerror(errno));
 	/* Up to FILE_MAX + 1 bytes, in buffers that are wiped, not realloc'd
 	 * (which could leave copies of the tokens behind). */
@@ -660,10 +645,11 @@ int cw_tokens_load_file(
 	fclose(f);
 	int rc;
 	if (err != 0)
-		rc = fail(
+		rc = cw_fail_line(
 		    errbuf, errlen, "%s: cannot read: %s", path, strerror(err));
 	else if (len > FILE_MAX)
-		rc = fail(errbuf, errlen, "%s: larger than 1 MiB", path);
+		rc =
+		    cw_fail_line(errbuf, errlen, "%s: larger than 1 MiB", path);
 	else
 		rc = cw_tokens_parse(out, path, buf, len, errbuf, errlen);
 	wipe(buf, len);
