@@ -61,7 +61,10 @@ const struct key cw__cfg_keys[] = {
     {"tls", "client_ca_file", KT_FILE, F(tls_client_ca_file), 0, 0, ""},
     {"tls", "min_version", KT_TLS_VERSION, F(tls_min_version), 0, 0, "1.2"},
     {"auth", "tokens_file", KT_TOKENS, F(auth_tokens_file), 0, 0, ""},
+    {"admin", "listen", KT_ADMIN_URL, F(admin_listen), 0, 0,
+        "http://127.0.0.1:7421"},
     {"log", "level", KT_LEVEL, F(log_level), 0, 0, "info"},
+    {"log", "format", KT_LOG_FORMAT, F(log_format), 0, 0, "text"},
 };
 const size_t cw__cfg_nkeys = sizeof cw__cfg_keys / sizeof cw__cfg_keys[0];
 
@@ -116,6 +119,8 @@ void cw_config_free(cw_config *c)
 		c->listen[i] = NULL;
 	}
 	c->listen_count = 0;
+	free(c->source);
+	c->source = NULL;
 	free(c->redis_url);
 	c->redis_url = NULL;
 	free(c->redis_password_file);
@@ -130,7 +135,7 @@ void cw_config_free(cw_config *c)
 	free(c->redis_user);
 	c->redis_user = NULL;
 	char **files[] = {&c->tls_cert_file, &c->tls_key_file,
-	    &c->tls_client_ca_file, &c->auth_tokens_file};
+	    &c->tls_client_ca_file, &c->auth_tokens_file, &c->admin_listen};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		free(*files[i]);
 		*files[i] = NULL;
@@ -165,6 +170,9 @@ static bool same_value(
 	case KT_LEVEL:
 		return *(const enum cw_log_level *)pa ==
 		       *(const enum cw_log_level *)pb;
+	case KT_LOG_FORMAT:
+		return *(const enum cw_log_format *)pa ==
+		       *(const enum cw_log_format *)pb;
 	case KT_SECRET_FILE: /* the file, and what it held when read */
 		return same_string(
 		           a->redis_password_file, b->redis_password_file) &&
@@ -182,6 +190,7 @@ static bool same_value(
 	case KT_FILE:
 	case KT_NAMESPACE:
 	case KT_REDIS_URL:
+	case KT_ADMIN_URL:
 		return same_string(*(char *const *)pa, *(char *const *)pb);
 	}
 	return false;

@@ -37,6 +37,7 @@
 #define CW_MAX_LISTEN 16
 
 enum cw_log_level { CW_LOG_DEBUG, CW_LOG_INFO, CW_LOG_WARN, CW_LOG_ERROR };
+enum cw_log_format { CW_LOG_TEXT, CW_LOG_JSON };
 
 typedef struct cw_config {
 	/* listen: nng URLs to serve on (tcp://, tcp4://, tcp6://, ipc://),
@@ -81,8 +82,15 @@ typedef struct cw_config {
 	/* auth.* */
 	char *auth_tokens_file;        /* NULL: no authentication */
 	struct cw_tokens *auth_tokens; /* what it held, read when set */
+	/* admin.* */
+	char *admin_listen; /* NULL: no admin endpoint; else http://HOST:PORT,
+	                       default http://127.0.0.1:7421 */
 	/* log.* */
-	enum cw_log_level log_level; /* default CW_LOG_INFO */
+	enum cw_log_level log_level;   /* default CW_LOG_INFO */
+	enum cw_log_format log_format; /* default CW_LOG_TEXT */
+	/* not a key: the file the configuration was read from, or NULL
+	 * (built-in defaults); set by options.c, for logs */
+	char *source;
 } cw_config;
 
 /*

@@ -43,6 +43,8 @@ enum ktype {
 	KT_FILE,        /* char *, a path readable when set; "" is NULL */
 	KT_TOKENS,      /* char *, a path read at once into auth_tokens */
 	KT_TLS_VERSION, /* int, "1.2" -> 12, "1.3" -> 13 */
+	KT_ADMIN_URL,   /* char *, http://HOST:PORT; "" is NULL */
+	KT_LOG_FORMAT,  /* enum cw_log_format by name */
 };
 
 struct key {

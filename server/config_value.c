@@ -64,6 +64,10 @@ const char *cw__cfg_type_name(enum ktype t)
 		return "a string";
 	case KT_TLS_VERSION:
 		return "a TLS version (1.2 or 1.3)";
+	case KT_ADMIN_URL:
+		return "a URL";
+	case KT_LOG_FORMAT:
+		return "a log format (text or json)";
 	}
 	return "a value";
 }
@@ -169,37 +173,51 @@ static int check_redis_url(
 	return -1;
 }
 
+/*
+ * HOST:PORT after a URL's scheme ("tcp", "http"): NULL when fine, else
+ * what is wrong (in why, which has room for 96 bytes).
+ */
+static const char *check_host_port(
+    const char *rest, const char *scheme, char *why)
+{
+	const char *colon;
+	if (*rest == '[') {
+		const char *end = strchr(rest, ']');
+		colon = end ? end + 1 : NULL;
+		if (colon && *colon != ':')
+			colon = NULL;
+	} else {
+		colon = strrchr(rest, ':');
+	}
+	long long port = -1;
+	if (colon == NULL ||
+	    parse_number(colon + 1, false, false, &port) != 0 || port > 65535)
+		snprintf(why, 96,
+		    "expected %s://host:port with a port 0..65535", scheme);
+	else if (strcspn(rest, "/?# \t") < (size_t)(colon - rest))
+		snprintf(
+		    why, 96, "the host may not hold '/', '?', '#' or spaces");
+	else if (*rest != '[' && memchr(rest, ':', (size_t)(colon - rest)))
+		snprintf(why, 96,
+		    "put an IPv6 address in brackets: %s://[::1]:%s", scheme,
+		    strcmp(scheme, "http") == 0 ? "7421" : "7420");
+	else
+		return NULL;
+	return why;
+}
+
 /* A URL nng can listen on: tcp[46]://host:port or ipc:///path. */
 static int check_listen_url(const char *url, char *msg, size_t len)
 {
 	static const char *const tcp[] = {"tcp://", "tcp4://", "tcp6://",
 	    "tls+tcp://", "tls+tcp4://", "tls+tcp6://"};
 	const char *why = NULL, *rest = NULL;
-	char q[256];
+	char q[256], buf[96];
 	for (int i = 0; i < 6 && rest == NULL; i++)
 		if (strncmp(url, tcp[i], strlen(tcp[i])) == 0)
 			rest = url + strlen(tcp[i]);
 	if (rest != NULL) {
-		const char *colon;
-		if (*rest == '[') {
-			const char *end = strchr(rest, ']');
-			colon = end ? end + 1 : NULL;
-			if (colon && *colon != ':')
-				colon = NULL;
-		} else {
-			colon = strrchr(rest, ':');
-		}
-		long long port = -1;
-		if (colon == NULL ||
-		    parse_number(colon + 1, false, false, &port) != 0 ||
-		    port > 65535)
-			why = "expected tcp://host:port with a port 0..65535";
-		else if (strcspn(rest, "/?# \t") < (size_t)(colon - rest))
-			why = "the host may not hold '/', '?', '#' or spaces";
-		else if (*rest != '[' &&
-		         memchr(rest, ':', (size_t)(colon - rest)))
-			why =
-			    "put an IPv6 address in brackets: tcp://[::1]:7420";
+		why = check_host_port(rest, "tcp", buf);
 	} else if (strncmp(url, "ipc://", 6) == 0) {
 		size_t n = strlen(url + 6);
 		if (n == 0)
@@ -213,6 +231,26 @@ static int check_listen_url(const char *url, char *msg, size_t len)
 	if (why == NULL)
 		return 0;
 	snprintf(msg, len, "bad listen URL %s: %s",
+	    cw__cfg_quote(q, sizeof q, url), why);
+	return -1;
+}
+
+/* admin.listen: "" (none) or http://HOST:PORT, nothing after the port. */
+static int check_admin_url(
+    const char *url, const char *subject, char *msg, size_t len)
+{
+	const char *why = NULL;
+	char q[256], buf[96];
+	if (url[0] == '\0')
+		return 0;
+	if (strncmp(url, "http://", 7) != 0)
+		why = "expected http://HOST:PORT (https is not offered; keep "
+		      "the endpoint on loopback or a private network)";
+	else
+		why = check_host_port(url + 7, "http", buf);
+	if (why == NULL)
+		return 0;
+	snprintf(msg, len, "%s%sis not usable: %s: %s", SUBJ(subject),
 	    cw__cfg_quote(q, sizeof q, url), why);
 	return -1;
 }
@@ -540,6 +578,26 @@ int cw__cfg_set_value(cw_config *c, const struct key *k, const char *text,
 	case KT_STRING:
 	case KT_SECRET:
 		return set_optional_string(c, k, text, subject, msg, len);
+	case KT_ADMIN_URL:
+		if (check_admin_url(text, subject, msg, len) != 0)
+			return -1;
+		if (text[0] == '\0') {
+			free(*(char **)field(c, k));
+			*(char **)field(c, k) = NULL;
+			return 0;
+		}
+		return set_string(c, k, text, msg, len);
+	case KT_LOG_FORMAT:
+		if (strcasecmp(text, "text") == 0 ||
+		    strcasecmp(text, "json") == 0) {
+			*(enum cw_log_format *)field(c, k) =
+			    strcasecmp(text, "json") == 0 ? CW_LOG_JSON
+			                                  : CW_LOG_TEXT;
+			return 0;
+		}
+		snprintf(msg, len, "%s%smust be text or json, got %s",
+		    SUBJ(subject), cw__cfg_quote(q, sizeof q, text));
+		return -1;
 	case KT_TLS_VERSION:
 		if (strcmp(text, "1.2") == 0 || strcmp(text, "1.3") == 0) {
 			*(int *)field(c, k) = text[2] == '2' ? 12 : 13;
@@ -628,6 +686,17 @@ int cw__cfg_check_value(
 			return -1;
 		}
 		return 0;
+	}
+	case KT_ADMIN_URL: {
+		const char *const *v = cfield(c, k);
+		return *v == NULL ? 0 : check_admin_url(*v, subject, msg, len);
+	}
+	case KT_LOG_FORMAT: {
+		int v = (int)*(const enum cw_log_format *)cfield(c, k);
+		if (v == CW_LOG_TEXT || v == CW_LOG_JSON)
+			return 0;
+		snprintf(msg, len, "%s must be text or json", subject);
+		return -1;
 	}
 	case KT_TLS_VERSION: {
 		int v = *(const int *)cfield(c, k);

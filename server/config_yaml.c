@@ -172,7 +172,8 @@ static void yaml_hint(
 	}
 }
 
-/* "listen, server, redis, cache, tls, auth, log": what the top level may hold.
+/* "listen, server, redis, cache, tls, auth, admin, log": what the top level may
+ * hold.
  */
 static const char *top_names(char *buf, size_t len)
 {
