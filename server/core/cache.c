@@ -83,6 +83,57 @@ static void set_namespace(cw_cache *c, const char *ns)
 	c->pattern[o] = '\0';
 }
 
+/* The limits in o (0: the default), checked, to c->own. */
+static int set_limits(cw_cache *c, const cw_cache_options *o, cw_error *err)
+{
+	int clear_batch, max_batch_keys, rc;
+	size_t key_max =
+	           o->max_key_bytes ? o->max_key_bytes : DEFAULT_MAX_KEY_BYTES,
+	       value_max = o->max_value_bytes ? o->max_value_bytes
+	                                      : DEFAULT_MAX_VALUE_BYTES;
+
+	if ((rc = int_option("clear_batch", o->clear_batch, DEFAULT_CLEAR_BATCH,
+	         MAX_CLEAR_BATCH, &clear_batch, err)) != CW_OK ||
+	    (rc = int_option("max_batch_keys", o->max_batch_keys,
+	         DEFAULT_MAX_BATCH_KEYS, MAX_CLEAR_BATCH, &max_batch_keys,
+	         err)) != CW_OK)
+		return rc;
+	if (key_max > REDIS_MAX_BULK - sizeof c->ns ||
+	    value_max > REDIS_MAX_BULK)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "max_key_bytes and max_value_bytes must be at most %zu "
+		    "(Redis' limit)",
+		    REDIS_MAX_BULK - sizeof c->ns);
+	c->lim = &c->own;
+	atomic_store(&c->own.max_key_bytes, key_max);
+	atomic_store(&c->own.max_value_bytes, value_max);
+	atomic_store(&c->own.clear_batch, clear_batch);
+	atomic_store(&c->own.max_batch_keys, max_batch_keys);
+	return CW_OK;
+}
+
+int cw_cache_set_limits(cw_cache *c, const cw_cache_options *o, cw_error *err)
+{
+	if (c == NULL || o == NULL || !c->owns_mux)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "cw_cache_set_limits needs a cache from cw_cache_open");
+	return set_limits(c, o, err);
+}
+
+void cw_cache_get_stats(cw_cache *c, cw_cache_stats *out)
+{
+	cw_mux_stats m;
+
+	cw_mux_stats_get(c->mux, &m);
+	*out = (cw_cache_stats){
+	    .connections_up = m.connections_up,
+	    .pool_size = m.pool_size,
+	    .pending = m.pending,
+	    .errors = m.errors,
+	    .reconnects = m.reconnects,
+	};
+}
+
 int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 {
 	cw_cache *c;
@@ -103,25 +154,8 @@ int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 	    (rc = int_option("command_timeout_ms", opts->command_timeout_ms,
 	         DEFAULT_COMMAND_TIMEOUT_MS, 3600 * 1000, &command_ms, err)) !=
 	        CW_OK ||
-	    (rc = int_option("clear_batch", opts->clear_batch,
-	         DEFAULT_CLEAR_BATCH, MAX_CLEAR_BATCH, &c->clear_batch, err)) !=
-	        CW_OK ||
-	    (rc = int_option("max_batch_keys", opts->max_batch_keys,
-	         DEFAULT_MAX_BATCH_KEYS, MAX_CLEAR_BATCH, &c->max_batch_keys,
-	         err)) != CW_OK)
+	    (rc = set_limits(c, opts, err)) != CW_OK)
 		goto fail;
-	c->max_key_bytes =
-	    opts->max_key_bytes ? opts->max_key_bytes : DEFAULT_MAX_KEY_BYTES;
-	c->max_value_bytes = opts->max_value_bytes ? opts->max_value_bytes
-	                                           : DEFAULT_MAX_VALUE_BYTES;
-	if (c->max_key_bytes > REDIS_MAX_BULK - sizeof c->ns ||
-	    c->max_value_bytes > REDIS_MAX_BULK) {
-		rc = cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "max_key_bytes and max_value_bytes must be at most %zu "
-		    "(Redis' limit)",
-		    REDIS_MAX_BULK - sizeof c->ns);
-		goto fail;
-	}
 	set_namespace(c, opts->namespace_);
 	c->owns_mux = true;
 	cw_mux_options mo = {
@@ -153,8 +187,7 @@ int cw_cache_view(
 	cw_cache *c = malloc(sizeof *c);
 	if (c == NULL)
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
-	*c = *base;
-	c->owns_mux = false;
+	*c = (cw_cache){.mux = base->mux, .owns_mux = false, .lim = base->lim};
 	set_namespace(c, namespace_);
 	*out = c;
 	return CW_OK;
@@ -214,10 +247,10 @@ int cw__check_key(
 		return cw_error_set(err, CW_INVALID_ARGUMENT, "key is empty");
 	if (key == NULL)
 		return cw_error_set(err, CW_INVALID_ARGUMENT, "key is NULL");
-	if (key_len > c->max_key_bytes)
+	size_t max = LIMIT(c, max_key_bytes);
+	if (key_len > max)
 		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "key is %zu bytes; the limit is %zu", key_len,
-		    c->max_key_bytes);
+		    "key is %zu bytes; the limit is %zu", key_len, max);
 	return CW_OK;
 }
 
@@ -287,10 +320,10 @@ int cw__check_entry(const cw_cache *c, const void *value, size_t value_len,
 {
 	if (value == NULL && value_len > 0)
 		return cw_error_set(err, CW_INVALID_ARGUMENT, "value is NULL");
-	if (value_len > c->max_value_bytes)
+	size_t max = LIMIT(c, max_value_bytes);
+	if (value_len > max)
 		return cw_error_set(err, CW_RESOURCE_EXHAUSTED,
-		    "value is %zu bytes; the limit is %zu", value_len,
-		    c->max_value_bytes);
+		    "value is %zu bytes; the limit is %zu", value_len, max);
 	return cw_expiry_plan(expiry, now, action, arg_ms, err);
 }
 

@@ -145,6 +145,27 @@ int cw_cache_view(
     cw_cache **out, cw_cache *base, const char *namespace_, cw_error *err);
 
 /*
+ * Change the limits of c (from cw_cache_open) and its views while calls
+ * run: max_key_bytes, max_value_bytes, clear_batch and max_batch_keys of o,
+ * checked as cw_cache_open checks them (0: the default); o's other fields
+ * are ignored. Calls already started keep the limits they were checked
+ * against. On error nothing changes.
+ */
+int cw_cache_set_limits(cw_cache *c, const cw_cache_options *o, cw_error *err);
+
+/* What c's Redis connections are doing (shared with its views). */
+typedef struct cw_cache_stats {
+	int connections_up;  /* connected and ready now */
+	int pool_size;       /* redis.pool_size */
+	uint64_t pending;    /* Redis requests queued or awaiting replies */
+	uint64_t errors;     /* connection attempts that failed, connections
+	                        that broke or stalled */
+	uint64_t reconnects; /* connections made to replace ones that broke */
+} cw_cache_stats;
+
+void cw_cache_get_stats(cw_cache *c, cw_cache_stats *out);
+
+/*
  * End every call still waiting on Redis with CW_UNAVAILABLE ("the cache is
  * shutting down"), their callbacks run before this returns, and refuse the
  * same way every call made afterwards. Stored data is untouched, but a

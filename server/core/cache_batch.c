@@ -14,10 +14,10 @@ static int check_batch(const cw_cache *c, size_t n, const void *items,
 {
 	if (c == NULL)
 		return cw_error_set(err, CW_INVALID_ARGUMENT, "cache is NULL");
-	if (n > (size_t)c->max_batch_keys)
+	int max = LIMIT(c, max_batch_keys);
+	if (n > (size_t)max)
 		return cw_error_set(err, CW_INVALID_ARGUMENT,
-		    "%zu %s in one call; the limit is %d", n, what,
-		    c->max_batch_keys);
+		    "%zu %s in one call; the limit is %d", n, what, max);
 	if (n > 0 && items == NULL)
 		return cw_error_set(
 		    err, CW_INVALID_ARGUMENT, "%s is NULL", what);

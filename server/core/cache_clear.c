@@ -56,7 +56,7 @@ static bool clear_scan(op *o, cw_error *e)
 	cw_mux_req_arg(r, "MATCH", 5);
 	cw_mux_req_arg(r, o->c->pattern, strlen(o->c->pattern));
 	cw_mux_req_arg(r, "COUNT", 5);
-	cw_mux_req_arg_u64(r, (uint64_t)o->c->clear_batch);
+	cw_mux_req_arg_u64(r, (uint64_t)LIMIT(o->c, clear_batch));
 	o->unlinking = false;
 	cw_mux_submit(o->c->mux, r);
 	return true;

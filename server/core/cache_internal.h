@@ -6,6 +6,8 @@
 #ifndef CW_CORE_CACHE_INTERNAL_H
 #define CW_CORE_CACHE_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include <hiredis.h>
 
 #include "cache.h"
@@ -13,16 +15,26 @@
 
 #define NAMESPACE_MAX 64
 
+/* The limits a cache and all its views share; cw_cache_set_limits may
+ * change them while calls run, so they are read with LIMIT(). */
+struct limits {
+	_Atomic size_t max_key_bytes;
+	_Atomic size_t max_value_bytes;
+	atomic_int clear_batch;
+	atomic_int max_batch_keys;
+};
+
+#define LIMIT(c, name)                                                         \
+	atomic_load_explicit(&(c)->lim->name, memory_order_relaxed)
+
 struct cw_cache {
 	cw_mux *mux;
 	bool owns_mux;                       /* false for a cw_cache_view() */
 	char ns[NAMESPACE_MAX + 2];          /* "<namespace>:" */
 	size_t ns_len;                       /* including the ':' */
 	char pattern[2 * NAMESPACE_MAX + 3]; /* SCAN MATCH "<namespace>:*" */
-	size_t max_key_bytes;
-	size_t max_value_bytes;
-	int clear_batch;
-	int max_batch_keys;
+	struct limits *lim;                  /* &own, or the base's */
+	struct limits own;
 };
 
 enum op_kind {

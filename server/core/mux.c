@@ -533,6 +533,30 @@ void cw_mux_stop(cw_mux *m)
 	m->joined = true;
 }
 
+static uint64_t count_pending(const list *l)
+{
+	uint64_t n = 0;
+	for (const cw_mux_req *r = l->head; r != NULL; r = r->next)
+		n += !r->handshake && !r->finished;
+	return n;
+}
+
+void cw_mux_stats_get(cw_mux *m, cw_mux_stats *out)
+{
+	pthread_mutex_lock(&m->mu);
+	*out = (cw_mux_stats){
+	    .pool_size = m->nconns,
+	    .pending = count_pending(&m->queue),
+	    .errors = m->errors,
+	    .reconnects = m->reconnects,
+	};
+	for (int i = 0; i < m->nconns; i++) {
+		out->connections_up += m->conns[i].st == C_READY;
+		out->pending += count_pending(&m->conns[i].fifo);
+	}
+	pthread_mutex_unlock(&m->mu);
+}
+
 void cw_mux_destroy(cw_mux *m)
 {
 	if (m == NULL)

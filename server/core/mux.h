@@ -109,6 +109,17 @@ void cw_mux_submit(cw_mux *m, cw_mux_req *r);
 /* Discard a request that was never submitted (its callback never runs). */
 void cw_mux_req_free(cw_mux_req *r);
 
+/* What the mux is doing, for metrics (cw_cache_stats says more). */
+typedef struct cw_mux_stats {
+	int connections_up; /* ready for commands */
+	int pool_size;
+	uint64_t pending; /* requests queued or awaiting replies */
+	uint64_t errors;  /* connection attempts failed, connections broken */
+	uint64_t reconnects; /* connections made to replace broken ones */
+} cw_mux_stats;
+
+void cw_mux_stats_get(cw_mux *m, cw_mux_stats *out);
+
 /* Monotonic milliseconds, for deadlines. */
 uint64_t cw_mono_ms(void);
 

@@ -42,6 +42,10 @@ void cw__conn_fail(
 	list again = {NULL, NULL};
 	cw_mux_req *r;
 
+	if (!m->stopping) {
+		m->errors++;
+		m->owed += c->st == C_READY;
+	}
 	cw__conn_close(c);
 	while ((r = c->fifo.head) != NULL) {
 		list_unlink(&c->fifo, r);
@@ -99,6 +103,10 @@ static void login_cmds(cw_mux *m, cw_mux_req *r)
 static void conn_ready(cw_mux *m, conn *c)
 {
 	c->st = C_READY;
+	if (m->owed > 0) { /* it replaces one that broke */
+		m->owed--;
+		m->reconnects++;
+	}
 	m->backoff_ms = 0;
 	m->next_attempt = 0;
 }

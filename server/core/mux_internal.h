@@ -52,7 +52,10 @@ struct cw_mux {
 	int command_timeout_ms;
 	int backoff_ms;
 	uint64_t next_attempt;
-	cw_error last_err; /* why the last connection attempt failed */
+	cw_error last_err;   /* why the last connection attempt failed */
+	uint64_t errors;     /* connections that failed or broke (metrics) */
+	uint64_t reconnects; /* connections made to replace broken ones */
+	uint64_t owed;       /* broken connections not replaced yet */
 	unsigned seed;
 	uint8_t *rbuf;
 };
