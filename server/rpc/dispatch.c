@@ -228,6 +228,7 @@ void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const uint8_t *req,
 	    .err = {.code = CW_OK},
 	    .timeout_ms = default_timeout_ms,
 	    .method = call->method_buf,
+	    .method_index = -1,
 	    .sink = sink,
 	};
 	atomic_init(&call->holds, 2); /* this function + the reply */
@@ -263,6 +264,7 @@ void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const uint8_t *req,
 	}
 	if ((m = find_method(sd, call->method_buf, call)) == NULL)
 		goto answer;
+	call->method_index = (int)(m - sd->methods);
 	call->input = protobuf_c_message_unpack(
 	    m->input, NULL, env.payload_len, env.payload);
 	if (call->input == NULL) {
@@ -286,6 +288,7 @@ void cw_dispatch_refuse(
 	*call = (cw_call){
 	    .err = {.code = CW_OK},
 	    .method = call->method_buf,
+	    .method_index = -1,
 	    .sink = sink,
 	};
 	call->method_buf[0] = '\0';

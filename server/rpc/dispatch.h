@@ -44,6 +44,8 @@ typedef struct cw_call {
 	cw_error err;       /* set by the service on failure */
 	int timeout_ms;     /* the caller's timeout, or the server default */
 	const char *method; /* "/cachewire.v1.Cache/Get", for logs */
+	int method_index;   /* in the service descriptor's methods; -1 while
+	                       unknown (refused or undecodable), for metrics */
 	/* The namespace the call works in, as authentication resolved it;
 	 * "" when dispatch had no cw_auth (the service's default). */
 	char ns[CW_NAMESPACE_MAX + 1];

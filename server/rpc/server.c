@@ -22,6 +22,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "server.h"
+#include "stats.h"
 
 /* After parking the contexts, time for the last replies to leave. */
 #define QUIESCE_FLUSH_MS 20
@@ -38,18 +39,26 @@ typedef struct context {
 	nng_aio *aio;
 	enum state state;
 	nng_msg *reply;
+	uint64_t started_ns; /* when the request arrived (CLOCK_MONOTONIC) */
 	cw_call call;
 } context;
+
+/* Contexts come in blocks: one at start, one more each time
+ * cw_server_set_limits raises max_in_flight. They never move. */
+typedef struct block {
+	struct block *next;
+	int n;
+	context c[];
+} block;
 
 struct cw_server {
 	nng_socket sock;
 	ProtobufCService *svc;
 	cw_auth *auth;
-	int default_timeout_ms;
-	int ncontexts;
-	context *contexts;
-	int max_in_flight;
-	char overload_message[96];
+	cw_rpc_stats *stats;
+	atomic_int default_timeout_ms;
+	block *blocks;
+	int ncontexts; /* in all blocks; changes under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t idle; /* signalled when a dispatch ends or a context
 	                        parks */
@@ -58,7 +67,15 @@ struct cw_server {
 	bool running;        /* the contexts were started */
 	bool closing;        /* contexts park instead of receiving */
 	int parked;
+	int max_in_flight;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static void receive(context *c)
 {
@@ -116,6 +133,10 @@ static void sink_done(cw_reply_sink *sink, int code, const cw_error *outcome)
 	else if (code != CW_OK)
 		cw_log(CW_LOG_DEBUG, "%s: %s", cw_strerror(code),
 		    outcome->message);
+	cw_rpc_stats_record(
+	    s->stats, c->call.method_index, code, now_ns() - c->started_ns);
+	if (c->reply != NULL)
+		cw_rpc_stats_bytes(s->stats, 0, nng_msg_len(c->reply));
 	dispatch_ended(s);
 	if (c->reply == NULL) {
 		next(c); /* nothing to send: the caller times out */
@@ -151,6 +172,8 @@ static void on_aio(void *arg)
 		return;
 	}
 	nng_msg *req = nng_aio_get_msg(c->aio);
+	c->started_ns = now_ns();
+	cw_rpc_stats_bytes(s->stats, nng_msg_len(req), 0);
 	pthread_mutex_lock(&s->mu);
 	if (s->closing) {
 		/* Too late to answer: the caller learns when we close. */
@@ -160,22 +183,29 @@ static void on_aio(void *arg)
 		return;
 	}
 	bool stopping = s->stopping;
-	bool over = s->dispatching >= s->max_in_flight;
+	int max = s->max_in_flight;
+	bool over = s->dispatching >= max;
 	s->dispatching++;
 	pthread_mutex_unlock(&s->mu);
 	c->state = DISPATCHING;
-	if (stopping)
+	if (stopping) {
 		/* Nothing new once stopping, but the caller hears so now. */
 		cw_dispatch_refuse(&c->call, &c->sink, CW_UNAVAILABLE,
 		    "the server is stopping");
-	else if (over)
+	} else if (over) {
 		/* Past the cap: say so at once rather than queue. */
-		cw_dispatch_refuse(&c->call, &c->sink, CW_RESOURCE_EXHAUSTED,
-		    s->overload_message);
-	else
+		char msg[96];
+		snprintf(msg, sizeof msg,
+		    "server overloaded: %d requests in flight "
+		    "(server.max_in_flight)",
+		    max);
+		cw_dispatch_refuse(
+		    &c->call, &c->sink, CW_RESOURCE_EXHAUSTED, msg);
+	} else {
 		cw_dispatch(s->svc, s->auth, nng_msg_body(req),
-		    nng_msg_len(req), s->default_timeout_ms, &c->call,
-		    &c->sink);
+		    nng_msg_len(req), atomic_load(&s->default_timeout_ms),
+		    &c->call, &c->sink);
+	}
 	nng_msg_free(req); /* dispatch keeps what it needs */
 }
 
@@ -338,6 +368,50 @@ static int listen_all(cw_server *s, const cw_server_options *o, cw_error *err)
 	return rc;
 }
 
+/* Free a block's contexts (their aios wait for their callbacks). */
+static void free_block(block *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		if (b->c[i].aio != NULL)
+			nng_aio_free(b->c[i].aio);
+		if (nng_ctx_id(b->c[i].ctx) > 0)
+			nng_ctx_close(b->c[i].ctx);
+	}
+	free(b);
+}
+
+/* n more contexts, receiving at once when the server runs. All or none. */
+static int add_contexts(cw_server *s, int n, cw_error *err)
+{
+	block *b = calloc(1, sizeof *b + (size_t)n * sizeof b->c[0]);
+	int rv;
+
+	if (b == NULL)
+		return cw_error_set(err, CW_INTERNAL, "out of memory");
+	b->n = n;
+	for (int i = 0; i < n; i++) {
+		context *c = &b->c[i];
+		c->server = s;
+		c->sink.alloc = sink_alloc;
+		c->sink.done = sink_done;
+		if ((rv = nng_ctx_open(&c->ctx, s->sock)) != 0 ||
+		    (rv = nng_aio_alloc(&c->aio, on_aio, c)) != 0) {
+			free_block(b);
+			return cw_error_set(err, CW_INTERNAL,
+			    "cannot set up a context: %s", nng_strerror(rv));
+		}
+	}
+	pthread_mutex_lock(&s->mu);
+	b->next = s->blocks;
+	s->blocks = b;
+	s->ncontexts += n;
+	bool running = s->running && !s->closing;
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; running && i < n; i++)
+		receive(&b->c[i]);
+	return CW_OK;
+}
+
 int cw_server_start(cw_server **out, ProtobufCService *svc,
     const cw_server_options *o, cw_error *err)
 {
@@ -348,11 +422,8 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	s->svc = svc;
 	s->auth = o->auth;
-	s->default_timeout_ms = o->default_timeout_ms;
+	atomic_init(&s->default_timeout_ms, o->default_timeout_ms);
 	s->max_in_flight = o->max_in_flight;
-	snprintf(s->overload_message, sizeof s->overload_message,
-	    "server overloaded: %d requests in flight (server.max_in_flight)",
-	    o->max_in_flight);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -370,34 +441,61 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 
 	/* As many contexts again as the cap, to refuse the excess at once
 	 * (beyond that, requests wait in the transport). */
-	int ncontexts = 2 * o->max_in_flight;
-	s->contexts = calloc((size_t)ncontexts, sizeof *s->contexts);
-	if (s->contexts == NULL) {
+	if ((s->stats = cw_rpc_stats_new((int)svc->descriptor->n_methods)) ==
+	    NULL) {
 		cw_server_stop(s);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
-	for (int i = 0; i < ncontexts; i++) {
-		context *c = &s->contexts[i];
-		c->server = s;
-		c->sink.alloc = sink_alloc;
-		c->sink.done = sink_done;
-		if ((rv = nng_ctx_open(&c->ctx, s->sock)) != 0 ||
-		    (rv = nng_aio_alloc(&c->aio, on_aio, c)) != 0) {
-			cw_server_stop(s);
-			return cw_error_set(err, CW_INTERNAL,
-			    "cannot set up a context: %s", nng_strerror(rv));
-		}
-		s->ncontexts = i + 1;
-	}
-	if ((rv = listen_all(s, o, err)) != CW_OK) {
+	if ((rv = add_contexts(s, 2 * o->max_in_flight, err)) != CW_OK ||
+	    (rv = listen_all(s, o, err)) != CW_OK) {
 		cw_server_stop(s);
 		return rv;
 	}
 	s->running = true;
-	for (int i = 0; i < s->ncontexts; i++)
-		receive(&s->contexts[i]);
+	for (block *b = s->blocks; b != NULL; b = b->next)
+		for (int i = 0; i < b->n; i++)
+			receive(&b->c[i]);
 	*out = s;
 	return CW_OK;
+}
+
+int cw_server_set_limits(cw_server *s, int max_in_flight,
+    size_t max_message_bytes, int default_timeout_ms, cw_error *err)
+{
+	int rv;
+
+	if (max_in_flight < 1 || default_timeout_ms < 1)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "max_in_flight and default_timeout_ms must be >= 1");
+	pthread_mutex_lock(&s->mu);
+	int more = 2 * max_in_flight - s->ncontexts;
+	pthread_mutex_unlock(&s->mu);
+	/* Raising the cap needs contexts for it (and as many again to
+	 * refuse the excess); lowering keeps them all, refusing more. */
+	if (more > 0 && (rv = add_contexts(s, more, err)) != CW_OK)
+		return rv;
+	if ((rv = nng_socket_set_size(
+	         s->sock, NNG_OPT_RECVMAXSZ, max_message_bytes)) != 0)
+		return cw_error_set(err, CW_INTERNAL,
+		    "cannot set the message size limit: %s", nng_strerror(rv));
+	atomic_store(&s->default_timeout_ms, default_timeout_ms);
+	pthread_mutex_lock(&s->mu);
+	s->max_in_flight = max_in_flight;
+	pthread_mutex_unlock(&s->mu);
+	return CW_OK;
+}
+
+void cw_server_load(cw_server *s, int *in_flight, int *max_in_flight)
+{
+	pthread_mutex_lock(&s->mu);
+	*in_flight = s->dispatching;
+	*max_in_flight = s->max_in_flight;
+	pthread_mutex_unlock(&s->mu);
+}
+
+const cw_rpc_stats *cw_server_stats(const cw_server *s)
+{
+	return s->stats;
 }
 
 /* CLOCK_MONOTONIC now + ms, for pthread_cond_timedwait on s->idle. */
@@ -463,8 +561,9 @@ static void quiesce(cw_server *s)
 	s->closing = true;
 	pthread_mutex_unlock(&s->mu);
 	for (int round = 0; round < 10; round++) {
-		for (int i = 0; i < s->ncontexts; i++)
-			nng_aio_cancel(s->contexts[i].aio);
+		for (block *b = s->blocks; b != NULL; b = b->next)
+			for (int i = 0; i < b->n; i++)
+				nng_aio_cancel(b->c[i].aio);
 		if (wait_parked(s, 100))
 			break;
 	}
@@ -485,10 +584,14 @@ void cw_server_stop(cw_server *s)
 	if (s->running)
 		quiesce(s);
 	nng_close(s->sock);
-	for (int i = 0; i < s->ncontexts; i++)
-		if (s->contexts[i].aio != NULL)
-			nng_aio_free(s->contexts[i].aio); /* waits for it */
-	free(s->contexts);
+	while (s->blocks != NULL) {
+		block *b = s->blocks;
+		s->blocks = b->next;
+		for (int i = 0; i < b->n; i++)
+			nng_aio_free(b->c[i].aio); /* waits for it */
+		free(b);
+	}
+	cw_rpc_stats_free(s->stats);
 	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

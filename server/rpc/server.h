@@ -52,6 +52,23 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
     const cw_server_options *opts, cw_error *err);
 
 /*
+ * Change limits while serving (SIGHUP): the cap on requests served at
+ * once (raising it adds contexts; lowering it refuses more at once), the
+ * transport's message size limit, and the timeout of requests that name
+ * none. Requests in flight keep what they started with. On error
+ * (CW_INTERNAL: no memory for more contexts) nothing changed but maybe
+ * some contexts were added.
+ */
+int cw_server_set_limits(cw_server *s, int max_in_flight,
+    size_t max_message_bytes, int default_timeout_ms, cw_error *err);
+
+/* Requests being served now, and the cap (for metrics). */
+void cw_server_load(cw_server *s, int *in_flight, int *max_in_flight);
+
+/* The request counters (stats.h), valid until cw_server_stop. */
+const struct cw_rpc_stats *cw_server_stats(const cw_server *s);
+
+/*
  * Stop taking work (a request arriving from now on is answered
  * UNAVAILABLE "the server is stopping") and wait up to timeout_ms for the
  * requests in flight to be answered. Returns how many are still in flight
