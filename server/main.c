@@ -15,10 +15,14 @@
 #include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "admin.h"
 #include "auth.h"
 #include "cache.h"
+#include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "options.h"
+#include "reload.h"
 #include "server.h"
 #include "service.h"
 
@@ -94,73 +98,10 @@ static int check_redis(const cw_config *cfg)
 	return 0;
 }
 
-/* Say whether and how callers authenticate (never a token). */
-static void log_auth(const char *prefix, const cw_config *cfg)
-{
-	if (cfg->auth_tokens == NULL)
-		cw_log(CW_LOG_INFO,
-		    "%sno auth.tokens_file: callers are not authenticated and "
-		    "share namespace \"%s\"",
-		    prefix, cfg->namespace_);
-	else
-		cw_log(CW_LOG_INFO, "%sbearer tokens required: %zu from %s",
-		    prefix, cw_tokens_count(cfg->auth_tokens),
-		    cfg->auth_tokens_file);
-}
-
-/*
- * SIGHUP: build the configuration again as at start (file, environment,
- * flags). log.level and auth.tokens_file (the tokens) take effect at
- * once; other changes are reported as needing a restart (limits,
- * listeners, TLS files and Redis are fixed while serving).
- * An invalid configuration is reported (cw_options_load printed its
- * file:line:col line) and the running one kept.
- */
-static void reload(int argc, char **argv, cw_config *cfg, cw_auth *auth)
-{
-	cw_config fresh;
-	char changed[32][48];
-
-	if (cw_options_load(argc, argv, environ, &fresh) != CW_OPTIONS_RUN) {
-		cw_log(CW_LOG_ERROR, "SIGHUP: configuration not reloaded (the "
-		                     "error is above); the running one stays");
-		cw_config_free(&fresh);
-		return;
-	}
-	int n = cw_config_changed(cfg, &fresh, changed, 32);
-	if (n == 0)
-		cw_log(CW_LOG_INFO, "SIGHUP: configuration reloaded; nothing "
-		                    "changed");
-	for (int i = 0; i < n && i < 32; i++) {
-		if (strcmp(changed[i], "log.level") == 0) {
-			cfg->log_level = fresh.log_level;
-			cw_log_set_level(fresh.log_level);
-			cw_log(CW_LOG_INFO, "SIGHUP: log.level is now %s",
-			    cw_log_level_name(fresh.log_level));
-		} else if (strcmp(changed[i], "auth.tokens_file") == 0) {
-			/* auth owns the tokens; cfg borrows them to compare
-			 * with the next reload */
-			cw_auth_replace(auth, fresh.auth_tokens);
-			cfg->auth_tokens = fresh.auth_tokens;
-			fresh.auth_tokens = NULL;
-			char *path = cfg->auth_tokens_file;
-			cfg->auth_tokens_file = fresh.auth_tokens_file;
-			fresh.auth_tokens_file = path;
-			log_auth("SIGHUP: ", cfg);
-		} else {
-			cw_log(CW_LOG_WARN,
-			    "SIGHUP: %s changed; it takes effect after a "
-			    "restart",
-			    changed[i]);
-		}
-	}
-	cw_config_free(&fresh);
-}
-
 /* Serve until SIGINT or SIGTERM, reloading on SIGHUP; returns the signal
  * that stopped us. */
-static int wait_for_stop(
-    const sigset_t *set, int argc, char **argv, cw_config *cfg, cw_auth *auth)
+static int wait_for_stop(const sigset_t *set, int argc, char **argv,
+    cw_config *cfg, const cw_reload_targets *t)
 {
 	int sig = 0;
 	for (;;) {
@@ -168,91 +109,16 @@ static int wait_for_stop(
 			continue;
 		if (sig != SIGHUP)
 			return sig;
-		reload(argc, argv, cfg, auth);
+		cw_reload(argc, argv, cfg, t);
 	}
 }
 
-/*
- * Redis did not answer at start (down, or refusing our credentials): ping
- * it every REDIS_RETRY_MS until it does, logging each new reason once and
- * the recovery, so an operator sees "AUTH ... failed" and then "answers".
- * Calls in the meantime fail UNAVAILABLE and reconnect on their own.
- */
-#define REDIS_RETRY_MS 1000
-
-typedef struct redis_watch {
-	cw_cache *cache; /* NULL: not started */
-	int timeout_ms;
-	char where[256];
-	char last[sizeof(cw_error){0}.message];
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t wake;
-	bool stop;
-} redis_watch;
-
-static void *redis_watch_run(void *arg)
+/* Move d to phase, and forget the parts it names when stopping. */
+static void set_phase(cw_daemon *d, enum cw_phase phase)
 {
-	redis_watch *w = arg;
-	cw_error err;
-
-	pthread_mutex_lock(&w->mu);
-	while (!w->stop) {
-		struct timespec t;
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec += REDIS_RETRY_MS / 1000;
-		t.tv_nsec += (long)(REDIS_RETRY_MS % 1000) * 1000000L;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&w->wake, &w->mu, &t);
-		if (w->stop)
-			break;
-		pthread_mutex_unlock(&w->mu);
-		int rc = cw_cache_ping(w->cache, w->timeout_ms, &err);
-		pthread_mutex_lock(&w->mu);
-		if (rc == CW_OK) {
-			cw_log(
-			    CW_LOG_INFO, "redis at %s answers now", w->where);
-			break;
-		}
-		if (strcmp(err.message, w->last) != 0) {
-			cw_log(CW_LOG_WARN,
-			    "redis at %s still does not answer: %s", w->where,
-			    err.message);
-			snprintf(w->last, sizeof w->last, "%s", err.message);
-		}
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-static void start_redis_watch(redis_watch *w)
-{
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->wake, NULL);
-	if (pthread_create(&w->thread, NULL, redis_watch_run, w) != 0) {
-		cw_log(CW_LOG_WARN, "cannot start the Redis retry thread; "
-		                    "calls still reconnect on their own");
-		pthread_cond_destroy(&w->wake);
-		pthread_mutex_destroy(&w->mu);
-		w->cache = NULL;
-	}
-}
-
-static void stop_redis_watch(redis_watch *w)
-{
-	if (w->cache == NULL)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->wake);
-	pthread_mutex_destroy(&w->mu);
-	w->cache = NULL;
+	pthread_mutex_lock(&d->mu);
+	d->phase = phase;
+	pthread_mutex_unlock(&d->mu);
 }
 
 /*
@@ -311,7 +177,7 @@ static void stop_watchdog(void)
 int main(int argc, char **argv)
 {
 	cw_config cfg;
-	switch (cw_options_load(argc, argv, environ, &cfg)) {
+	switch (cw_options_load(argc, argv, environ, &cfg, NULL, 0)) {
 	case CW_OPTIONS_EXIT:
 		cw_config_free(&cfg);
 		return 0;
@@ -327,6 +193,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	cw_log_set_level(cfg.log_level);
+	cw_log_set_format(cfg.log_format);
 
 	/* Signals go to sigwait() below, never to a worker thread. A shell
 	 * may have started us with them ignored (a background job): undo that.
@@ -343,35 +210,55 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	cw_log(CW_LOG_INFO,
-	    "cachewired %s starting (%d requests in flight, "
-	    "up to %d Redis connections)",
-	    CW_VERSION_STRING, cfg.max_in_flight, cfg.pool_size);
+	    "cachewired %s starting (pid %d; configuration from %s; %d "
+	    "requests in flight, up to %d Redis connections; log.level %s)",
+	    CW_VERSION_STRING, (int)getpid(),
+	    cfg.source ? cfg.source : "built-in defaults", cfg.max_in_flight,
+	    cfg.pool_size, cw_log_level_name(cfg.log_level));
 
 	int status = 1;
 	cw_cache *cache = NULL;
 	ProtobufCService *svc = NULL;
 	cw_server *server = NULL;
 	cw_auth *auth = NULL;
-	redis_watch watch = {.cache = NULL};
+	cw_health *health = NULL;
+	cw_admin *admin = NULL;
+	cw_daemon daemon = {.phase = CW_STARTING, .start_time = time(NULL)};
+	char where[256];
 	cw_error err;
-	if (open_cache(&cfg, &cache, watch.where, sizeof watch.where) != 0)
+	pthread_mutex_init(&daemon.mu, NULL);
+
+	/* First, so that probes hear "alive, not ready" while we start. */
+	if (cfg.admin_listen != NULL) {
+		if (cw_admin_start(&admin, cfg.admin_listen, &daemon, &err) !=
+		    CW_OK) {
+			cw_log(CW_LOG_ERROR, "%s", err.message);
+			goto out;
+		}
+		cw_log(CW_LOG_INFO,
+		    "admin endpoint on %s (/healthz, /readyz, /metrics)",
+		    cfg.admin_listen);
+	}
+	if (open_cache(&cfg, &cache, where, sizeof where) != 0)
 		goto out;
 	/* Redis may come up later (or take our password later): say so,
-	 * serve UNAVAILABLE until then, and keep trying in the background. */
-	if (cw_cache_ping(cache, cfg.connect_timeout_ms, &err) == CW_OK) {
+	 * serve UNAVAILABLE until then; the health thread keeps asking. */
+	bool up = cw_cache_ping(cache, cfg.connect_timeout_ms, &err) == CW_OK;
+	if (up)
 		cw_log(CW_LOG_INFO, "redis at %s answers; namespace \"%s\"",
-		    watch.where, cfg.namespace_);
-	} else {
+		    where, cfg.namespace_);
+	else
 		cw_log(CW_LOG_WARN,
 		    "redis at %s does not answer (%s); serving anyway, calls "
 		    "fail with UNAVAILABLE until it does; retrying every %d "
 		    "ms",
-		    watch.where, err.message, REDIS_RETRY_MS);
-		watch.cache = cache;
-		watch.timeout_ms = cfg.connect_timeout_ms;
-		snprintf(watch.last, sizeof watch.last, "%s", err.message);
-		start_redis_watch(&watch);
-	}
+		    where, err.message, CW_HEALTH_INTERVAL_MS);
+	health = cw_health_start(
+	    cache, where, cfg.command_timeout_ms, up, up ? "" : err.message);
+	pthread_mutex_lock(&daemon.mu);
+	daemon.cache = cache;
+	daemon.health = health;
+	pthread_mutex_unlock(&daemon.mu);
 	/* auth owns the tokens; cfg keeps a borrowed pointer (reload) */
 	if (cw_auth_new(&auth, cfg.auth_tokens, cfg.namespace_, &err) !=
 	    CW_OK) {
@@ -379,7 +266,7 @@ int main(int argc, char **argv)
 		cw_log(CW_LOG_ERROR, "%s", err.message);
 		goto out;
 	}
-	log_auth("", &cfg);
+	cw_log_auth("", &cfg);
 	if ((svc = cw_service_new(cache, cfg.namespace_)) == NULL) {
 		cw_log(CW_LOG_ERROR, "out of memory");
 		goto out;
@@ -404,11 +291,19 @@ int main(int argc, char **argv)
 		cw_log(CW_LOG_ERROR, "%s", err.message);
 		goto out;
 	}
+	pthread_mutex_lock(&daemon.mu);
+	daemon.server = server;
+	daemon.service = svc->descriptor;
+	daemon.phase = CW_SERVING;
+	pthread_mutex_unlock(&daemon.mu);
 	cw_log(CW_LOG_INFO, "ready");
 
-	int sig = wait_for_stop(&stop, argc, argv, &cfg, auth);
+	cw_reload_targets targets = {
+	    .auth = auth, .server = server, .cache = cache};
+	int sig = wait_for_stop(&stop, argc, argv, &cfg, &targets);
 	cw_log(CW_LOG_INFO, "stopping on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	set_phase(&daemon, CW_STOPPING); /* /readyz: 503 "stopping" */
 	start_watchdog(cfg.drain_timeout_ms + WATCHDOG_SLACK_MS);
 	int left = cw_server_drain(server, cfg.drain_timeout_ms);
 	if (left > 0) {
@@ -421,7 +316,15 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out:
-	stop_redis_watch(&watch);
+	/* Nothing reads the parts once the endpoint is gone. */
+	cw_admin_stop(admin);
+	pthread_mutex_lock(&daemon.mu);
+	daemon.phase = CW_STOPPING;
+	daemon.server = NULL;
+	daemon.cache = NULL;
+	daemon.health = NULL;
+	pthread_mutex_unlock(&daemon.mu);
+	cw_health_stop(health);
 	cw_server_stop(server);
 	if (svc != NULL)
 		protobuf_c_service_destroy(svc);
@@ -430,6 +333,7 @@ out:
 	cw_auth_free(auth);
 	cw_cache_close(cache);
 	cw_config_free(&cfg);
+	pthread_mutex_destroy(&daemon.mu);
 	nng_fini(); /* nng finishes closing asynchronously; wait for it */
 	stop_watchdog();
 	cw_log(status == 0 ? CW_LOG_INFO : CW_LOG_ERROR, "stopped%s",

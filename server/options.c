@@ -110,8 +110,8 @@ static enum cw_options_result layer(const char *path, char **envp,
 	return CW_OPTIONS_RUN;
 }
 
-enum cw_options_result cw_options_load(
-    int argc, char **argv, char **envp, cw_config *cfg)
+enum cw_options_result cw_options_load(int argc, char **argv, char **envp,
+    cw_config *cfg, char *errout, size_t errlen)
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -183,8 +183,15 @@ enum cw_options_result cw_options_load(
 	    layer(path, envp, &o, cfg, errbuf, sizeof errbuf);
 	free(o.listen);
 	if (r == CW_OPTIONS_ERROR) {
-		fprintf(stderr, "%s\n", errbuf);
+		if (errout != NULL)
+			snprintf(errout, errlen, "%s", errbuf);
+		else
+			fprintf(stderr, "%s\n", errbuf);
 		return r;
+	}
+	if (path != NULL && (cfg->source = strdup(path)) == NULL) {
+		fprintf(stderr, "cachewired: out of memory\n");
+		return CW_OPTIONS_ERROR;
 	}
 	if (check_redis)
 		return CW_OPTIONS_CHECK_REDIS;

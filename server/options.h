@@ -18,8 +18,13 @@ enum cw_options_result {
 	CW_OPTIONS_CHECK_REDIS, /* cfg is complete: see if its Redis answers */
 };
 
-/* Build cfg from argv and envp. cfg must be freed in every case. */
-enum cw_options_result cw_options_load(
-    int argc, char **argv, char **envp, cw_config *cfg);
+/*
+ * Build cfg from argv and envp. cfg must be freed in every case. A bad
+ * configuration's message (file:line:col, or the variable or flag) goes
+ * to errbuf when it is given (a reload logs it), else to stderr; usage
+ * errors always go to stderr.
+ */
+enum cw_options_result cw_options_load(int argc, char **argv, char **envp,
+    cw_config *cfg, char *errbuf, size_t errlen);
 
 #endif

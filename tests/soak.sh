@@ -65,8 +65,9 @@ serves_again() {
 
 port=$((20000 + RANDOM % 40000))
 URL=tcp://127.0.0.1:$port
+ADMIN=http://127.0.0.1:$((port + 1))
 start_redis
-CACHEWIRE_REDIS_URL=unix://$TMP/redis.sock CACHEWIRE_LISTEN=$URL \
+CACHEWIRE_REDIS_URL=unix://$TMP/redis.sock CACHEWIRE_LISTEN=$URL CACHEWIRE_ADMIN_LISTEN=$ADMIN \
 	CACHEWIRE_CACHE_NAMESPACE=soak "$DAEMON" >"$TMP/daemon.log" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 100); do
@@ -106,6 +107,15 @@ sleep 0.5
 kill -0 "$DAEMON_PID" 2>/dev/null || fail "cachewired died on SIGHUP"
 grep -q 'SIGHUP: configuration reloaded' "$TMP/daemon.log" || fail "no reload logged on SIGHUP"
 serves_again "SIGHUP"
+
+# The metrics saw it all: calls served, Redis lost twice and reconnected.
+metrics=$(curl -sf "$ADMIN/metrics") || fail "no $ADMIN/metrics"
+ok_calls=$(awk '/^cachewire_requests_total\{.*code="OK"\}/ { s += $2 } END { print s + 0 }' <<<"$metrics")
+reconnects=$(awk '/^cachewire_redis_reconnects_total / { print $2 }' <<<"$metrics")
+[ "$ok_calls" -gt 0 ] || fail "/metrics counts no successful request"
+[ "${reconnects:-0}" -ge 1 ] || fail "Redis went away twice, /metrics counts ${reconnects:-no} reconnects"
+curl -sf "$ADMIN/readyz" >/dev/null || fail "/readyz is not 200 after the load"
+echo "soak: /metrics: $ok_calls requests OK, $reconnects Redis reconnects; /readyz 200" >&2
 kill -TERM "$DAEMON_PID"
 status=0
 wait "$DAEMON_PID" || status=$?

@@ -74,7 +74,7 @@ wait_for 10 redis-cli -p "$REDIS_PORT" ping >/dev/null ||
 	{ cat "$TMP/redis.log"; exit 1; }
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 URL="tcp://127.0.0.1:$(free_port)"
-"$DAEMON" --listen "$URL" --redis-url "$REDIS_URL" >"$TMP/cachewired.log" 2>&1 &
+CACHEWIRE_ADMIN_LISTEN= "$DAEMON" --listen "$URL" --redis-url "$REDIS_URL" >"$TMP/cachewired.log" 2>&1 &
 DAEMON_PID=$!
 wait_for 10 grep -q ' INFO ready' "$TMP/cachewired.log" ||
 	{ cat "$TMP/cachewired.log"; exit 1; }

@@ -192,7 +192,8 @@ void cw_test_redis_stop(cw_test_redis *r, bool kill9)
 static bool log_says_ready(const char *path)
 {
 	char *s = cw_test_read_file(path, NULL);
-	bool ready = s != NULL && strstr(s, " INFO ready") != NULL;
+	bool ready = s != NULL && (strstr(s, " INFO ready\n") != NULL ||
+	                              strstr(s, "\"msg\":\"ready\"}") != NULL);
 	free(s);
 	return ready;
 }
@@ -201,13 +202,16 @@ static bool log_says_ready(const char *path)
 static int daemon_spawn(
     cw_test_daemon *d, const char *redis_url, const char *const *env)
 {
-	static char listen[320], redis[320];
+	static char listen[320], redis[320], admin[96];
 	snprintf(listen, sizeof listen, "CACHEWIRE_LISTEN=%s,%s", d->tcp_url,
 	    d->ipc_url);
 	snprintf(redis, sizeof redis, "CACHEWIRE_REDIS_URL=%s", redis_url);
-	const char *vars[32] = {listen, redis, "CACHEWIRE_CACHE_NAMESPACE=conf",
-	    "CACHEWIRE_LOG_LEVEL=debug"};
-	int n = 4;
+	snprintf(
+	    admin, sizeof admin, "CACHEWIRE_ADMIN_LISTEN=%s", d->admin_url);
+	/* env comes last: the daemon applies variables in order */
+	const char *vars[32] = {listen, redis, admin,
+	    "CACHEWIRE_CACHE_NAMESPACE=conf", "CACHEWIRE_LOG_LEVEL=debug"};
+	int n = 5;
 	for (const char *const *e = env; e && *e && n < 31; e++)
 		vars[n++] = *e;
 	vars[n] = NULL;
@@ -237,6 +241,8 @@ int cw_test_daemon_start(
 	snprintf(d->tcp_url, sizeof d->tcp_url, "tcp://127.0.0.1:%d",
 	    cw_test_free_port());
 	snprintf(d->ipc_url, sizeof d->ipc_url, "ipc://%s/cw.sock", d->dir);
+	snprintf(d->admin_url, sizeof d->admin_url, "http://127.0.0.1:%d",
+	    cw_test_free_port());
 	snprintf(d->log, sizeof d->log, "%s/cachewired.log", d->dir);
 	return daemon_spawn(d, redis_url, env);
 }

@@ -36,9 +36,10 @@ void cw_test_redis_stop(cw_test_redis *r, bool kill9);
 typedef struct cw_test_daemon {
 	pid_t pid;
 	char dir[128];
-	char tcp_url[64];  /* tcp://127.0.0.1:<free port> */
-	char ipc_url[224]; /* ipc://<dir>/cw.sock */
-	char log[192];     /* its stderr */
+	char tcp_url[64];   /* tcp://127.0.0.1:<free port> */
+	char ipc_url[224];  /* ipc://<dir>/cw.sock */
+	char admin_url[64]; /* http://127.0.0.1:<free port> (admin.listen) */
+	char log[192];      /* its stderr */
 } cw_test_daemon;
 
 /*
@@ -46,7 +47,8 @@ typedef struct cw_test_daemon {
  * set (words split at spaces), e.g. "valgrind -q --error-exitcode=99".
  *
  * Start cachewired with CACHEWIRE_REDIS_URL=redis_url, listening on
- * tcp_url and ipc_url, namespace "conf", plus env (NULL-terminated "K=V"
+ * tcp_url and ipc_url, its admin endpoint on admin_url, namespace "conf",
+ * log level debug, plus env (which may override these) (NULL-terminated "K=V"
  * strings, may be NULL). Waits until it logs "ready". 0 or -1.
  */
 int cw_test_daemon_start(

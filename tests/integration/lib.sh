@@ -39,7 +39,9 @@ start_servers() {
 	wait_for 10 test -S "$TMP/redis.sock" || { cat "$TMP/redis.log"; exit 1; }
 	TCP_URL="tcp://127.0.0.1:$(free_port)"
 	IPC_URL="ipc://$TMP/cw.sock"
+	ADMIN_URL="http://127.0.0.1:$(free_port)"
 	CACHEWIRE_LISTEN="$TCP_URL,$IPC_URL" \
+	CACHEWIRE_ADMIN_LISTEN="$ADMIN_URL" \
 	CACHEWIRE_REDIS_URL="unix://$TMP/redis.sock" \
 	CACHEWIRE_CACHE_NAMESPACE=shtest \
 		"$1" >"$TMP/cachewired.log" 2>&1 &

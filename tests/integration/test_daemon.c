@@ -284,9 +284,10 @@ static char *log_until(const cw_test_daemon *d, const char *fragment)
 	return log;
 }
 
-/* SIGHUP: log.level changes at once, other changes are reported as
- * needing a restart, a broken file is reported and the running
- * configuration kept; the daemon serves throughout. */
+/* SIGHUP: log.level and the limits change at once, other changes are
+ * reported as needing a restart, a broken file is reported and the
+ * running configuration kept; the daemon serves throughout. (test_admin
+ * shows the new limits at work.) */
 static void sighup_reloads(void **state)
 {
 	(void)state;
@@ -303,20 +304,25 @@ static void sighup_reloads(void **state)
 	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
 
 	kill(d.pid, SIGHUP);
-	free(log_until(&d, "SIGHUP: configuration reloaded; nothing changed"));
+	free(log_until(&d, "reload.yaml; nothing changed"));
 
 	write_file("reload.yaml", "log:\n  level: debug\n"
-	                          "server:\n  max_in_flight: 7\n");
+	                          "server:\n  max_in_flight: 7\n"
+	                          "redis:\n  pool_size: 2\n");
 	kill(d.pid, SIGHUP);
 	char *log = log_until(&d, "SIGHUP: log.level is now DEBUG");
-	assert_non_null(strstr(log, "SIGHUP: server.max_in_flight changed; "
+	assert_non_null(strstr(log, "reload.yaml; 3 keys changed"));
+	assert_non_null(
+	    strstr(log, "INFO SIGHUP: server.max_in_flight changed\n"));
+	assert_non_null(strstr(log, "WARN SIGHUP: redis.pool_size changed; "
 	                            "it takes effect after a restart"));
 	free(log);
 
 	write_file("reload.yaml", "server:\n  max_in_flight: many\n");
 	kill(d.pid, SIGHUP);
-	log = log_until(&d, "SIGHUP: configuration not reloaded");
+	log = log_until(&d, "SIGHUP: configuration not reloaded: ");
 	assert_non_null(strstr(log, "reload.yaml:2:18: expected an integer"));
+	assert_non_null(strstr(log, "the running one stays"));
 	free(log);
 
 	/* Still serving (Redis is absent: UNAVAILABLE is the answer). */
