@@ -46,7 +46,7 @@ run() { # run NAME COMMAND...
 	fi
 }
 
-for t in test_conformance test_bad_input test_daemon test_faults test_security test_tls; do
+for t in test_conformance test_bad_input test_daemon test_faults test_security test_tls test_admin; do
 	run "$t" $VG "$BUILD/tests/$t"
 done
 run test_cli tests/integration/test_cli.sh "$TMP/cachewired" "$BUILD/cachewire"

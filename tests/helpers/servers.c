@@ -238,11 +238,13 @@ int cw_test_daemon_start(
 	memset(d, 0, sizeof *d);
 	if (make_dir(d->dir, sizeof d->dir, "daemon") != 0)
 		return -1;
-	snprintf(d->tcp_url, sizeof d->tcp_url, "tcp://127.0.0.1:%d",
-	    cw_test_free_port());
 	snprintf(d->ipc_url, sizeof d->ipc_url, "ipc://%s/cw.sock", d->dir);
-	snprintf(d->admin_url, sizeof d->admin_url, "http://127.0.0.1:%d",
-	    cw_test_free_port());
+	int port = cw_test_free_port(), admin;
+	snprintf(d->tcp_url, sizeof d->tcp_url, "tcp://127.0.0.1:%d", port);
+	while ((admin = cw_test_free_port()) == port)
+		; /* the kernel may hand the same free port out twice */
+	snprintf(
+	    d->admin_url, sizeof d->admin_url, "http://127.0.0.1:%d", admin);
 	snprintf(d->log, sizeof d->log, "%s/cachewired.log", d->dir);
 	return daemon_spawn(d, redis_url, env);
 }

@@ -19,7 +19,9 @@ trap cleanup EXIT INT TERM
 free_port() { # a port nobody answers on right now
 	local p
 	while :; do
-		p=$(( 20000 + RANDOM % 40000 ))
+		# below Linux's ephemeral range (32768-60999), where outgoing
+		# connections would take ports between our check and the bind
+		p=$(( 20000 + RANDOM % 12000 ))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
@@ -40,6 +42,7 @@ start_servers() {
 	TCP_URL="tcp://127.0.0.1:$(free_port)"
 	IPC_URL="ipc://$TMP/cw.sock"
 	ADMIN_URL="http://127.0.0.1:$(free_port)"
+	[ "$ADMIN_URL" != "http://${TCP_URL#tcp://}" ] || ADMIN_URL="http://127.0.0.1:$(free_port)"
 	CACHEWIRE_LISTEN="$TCP_URL,$IPC_URL" \
 	CACHEWIRE_ADMIN_LISTEN="$ADMIN_URL" \
 	CACHEWIRE_REDIS_URL="unix://$TMP/redis.sock" \
