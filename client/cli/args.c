@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cachewire/cachewire.h>
 
@@ -25,6 +24,8 @@ enum opt_id {
 	OPT_SERVER_NAME,
 	OPT_TOKEN_FILE,
 	OPT_NAMESPACE,
+	OPT_ADMIN,
+	OPT_READY,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -45,6 +46,8 @@ static const struct option_def {
     {"--server-name", OPT_SERVER_NAME, true},
     {"--token-file", OPT_TOKEN_FILE, true},
     {"--namespace", OPT_NAMESPACE, true},
+    {"--admin", OPT_ADMIN, true},
+    {"--ready", OPT_READY, false},
     {"--help", OPT_HELP, false},
     {"-h", OPT_HELP, false},
     {"--version", OPT_VERSION, false},
@@ -71,19 +74,8 @@ static const struct {
     {"delete-many", CLI_CMD_DELETE_MANY, ARGS_KEYS},
     {"clear", CLI_CMD_CLEAR, ARGS_NONE},
     {"ping", CLI_CMD_PING, ARGS_NONE},
-};
-
-/* What the options said, before we know the command. */
-struct seen {
-	const char *url;
-	const char *timeout;
-	const char *ttl;
-	const char *expire_at;
-	const char *file;
-	const char *token_file;
-	/* Every non-option argument, in order (room for argc of them). */
-	const char **positional;
-	int npositional;
+    {"stats", CLI_CMD_STATS, ARGS_NONE},
+    {"health", CLI_CMD_HEALTH, ARGS_NONE},
 };
 
 /*
@@ -128,12 +120,12 @@ static int match_option(int argc, char *const argv[], int *i,
 	return fail(err, errlen, "unknown option '%.*s'", (int)len, arg);
 }
 
-static void add_positional(struct seen *seen, const char *arg)
+static void add_positional(struct cli_seen *seen, const char *arg)
 {
 	seen->positional[seen->npositional++] = arg;
 }
 
-static int scan_args(struct cli_args *out, struct seen *seen, int argc,
+static int scan_args(struct cli_args *out, struct cli_seen *seen, int argc,
     char *const argv[], char *err, size_t errlen)
 {
 	const struct option_def *def = NULL;
@@ -194,13 +186,19 @@ static int scan_args(struct cli_args *out, struct seen *seen, int argc,
 		case OPT_NAMESPACE:
 			out->namespace_ = value;
 			break;
+		case OPT_ADMIN:
+			seen->admin = value;
+			break;
+		case OPT_READY:
+			seen->ready = true;
+			break;
 		}
 	}
 	return 0;
 }
 
 static int apply_set_options(
-    struct cli_args *out, const struct seen *seen, char *err, size_t errlen)
+    struct cli_args *out, const struct cli_seen *seen, char *err, size_t errlen)
 {
 	uint64_t ms;
 
@@ -230,7 +228,7 @@ static int apply_set_options(
  * The arguments after the command's name: check them against its arity and
  * record them in out (key, or keys / values for the batch commands).
  */
-static int apply_operands(struct cli_args *out, const struct seen *seen,
+static int apply_operands(struct cli_args *out, const struct cli_seen *seen,
     const char *name, enum arity arity, char *err, size_t errlen)
 {
 	const char *const *operands = seen->positional + 1;
@@ -299,48 +297,12 @@ static int apply_operands(struct cli_args *out, const struct seen *seen,
 	return fail(err, errlen, "unknown command '%s'", name);
 }
 
-static bool is_tls_url(const char *url)
-{
-	return strncasecmp(url, "tls+tcp://", 10) == 0 ||
-	       strncasecmp(url, "tls+tcp4://", 11) == 0 ||
-	       strncasecmp(url, "tls+tcp6://", 11) == 0;
-}
-
-/* The TLS options against the URL, once both are known. */
-static int apply_tls_options(struct cli_args *out, char *err, size_t errlen)
-{
-	const char *given = out->tls_ca != NULL            ? "--cacert"
-	                    : out->tls_cert != NULL        ? "--cert"
-	                    : out->tls_key != NULL         ? "--key"
-	                    : out->tls_server_name != NULL ? "--server-name"
-	                                                   : NULL;
-
-	if (!is_tls_url(out->url)) {
-		if (given != NULL)
-			return fail(err, errlen,
-			    "option '%s' needs a tls+tcp:// URL (the URL is "
-			    "'%s')",
-			    given, out->url);
-		return 0;
-	}
-	if (out->tls_ca == NULL)
-		return fail(err, errlen,
-		    "a tls+tcp:// URL needs --cacert FILE (the CA that signed "
-		    "the server's certificate)");
-	if ((out->tls_cert == NULL) != (out->tls_key == NULL))
-		return fail(err, errlen,
-		    "--cert and --key go together: the client certificate and "
-		    "its private key (%s is missing)",
-		    out->tls_cert == NULL ? "--cert" : "--key");
-	return 0;
-}
-
-static int parse(struct cli_args *out, struct seen *seen, int argc,
+static int parse(struct cli_args *out, struct cli_seen *seen, int argc,
     char *const argv[], char *err, size_t errlen)
 {
 	const char *name;
 	enum arity arity = ARGS_NONE;
-	bool sets;
+	bool sets, admin;
 	uint64_t ms;
 	size_t k;
 	int rc;
@@ -351,7 +313,7 @@ static int parse(struct cli_args *out, struct seen *seen, int argc,
 	if (seen->npositional == 0)
 		return fail(err, errlen,
 		    "no command given (get, set, del, get-many, set-many, "
-		    "delete-many, clear or ping)");
+		    "delete-many, clear, ping, stats or health)");
 	name = seen->positional[0];
 	for (k = 0; k < sizeof commands / sizeof commands[0]; k++) {
 		if (strcmp(commands[k].name, name) == 0) {
@@ -378,11 +340,21 @@ static int parse(struct cli_args *out, struct seen *seen, int argc,
 	if (sets && apply_set_options(out, seen, err, errlen) != 0)
 		return -1;
 
-	if (seen->url != NULL)
-		out->url = seen->url;
-	if (apply_tls_options(out, err, errlen) != 0)
+	admin = out->cmd == CLI_CMD_STATS || out->cmd == CLI_CMD_HEALTH;
+	if (!admin && seen->admin != NULL)
+		return fail(err, errlen,
+		    "option '--admin' is only valid with 'stats' and 'health'");
+	if (out->cmd != CLI_CMD_HEALTH && seen->ready)
+		return fail(err, errlen,
+		    "option '--ready' is only valid with 'health'");
+	if (admin && cli_apply_admin_options(out, seen, name, err, errlen) != 0)
 		return -1;
-	if (seen->token_file != NULL) {
+
+	if (!admin && seen->url != NULL)
+		out->url = seen->url;
+	if (!admin && cli_apply_tls_options(out, err, errlen) != 0)
+		return -1;
+	if (!admin && seen->token_file != NULL) {
 		out->token_file = seen->token_file;
 		out->token_file_from = "--token-file";
 	}
@@ -400,7 +372,7 @@ static int parse(struct cli_args *out, struct seen *seen, int argc,
 int cli_parse_args(struct cli_args *out, int argc, char *const argv[],
     const char *env_url, const char *env_token_file, char *err, size_t errlen)
 {
-	struct seen seen;
+	struct cli_seen seen;
 	int rc;
 
 	memset(out, 0, sizeof *out);

@@ -6,13 +6,14 @@
  * Every parser returns 0 on success and -1 on failure with a one-line
  * message (no "cachewire: " prefix, no trailing newline) in err.
  *
- * args.c parses the command line, values.c the durations and times in it,
- * token.c reads the token file; help.c holds the --help text and
- * cli_option_names().
+ * args.c parses the command line (args_conn.c checks its TLS and --admin
+ * options), values.c the durations and times in it, token.c reads the
+ * token file; help.c holds the --help text and cli_option_names().
  */
 #ifndef CACHEWIRE_CLI_ARGS_H
 #define CACHEWIRE_CLI_ARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,8 @@
 enum cli_exit {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_NOT_FOUND = 1, /* get: no such key; del: key did not exist;
-	                           get-many, delete-many: any key */
+	                           get-many, delete-many: any key; stats:
+	                           not ready; health: not HTTP 200 */
 	CLI_EXIT_USAGE = 2,     /* bad arguments, unreadable value input */
 	CLI_EXIT_FAILURE = 3,   /* the server or the transport failed */
 };
@@ -37,11 +39,15 @@ enum cli_command {
 	CLI_CMD_GET_MANY,
 	CLI_CMD_SET_MANY,
 	CLI_CMD_DELETE_MANY,
+	CLI_CMD_STATS,
+	CLI_CMD_HEALTH,
 	CLI_CMD_HELP,
 	CLI_CMD_VERSION,
 };
 
 #define CLI_DEFAULT_TIMEOUT_MS 5000
+/* The daemon's admin HTTP endpoint (admin.listen) by default. */
+#define CLI_DEFAULT_ADMIN_URL "http://127.0.0.1:7421"
 
 struct cli_args {
 	enum cli_command cmd;
@@ -83,6 +89,13 @@ struct cli_args {
 	const char *token_file_from;
 	/* --namespace, or NULL for the server's default. */
 	const char *namespace_;
+	/*
+	 * stats, health: --admin (an http:// URL), else CLI_DEFAULT_ADMIN_URL;
+	 * NULL for the other commands. ready: health --ready (GET /readyz
+	 * rather than /healthz).
+	 */
+	const char *admin_url;
+	bool ready;
 };
 
 /* The longest token --token-file accepts, in bytes. */
@@ -137,6 +150,12 @@ int cli_parse_duration(const char *s, uint64_t *ms, char *err, size_t errlen);
  * Digits past the millisecond are dropped. Times before 1970 are rejected.
  */
 int cli_parse_time(const char *s, uint64_t *unix_ms, char *err, size_t errlen);
+
+/*
+ * --admin's URL: http://HOST[:PORT][/PATH], no query or fragment (https://
+ * and other schemes are refused: the admin endpoint speaks plain HTTP).
+ */
+int cli_check_admin_url(const char *s, char *err, size_t errlen);
 
 /* The --help text. */
 extern const char cli_help_text[];

@@ -30,6 +30,11 @@ const char cli_help_text[] =
     "  clear      remove every key of the server's namespace; prints how\n"
     "             many were removed\n"
     "  ping       check the server and its Redis; prints the server version\n"
+    "  stats      the server's figures at a glance (requests by status and\n"
+    "             method with latency quantiles, bytes, Redis), from the\n"
+    "             admin endpoint's /metrics and /readyz\n"
+    "  health     GET the admin endpoint's /healthz (with --ready: /readyz)\n"
+    "             and print the answer; for container health checks\n"
     "\n"
     "Options (before or after the command; \"--\" ends them):\n"
     "  --url URL         server address: tcp://HOST:PORT, ipc:///PATH, ...\n"
@@ -43,6 +48,11 @@ const char cli_help_text[] =
     "                    request (default: $CACHEWIRE_TOKEN_FILE)\n"
     "  --namespace NS    work in namespace NS: 1 to 64 of A-Z a-z 0-9 _ . -\n"
     "                    (default: the server's, or the token's first)\n"
+    "  --admin URL       stats, health: the server's admin endpoint, an\n"
+    "                    http://HOST:PORT URL (its admin.listen; default\n"
+    "                    " CLI_DEFAULT_ADMIN_URL ")\n"
+    "  --ready           health: ask /readyz (listeners up, Redis answers)\n"
+    "                    rather than /healthz (process alive)\n"
     "  -h, --help        show this help and exit\n"
     "  --version         show the version and exit\n"
     "\n"
@@ -66,11 +76,14 @@ const char cli_help_text[] =
     "  0  success\n"
     "  1  key not found (get of a missing key, del of a missing key;\n"
     "     get-many or delete-many when any KEY is missing: stderr names\n"
-    "     each)\n"
+    "     each); stats: the server is not ready (the first line says\n"
+    "     why); health: the answer was not HTTP 200 (e.g. 503)\n"
     "  2  usage error: bad arguments, or the value's input, the token file\n"
     "     or a TLS file cannot be read\n"
     "  3  the server or the transport failed, or stdout cannot be written;\n"
-    "     stderr says why, e.g. \"cachewire: UNAVAILABLE: <message>\"\n";
+    "     stderr says why, e.g. \"cachewire: UNAVAILABLE: <message>\";\n"
+    "     stats, health: the admin endpoint cannot be reached (or its\n"
+    "     /metrics cannot be read)\n";
 
 /* ---- messages
  * --------------------------------------------------------------- */

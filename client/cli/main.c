@@ -1,10 +1,11 @@
 /*
  * main.c - `cachewire`, the command-line client of cachewired.
  *
- * Parsing lives in args.c; this file does the I/O: it reads the value for
- * `set`, runs one call through libcachewire (one batch call for get-many,
- * set-many and delete-many) and reports the outcome with the exit codes of
- * args.h (0 ok, 1 not found, 2 usage, 3 failure).
+ * Parsing lives in args.c, stats and health in http.c; this file does the
+ * I/O of the others: it reads the value for `set`, runs one call through
+ * libcachewire (one batch call for get-many, set-many and delete-many) and
+ * reports the outcome with the exit codes of args.h (0 ok, 1 not found, 2
+ * usage, 3 failure).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <cachewire/cachewire.h>
 
 #include "args.h"
+#include "stats.h"
 
 /* The largest value `set` reads: what the client could send at all. */
 #define VALUE_LIMIT CW_DEFAULT_MAX_MESSAGE_BYTES
@@ -347,6 +349,12 @@ int main(int argc, char **argv)
 	if (a.cmd == CLI_CMD_VERSION) {
 		printf("cachewire %s\n", CW_VERSION);
 		return finish_stdout();
+	}
+	if (a.cmd == CLI_CMD_STATS || a.cmd == CLI_CMD_HEALTH) {
+		rc = a.cmd == CLI_CMD_STATS ? cli_run_stats(&a)
+		                            : cli_run_health(&a);
+		nng_fini();
+		return rc;
 	}
 
 	/* Read the token and the value first: a bad file should not wait on

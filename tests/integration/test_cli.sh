@@ -145,6 +145,64 @@ t; check_has "value over the limit is RESOURCE_EXHAUSTED" "RESOURCE_EXHAUSTED" "
 "$CLI" --version >/dev/null; rc=$?; t
 check "--version exits 0" 0 $rc
 
+# stats and health, from the daemon's admin endpoint ($ADMIN_URL, its
+# admin.listen, from lib.sh)
+adm() { "$CLI" --timeout 3s "$@" --admin "$ADMIN_URL"; }
+get_calls() { adm stats | awk '$1 == "Get" { print $2 }'; }
+before=$(get_calls)
+for k in a b c; do "$CLI" --url "$TCP_URL" get "stats-$k" 2>/dev/null; done
+t; check "stats: the Get calls count moves by 3" "$((${before:-0} + 3))" "$(get_calls)"
+adm stats >"$TMP/out" 2>"$TMP/err"; rc=$?; t
+check "stats: ready exits 0" 0 $rc
+t; check "stats: the first line" "cachewired $("$CLI" --url "$TCP_URL" ping) at $ADMIN_URL: ready" \
+	"$(head -n 1 "$TMP/out")"
+t; check_has "stats: requests by status" "  by status      OK " "$(cat "$TMP/out")"
+t; check_has "stats: Get's quantiles" "p99 <= " "$(grep '^  Get ' "$TMP/out")"
+t; check_has "stats: redis" "redis            up, " "$(cat "$TMP/out")"
+t; check "stats: nothing on stderr" "" "$(cat "$TMP/err")"
+t; check "health: prints the body" ok "$(adm health)"
+adm health >/dev/null; rc=$?; t
+check "health: exits 0" 0 $rc
+t; check "health --ready: prints the body" ready "$(adm health --ready)"
+adm health --ready >/dev/null; rc=$?; t
+check "health --ready: exits 0" 0 $rc
+port=$(free_port)
+"$CLI" health --admin "http://127.0.0.1:$port" 2>"$TMP/err"; rc=$?; t
+check "health: a closed port exits 3" 3 $rc
+t; check "health: a closed port says so" \
+	"cachewire: cannot reach http://127.0.0.1:$port/healthz: Connection refused (is admin.listen enabled?)" \
+	"$(cat "$TMP/err")"
+"$CLI" stats --admin "http://127.0.0.1:$port" >"$TMP/out" 2>/dev/null; rc=$?; t
+check "stats: a closed port exits 3" 3 $rc
+t; check "stats: a closed port prints nothing" "" "$(cat "$TMP/out")"
+"$CLI" stats --admin "$ADMIN_URL/nothing-here" 2>"$TMP/err"; rc=$?; t
+check "stats: a 404 exits 3" 3 $rc
+t; check_has "stats: a 404 says so" "/nothing-here/metrics answered HTTP 404" "$(cat "$TMP/err")"
+"$CLI" health --admin "${ADMIN_URL/http/https}" 2>/dev/null; rc=$?; t
+check "health: an https:// URL exits 2" 2 $rc
+"$CLI" ping --admin "$ADMIN_URL" 2>/dev/null; rc=$?; t
+check "--admin with ping exits 2" 2 $rc
+# ... and from a daemon whose Redis does not answer: alive, not ready
+NR_ADMIN="http://127.0.0.1:$(free_port)"
+CACHEWIRE_LISTEN="tcp://127.0.0.1:$(free_port)" CACHEWIRE_ADMIN_LISTEN="$NR_ADMIN" \
+CACHEWIRE_REDIS_URL="unix://$TMP/no-redis.sock" "$1" >"$TMP/nr.log" 2>&1 &
+NR_PID=$!
+nr() { "$CLI" --timeout 3s "$@" --admin "$NR_ADMIN"; }
+not_ready() { nr health --ready >/dev/null 2>&1; [ $? -eq 1 ]; }
+wait_for 10 not_ready || cat "$TMP/nr.log"
+nr stats >"$TMP/out" 2>"$TMP/err"; rc=$?; t
+check "stats: not ready exits 1" 1 $rc
+t; check_has "stats: not ready says why" \
+	"at $NR_ADMIN: not ready: redis at unix://$TMP/no-redis.sock" "$(head -n 1 "$TMP/out")"
+t; check_has "stats: redis down" "redis            DOWN" "$(cat "$TMP/out")"
+nr health --ready >"$TMP/out" 2>"$TMP/err"; rc=$?; t
+check "health --ready: not ready exits 1" 1 $rc
+t; check_has "health --ready: prints the reason" "not ready: redis at" "$(cat "$TMP/out")"
+t; check_has "health --ready: names the status" "answered HTTP 503" "$(cat "$TMP/err")"
+nr health >/dev/null 2>&1; rc=$?; t
+check "health: alive without Redis exits 0" 0 $rc
+kill "$NR_PID"; wait "$NR_PID"
+
 # TLS, a token from a file and a namespace, against a second cachewired
 # that requires all three (certificates from make_certs.sh). That daemon
 # is $CW_TEST_TLS_DAEMON when set: tests/valgrind.sh runs it natively (see
@@ -155,7 +213,7 @@ printf '%s\n' '- token: cli-test-token-0123456789' '  namespaces: [cli-a, cli-b]
 printf 'cli-test-token-0123456789\n' >"$TMP/token"
 printf 'not-the-token-0123456789\n' >"$TMP/wrong-token"
 TLS_URL="tls+tcp://127.0.0.1:$(free_port)"
-CACHEWIRE_LISTEN="$TLS_URL" CACHEWIRE_REDIS_URL="unix://$TMP/redis.sock" \
+CACHEWIRE_LISTEN="$TLS_URL" CACHEWIRE_REDIS_URL="unix://$TMP/redis.sock" CACHEWIRE_ADMIN_LISTEN='' \
 CACHEWIRE_TLS_CERT_FILE="$TMP/certs/server.crt" CACHEWIRE_TLS_KEY_FILE="$TMP/certs/server.key" \
 CACHEWIRE_TLS_CLIENT_CA_FILE="$TMP/certs/ca.crt" CACHEWIRE_AUTH_TOKENS_FILE="$TMP/tokens.yaml" \
 	"$TLS_DAEMON" >"$TMP/tls.log" 2>&1 &

@@ -571,6 +571,105 @@ static void test_token_and_namespace(void **state)
 	cli_args_free(&a);
 }
 
+/* ---- stats and health: the admin endpoint ------------------------------ */
+
+static void test_admin_commands(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	args_ok(&a, NULL, "stats", NULL);
+	assert_int_equal(a.cmd, CLI_CMD_STATS);
+	assert_string_equal(a.admin_url, CLI_DEFAULT_ADMIN_URL);
+	assert_string_equal(a.admin_url, "http://127.0.0.1:7421");
+	assert_false(a.ready);
+	assert_int_equal(a.timeout_ms, 5000);
+	args_ok(&a, NULL, "health", NULL);
+	assert_int_equal(a.cmd, CLI_CMD_HEALTH);
+	assert_string_equal(a.admin_url, CLI_DEFAULT_ADMIN_URL);
+	assert_false(a.ready);
+	args_ok(&a, NULL, "--ready", "health", "--admin=http://10.0.0.5:9000",
+	    "--timeout", "2s", NULL);
+	assert_int_equal(a.cmd, CLI_CMD_HEALTH);
+	assert_true(a.ready);
+	assert_string_equal(a.admin_url, "http://10.0.0.5:9000");
+	assert_int_equal(a.timeout_ms, 2000);
+	args_ok(&a, NULL, "stats", "--admin", "HTTP://[::1]:7421/admin/", NULL);
+	assert_string_equal(a.admin_url, "HTTP://[::1]:7421/admin/");
+	args_ok(&a, NULL, "stats", "--admin", "http://cachewire", NULL);
+	assert_string_equal(a.admin_url, "http://cachewire");
+	/* The other commands have no admin URL. */
+	args_ok(&a, NULL, "ping", NULL);
+	assert_null(a.admin_url);
+	assert_false(a.ready);
+
+	/* The service's URL and token file from the environment are not
+	 * theirs: no TLS check of $CACHEWIRE_URL, no token file to read. */
+	env_token_file = "/env/token";
+	args_ok(&a, "tls+tcp://h:1", "stats", NULL);
+	assert_null(a.token_file);
+	assert_string_equal(a.admin_url, CLI_DEFAULT_ADMIN_URL);
+	env_token_file = NULL;
+
+	/* --help still wins. */
+	args_ok(&a, NULL, "health", "--admin", "ftp://x", "--help", NULL);
+	assert_int_equal(a.cmd, CLI_CMD_HELP);
+	assert_non_null(strstr(cli_help_text, "  stats "));
+	assert_non_null(strstr(cli_help_text, "  health "));
+	assert_non_null(strstr(cli_help_text, "  --admin URL "));
+	assert_non_null(strstr(cli_help_text, "  --ready "));
+	assert_non_null(strstr(cli_help_text, CLI_DEFAULT_ADMIN_URL));
+	assert_non_null(
+	    strstr(cli_help_text, "stats: the server is not ready"));
+}
+
+static void test_admin_usage_errors(void **state)
+{
+	(void)state;
+	args_bad("'--admin' is only valid with 'stats' and 'health'", "ping",
+	    "--admin", "http://h:1", NULL);
+	args_bad("'--admin' is only valid with 'stats' and 'health'", "get",
+	    "k", "--admin=http://h:1", NULL);
+	args_bad(
+	    "'--ready' is only valid with 'health'", "stats", "--ready", NULL);
+	args_bad(
+	    "'--ready' is only valid with 'health'", "ping", "--ready", NULL);
+	args_bad("'--ready' takes no value", "health", "--ready=yes", NULL);
+	args_bad("'--admin' needs a value", "stats", "--admin", NULL);
+	args_bad("'--admin' needs a value", "stats", "--admin=", NULL);
+	args_bad("unexpected argument 'x'", "stats", "x", NULL);
+	args_bad("unexpected argument 'ready'", "health", "ready", NULL);
+	args_bad(
+	    "only http:// URLs", "stats", "--admin", "https://h:7421", NULL);
+	args_bad(
+	    "not 'tcp://h:7421'", "health", "--admin", "tcp://h:7421", NULL);
+	args_bad("not '127.0.0.1:7421'", "health", "--admin", "127.0.0.1:7421",
+	    NULL);
+	args_bad("has no host", "stats", "--admin", "http://", NULL);
+	args_bad("has no host", "stats", "--admin", "http://:7421", NULL);
+	args_bad("has no host", "stats", "--admin", "http:///metrics", NULL);
+	args_bad("no query", "stats", "--admin", "http://h:1/?x=1", NULL);
+	args_bad("no query", "stats", "--admin", "http://h:1#top", NULL);
+	args_bad("no query", "stats", "--admin", "http://u:p@h:1", NULL);
+	args_bad("blanks", "stats", "--admin", "http://h :1", NULL);
+	args_bad("--timeout must be between", "health", "--timeout", "0", NULL);
+	/* The service's connection options are refused, by name. */
+	args_bad("'--url' is not used by 'stats'", "stats", "--url",
+	    "tcp://h:1", NULL);
+	args_bad("'--cacert' is not used by 'health'", "health", "--cacert",
+	    "ca", NULL);
+	args_bad("'--token-file' is not used by 'health'", "health",
+	    "--token-file", "t", NULL);
+	args_bad("'--namespace' is not used by 'stats'", "stats", "--namespace",
+	    "ns", NULL);
+	args_bad(
+	    "'--ttl' is only valid with 'set'", "stats", "--ttl", "5s", NULL);
+	args_bad(
+	    "'--file' is only valid with 'set'", "health", "--file", "f", NULL);
+	/* The no-command message lists them. */
+	args_bad("ping, stats or health", NULL);
+}
+
 static void test_option_names(void **state)
 {
 	char out[256];
@@ -610,6 +709,8 @@ int main(void)
 	    cmocka_unit_test(test_tls_options),
 	    cmocka_unit_test(test_tls_usage_errors),
 	    cmocka_unit_test(test_token_and_namespace),
+	    cmocka_unit_test(test_admin_commands),
+	    cmocka_unit_test(test_admin_usage_errors),
 	    cmocka_unit_test(test_option_names),
 	};
 
