@@ -5,14 +5,45 @@
 #                            redis-cli, python3 for the benchmark smoke test,
 #                            clang and its libFuzzer for the fuzz targets,
 #                            valgrind for the memcheck pass, openssl for
-#                            the TLS tests' throwaway certificates)
+#                            the TLS tests' throwaway certificates;
+#                            python3-yaml and systemd (systemd-analyze, no
+#                            running systemd needed) for the deploy/ checks;
+#                            iproute2 for test_netns' network namespaces,
+#                            curl for the admin endpoint's tests)
+#   install-deps.sh --runtime  only the shared libraries the installed
+#                            cachewired and cachewire load (the container
+#                            image's runtime stage; tests/deploy/check_deploy.sh
+#                            proves the list covers what ldd shows)
+#   ... --list               print the names instead of installing
+#                            (tests/deploy/check_deploy.sh reads them)
 set -euo pipefail
 
-pkgs=(cmake make gcc pkg-config libhiredis-dev libprotobuf-c-dev
-	protobuf-c-compiler libnng-dev libyaml-dev redis-server)
-if [ "${1:-}" = "--test" ]; then
+mode='' list=''
+for a in "$@"; do
+	case $a in
+	--test | --runtime) mode=$a ;;
+	--list) list=1 ;;
+	*) echo "usage: $0 [--test | --runtime] [--list]" >&2; exit 2 ;;
+	esac
+done
+
+if [ "$mode" = --runtime ]; then
+	# Debian 12 names. libnng1 pulls mbedTLS in as a dependency; listed
+	# anyway because nng's tls+tcp:// is a feature we rely on.
+	pkgs=(libhiredis0.14 libnng1 libprotobuf-c1 libyaml-0-2
+		libmbedtls14 libmbedx509-1 libmbedcrypto7)
+else
+	pkgs=(cmake make gcc pkg-config libhiredis-dev libprotobuf-c-dev
+		protobuf-c-compiler libnng-dev libyaml-dev redis-server)
+fi
+if [ "$mode" = --test ]; then
 	pkgs+=(libcmocka-dev protobuf-compiler nng-utils clang-format git
-		redis-tools python3 clang libclang-rt-14-dev valgrind openssl)
+		redis-tools python3 clang libclang-rt-14-dev valgrind openssl
+		iproute2 curl python3-yaml systemd)
+fi
+if [ -n "$list" ]; then
+	printf '%s\n' "${pkgs[@]}"
+	exit 0
 fi
 
 missing=()
