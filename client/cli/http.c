@@ -192,16 +192,6 @@ static const char *status_line(const struct page *pg, char *buf, size_t len)
 	return buf;
 }
 
-static int finish_stdout(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "cachewire: cannot write to stdout: %s\n",
-		    strerror(errno));
-		return CLI_EXIT_FAILURE;
-	}
-	return CLI_EXIT_OK;
-}
-
 /* The body's first line, printable, for a one-line message. */
 static void first_line(const struct page *pg, char *buf, size_t len)
 {
@@ -277,7 +267,7 @@ int cli_run_stats(const struct cli_args *a)
 	    a, &m, left > 0 ? (nng_duration)left : 1, reason, sizeof reason);
 	m.now = (double)time(NULL);
 	cli_stats_format(&m, a->admin_url, ready, reason, stdout);
-	rc = finish_stdout();
+	rc = cli_finish_stdout();
 	return rc != CLI_EXIT_OK ? rc
 	       : ready           ? CLI_EXIT_OK
 	                         : CLI_EXIT_NOT_FOUND;
@@ -297,7 +287,7 @@ int cli_run_health(const struct cli_args *a)
 	if (pg.len > 0 && pg.body[pg.len - 1] != '\n')
 		putchar('\n');
 	free(pg.body);
-	if ((rc = finish_stdout()) != CLI_EXIT_OK)
+	if ((rc = cli_finish_stdout()) != CLI_EXIT_OK)
 		return rc;
 	if (pg.status != 200) {
 		fprintf(stderr, "cachewire: %s answered %s\n", pg.url,

@@ -51,7 +51,7 @@ static int call_failed(int rc, const cw_error *e)
 }
 
 /* Flush stdout and report a failed write (disk full, closed pipe, ...). */
-static int finish_stdout(void)
+int cli_finish_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "cachewire: cannot write to stdout: %s\n",
@@ -210,7 +210,7 @@ static int get_many(cw_client *c, const struct cli_args *a, const cw_key *keys)
 	missing = report_missing(a, values, NULL);
 	cw_values_free(values, a->count);
 	free(values);
-	rc = finish_stdout();
+	rc = cli_finish_stdout();
 	return rc != CLI_EXIT_OK ? rc : missing;
 }
 
@@ -293,7 +293,7 @@ static int run(
 			    strerror(errno));
 			return CLI_EXIT_FAILURE;
 		}
-		return finish_stdout();
+		return cli_finish_stdout();
 	case CLI_CMD_SET:
 		rc = cw_set(
 		    c, a->key, key_len, value, value_len, a->expiry, 0, &e);
@@ -311,13 +311,13 @@ static int run(
 		if ((rc = cw_clear(c, &removed, 0, &e)) != CW_OK)
 			return call_failed(rc, &e);
 		printf("%llu\n", (unsigned long long)removed);
-		return finish_stdout();
+		return cli_finish_stdout();
 	case CLI_CMD_PING:
 		if ((rc = cw_ping(c, &version, 0, &e)) != CW_OK)
 			return call_failed(rc, &e);
 		printf("%s\n", version);
 		cw_free(version);
-		return finish_stdout();
+		return cli_finish_stdout();
 	case CLI_CMD_GET_MANY:
 	case CLI_CMD_SET_MANY:
 	case CLI_CMD_DELETE_MANY:
@@ -344,11 +344,11 @@ int main(int argc, char **argv)
 	/* Only the batch commands allocate; help and version do not. */
 	if (a.cmd == CLI_CMD_HELP) {
 		fputs(cli_help_text, stdout);
-		return finish_stdout();
+		return cli_finish_stdout();
 	}
 	if (a.cmd == CLI_CMD_VERSION) {
 		printf("cachewire %s\n", CW_VERSION);
-		return finish_stdout();
+		return cli_finish_stdout();
 	}
 	if (a.cmd == CLI_CMD_STATS || a.cmd == CLI_CMD_HEALTH) {
 		rc = a.cmd == CLI_CMD_STATS ? cli_run_stats(&a)

@@ -105,6 +105,9 @@ double cli_metrics_quantile(const struct cli_metrics_method *mm, double q);
 
 /* ---- http.c: the commands (exit codes of args.h) ---- */
 int cli_run_stats(const struct cli_args *a);
+/* Flush stdout: CLI_EXIT_OK, or CLI_EXIT_FAILURE after saying why (disk
+ * full, closed pipe); main.c. */
+int cli_finish_stdout(void);
 int cli_run_health(const struct cli_args *a);
 
 #endif
