@@ -5,6 +5,7 @@
  *   config.c        the public API (config.h) and the one key table
  *   config_yaml.c   the libyaml walk: nodes to keys, file:line:col
  *   config_value.c  parsing and checking one key's value
+ *   config_url.c    the listen and admin URLs
  *   config_msg.c    error lines: quoting, sizes, "did you mean"
  *
  * The key table below is the only list of keys: the YAML walker, the
@@ -80,6 +81,30 @@ int cw__cfg_check_value(
 
 /* What a value of type t looks like: "an integer", "a URL", ... */
 const char *cw__cfg_type_name(enum ktype t);
+
+/*
+ * Messages name the key when `subject` is set (YAML, validation), and leave
+ * it to the caller's prefix when it is NULL (the environment).
+ */
+#define SUBJ(s) (s) ? (s) : "", (s) ? " " : ""
+#define FOR(s)  (s) ? " for " : "", (s) ? (s) : ""
+
+/*
+ * Parse a decimal integer (with an optional sign when `sign`, with an
+ * optional KiB/MiB/GiB suffix when `suffix`). Returns 0, -1 when s is not
+ * such a number, 1 when it is one too large for *out.
+ */
+int cw__cfg_parse_number(const char *s, bool sign, bool suffix, long long *out);
+
+/* ---- URLs (config_url.c) ------------------------------------------------ */
+
+/* A URL nng can listen on; 0, or -1 and msg. */
+int cw__cfg_check_listen_url(const char *url, char *msg, size_t len);
+/* admin.listen: "" or http://HOST:PORT; 0, or -1 and msg. */
+int cw__cfg_check_admin_url(
+    const char *url, const char *subject, char *msg, size_t len);
+/* Comma-separated URLs (blanks around each ignored) into c->listen. */
+int cw__cfg_set_listen(cw_config *c, const char *text, char *msg, size_t len);
 
 /* A listen list being built; becomes c->listen on success. */
 struct urls {

@@ -1,9 +1,9 @@
 /*
  * config_value.c - one key's value (config_internal.h): parsing the text
  * given for it (integers, sizes with KiB/MiB/GiB, log levels, namespaces,
- * Redis and listen URLs) into its cw_config field, and checking the value a
- * field holds. The YAML file, the environment, the defaults and
- * cw_config_validate all come through here.
+ * Redis URLs; config_url.c does listen and admin URLs) into its cw_config
+ * field, and checking the value a field holds. The YAML file, the environment,
+ * the defaults and cw_config_validate all come through here.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/un.h>
 
 #include "auth.h"
 #include "cache.h"
@@ -20,13 +19,6 @@
 #include "log.h"
 
 /* Spelled in any case in the configuration; order of enum cw_log_level. */
-
-/*
- * Messages name the key when `subject` is set (YAML, validation), and leave
- * it to the caller's prefix when it is NULL (the environment).
- */
-#define SUBJ(s) (s) ? (s) : "", (s) ? " " : ""
-#define FOR(s)  (s) ? " for " : "", (s) ? (s) : ""
 
 /* k's field in c. */
 static void *field(cw_config *c, const struct key *k)
@@ -83,12 +75,8 @@ static const char *fmt_number(
 
 /* ---- parsing and checking ---------------------------------------------- */
 
-/*
- * Parse a decimal integer (with an optional sign when `sign`, with an
- * optional KiB/MiB/GiB suffix when `suffix`). Returns 0, -1 when s is not
- * such a number, 1 when it is one too large for *out.
- */
-static int parse_number(const char *s, bool sign, bool suffix, long long *out)
+/* config_internal.h */
+int cw__cfg_parse_number(const char *s, bool sign, bool suffix, long long *out)
 {
 	const long long limit = LLONG_MAX / 1024 / 1024 / 1024;
 	bool neg = false, big = false;
@@ -171,168 +159,6 @@ static int check_redis_url(
 	snprintf(msg, len, "invalid %s: %s", subject ? subject : "Redis URL",
 	    err.message[0] ? err.message : "cannot parse");
 	return -1;
-}
-
-/*
- * HOST:PORT after a URL's scheme ("tcp", "http"): NULL when fine, else
- * what is wrong (in why, which has room for 96 bytes).
- */
-static const char *check_host_port(
-    const char *rest, const char *scheme, char *why)
-{
-	const char *colon;
-	if (*rest == '[') {
-		const char *end = strchr(rest, ']');
-		colon = end ? end + 1 : NULL;
-		if (colon && *colon != ':')
-			colon = NULL;
-	} else {
-		colon = strrchr(rest, ':');
-	}
-	long long port = -1;
-	if (colon == NULL ||
-	    parse_number(colon + 1, false, false, &port) != 0 || port > 65535)
-		snprintf(why, 96,
-		    "expected %s://host:port with a port 0..65535", scheme);
-	else if (strcspn(rest, "/?# \t") < (size_t)(colon - rest))
-		snprintf(
-		    why, 96, "the host may not hold '/', '?', '#' or spaces");
-	else if (*rest != '[' && memchr(rest, ':', (size_t)(colon - rest)))
-		snprintf(why, 96,
-		    "put an IPv6 address in brackets: %s://[::1]:%s", scheme,
-		    strcmp(scheme, "http") == 0 ? "7421" : "7420");
-	else
-		return NULL;
-	return why;
-}
-
-/* A URL nng can listen on: tcp[46]://host:port or ipc:///path. */
-static int check_listen_url(const char *url, char *msg, size_t len)
-{
-	static const char *const tcp[] = {"tcp://", "tcp4://", "tcp6://",
-	    "tls+tcp://", "tls+tcp4://", "tls+tcp6://"};
-	const char *why = NULL, *rest = NULL;
-	char q[256], buf[96];
-	for (int i = 0; i < 6 && rest == NULL; i++)
-		if (strncmp(url, tcp[i], strlen(tcp[i])) == 0)
-			rest = url + strlen(tcp[i]);
-	if (rest != NULL) {
-		why = check_host_port(rest, "tcp", buf);
-	} else if (strncmp(url, "ipc://", 6) == 0) {
-		size_t n = strlen(url + 6);
-		if (n == 0)
-			why = "expected ipc:///path/to/socket";
-		else if (n >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			why = "the socket path is too long for a unix socket";
-	} else {
-		why = "the scheme must be tcp://, tcp4://, tcp6://, ipc:// or "
-		      "tls+tcp:// (tls+tcp4://, tls+tcp6://)";
-	}
-	if (why == NULL)
-		return 0;
-	snprintf(msg, len, "bad listen URL %s: %s",
-	    cw__cfg_quote(q, sizeof q, url), why);
-	return -1;
-}
-
-/* admin.listen: "" (none) or http://HOST:PORT, nothing after the port. */
-static int check_admin_url(
-    const char *url, const char *subject, char *msg, size_t len)
-{
-	const char *why = NULL;
-	char q[256], buf[96];
-	if (url[0] == '\0')
-		return 0;
-	if (strncmp(url, "http://", 7) != 0)
-		why = "expected http://HOST:PORT (https is not offered; keep "
-		      "the endpoint on loopback or a private network)";
-	else
-		why = check_host_port(url + 7, "http", buf);
-	if (why == NULL)
-		return 0;
-	snprintf(msg, len, "%s%sis not usable: %s: %s", SUBJ(subject),
-	    cw__cfg_quote(q, sizeof q, url), why);
-	return -1;
-}
-
-/* ---- the listen list --------------------------------------------------- */
-
-void cw__cfg_urls_free(struct urls *l)
-{
-	for (int i = 0; i < l->n; i++)
-		free(l->v[i]);
-	l->n = 0;
-}
-
-int cw__cfg_urls_add(
-    struct urls *l, const char *url, size_t ulen, char *msg, size_t len)
-{
-	char *u = strndup(url, ulen);
-	if (u == NULL) {
-		snprintf(msg, len, "out of memory");
-		return -1;
-	}
-	int rc = -1;
-	char q[256];
-	if (l->n == CW_MAX_LISTEN)
-		snprintf(msg, len, "more than %d listen URLs", CW_MAX_LISTEN);
-	else if (check_listen_url(u, msg, len) != 0)
-		;
-	else
-		rc = 0;
-	for (int i = 0; rc == 0 && i < l->n; i++) {
-		if (strcmp(l->v[i], u) == 0) {
-			snprintf(msg, len, "listen URL %s is given twice",
-			    cw__cfg_quote(q, sizeof q, u));
-			rc = -1;
-		}
-	}
-	if (rc != 0) {
-		free(u);
-		return -1;
-	}
-	l->v[l->n++] = u;
-	return 0;
-}
-
-void cw__cfg_urls_commit(cw_config *c, struct urls *l)
-{
-	for (int i = 0; i < c->listen_count; i++)
-		free(c->listen[i]);
-	memset(c->listen, 0, sizeof c->listen);
-	for (int i = 0; i < l->n; i++)
-		c->listen[i] = l->v[i];
-	c->listen_count = l->n;
-	l->n = 0;
-}
-
-/* Comma-separated URLs (blanks around each ignored) into c->listen. */
-static int set_listen(cw_config *c, const char *text, char *msg, size_t len)
-{
-	struct urls l = {0};
-	const char *p = text;
-	for (;;) {
-		size_t n = strcspn(p, ",");
-		const char *b = p, *e = p + n;
-		while (b < e && isblank((unsigned char)*b))
-			b++;
-		while (e > b && isblank((unsigned char)e[-1]))
-			e--;
-		if (b == e) {
-			snprintf(msg, len, "empty URL in the list");
-			cw__cfg_urls_free(&l);
-			return -1;
-		}
-		if (cw__cfg_urls_add(&l, b, (size_t)(e - b), msg, len) != 0) {
-			cw__cfg_urls_free(&l);
-			return -1;
-		}
-		if (p[n] == '\0')
-			break;
-		p += n + 1;
-	}
-	cw__cfg_urls_commit(c, &l);
-	return 0;
 }
 
 /* ---- setting and checking a key ---------------------------------------- */
@@ -527,10 +353,10 @@ int cw__cfg_set_value(cw_config *c, const struct key *k, const char *text,
 	int rc;
 	switch (k->type) {
 	case KT_LISTEN:
-		return set_listen(c, text, msg, len);
+		return cw__cfg_set_listen(c, text, msg, len);
 	case KT_INT:
 	case KT_SIZE:
-		rc = parse_number(
+		rc = cw__cfg_parse_number(
 		    text, k->type == KT_INT, k->type == KT_SIZE, &v);
 		if (rc < 0) {
 			snprintf(msg, len, "expected %s%s%s, got %s",
@@ -579,7 +405,7 @@ int cw__cfg_set_value(cw_config *c, const struct key *k, const char *text,
 	case KT_SECRET:
 		return set_optional_string(c, k, text, subject, msg, len);
 	case KT_ADMIN_URL:
-		if (check_admin_url(text, subject, msg, len) != 0)
+		if (cw__cfg_check_admin_url(text, subject, msg, len) != 0)
 			return -1;
 		if (text[0] == '\0') {
 			free(*(char **)field(c, k));
@@ -630,7 +456,8 @@ int cw__cfg_check_value(
 				    i + 1);
 				return -1;
 			}
-			if (check_listen_url(c->listen[i], msg, len) != 0)
+			if (cw__cfg_check_listen_url(c->listen[i], msg, len) !=
+			    0)
 				return -1;
 			for (int j = 0; j < i; j++) {
 				if (strcmp(c->listen[i], c->listen[j]) == 0) {
@@ -689,7 +516,9 @@ int cw__cfg_check_value(
 	}
 	case KT_ADMIN_URL: {
 		const char *const *v = cfield(c, k);
-		return *v == NULL ? 0 : check_admin_url(*v, subject, msg, len);
+		return *v == NULL
+		           ? 0
+		           : cw__cfg_check_admin_url(*v, subject, msg, len);
 	}
 	case KT_LOG_FORMAT: {
 		int v = (int)*(const enum cw_log_format *)cfield(c, k);
