@@ -40,6 +40,8 @@ if [ "$mode" = --test ]; then
 	pkgs+=(libcmocka-dev protobuf-compiler nng-utils clang-format git
 		redis-tools python3 clang libclang-rt-14-dev valgrind openssl
 		iproute2 curl python3-yaml systemd)
+	# the Python client's tests (tests/python/run.sh)
+	pkgs+=(python3-protobuf python3-cachecontrol python3-requests)
 fi
 if [ -n "$list" ]; then
 	printf '%s\n' "${pkgs[@]}"
