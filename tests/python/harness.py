@@ -41,6 +41,24 @@ if PYTHON_BUILD and PYTHON_BUILD not in sys.path:
     sys.path.insert(0, PYTHON_BUILD)
 
 
+def far_time_zone():
+    """Set the process' local time to UTC+5:30 (POSIX TZ, no tzdata
+    needed), so that treating a naive datetime as local time instead of
+    UTC cannot pass by accident. Returns a function that restores it:
+    use as setUpModule / tearDownModule."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "XXX-05:30"
+    time.tzset()
+
+    def restore():
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+    return restore
+
+
 def free_port(avoid=()):
     """A loopback TCP port nobody listens on right now (not in avoid)."""
     while True:

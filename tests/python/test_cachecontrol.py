@@ -23,26 +23,18 @@ from cachecontrol.controller import CacheController
 
 import cachewire
 from cachewire import CachewireCache
-from harness import Servers, free_port
+from harness import Servers, far_time_zone, free_port
 
 UTC = datetime.timezone.utc
 
 
 def setUpModule():
-    # local time UTC+5:30 (POSIX TZ, no tzdata needed): a naive datetime
-    # taken as local time instead of UTC would be 5.5 hours off
-    global _old_tz
-    _old_tz = os.environ.get("TZ")
-    os.environ["TZ"] = "XXX-05:30"
-    time.tzset()
+    global _restore_tz
+    _restore_tz = far_time_zone()  # naive datetimes must mean UTC
 
 
 def tearDownModule():
-    if _old_tz is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = _old_tz
-    time.tzset()
+    _restore_tz()
 
 
 class Origin(http.server.ThreadingHTTPServer):

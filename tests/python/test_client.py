@@ -14,28 +14,19 @@ import unittest
 
 import cachewire
 from cachewire import Error, Status, TLS
-from harness import Servers, free_port, make_certs, wait_for
+from harness import Servers, far_time_zone, free_port, make_certs, wait_for
 
 UTC = datetime.timezone.utc
 MAX_VALUE = 2 * 1024 * 1024  # the main daemon's cache.max_value_bytes
 
 
 def setUpModule():
-    # A local time zone far from UTC, so that treating a naive datetime as
-    # local time (instead of UTC) cannot pass by accident. POSIX form: no
-    # tzdata needed. 'XXX-05:30' is UTC+5:30.
-    global _old_tz
-    _old_tz = os.environ.get("TZ")
-    os.environ["TZ"] = "XXX-05:30"
-    time.tzset()
+    global _restore_tz
+    _restore_tz = far_time_zone()  # naive datetimes must mean UTC
 
 
 def tearDownModule():
-    if _old_tz is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = _old_tz
-    time.tzset()
+    _restore_tz()
 
 
 class WithServers(unittest.TestCase):
