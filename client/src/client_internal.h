@@ -116,9 +116,11 @@ CW_HIDDEN void cw__diag_kick(struct cw_client *c);
 
 /*
  * Copy the last known reason why connecting to c's URL fails into buf, and
- * return true; false (buf untouched) when none is known.
+ * return true; false (buf untouched) when none is known. *testing tells
+ * whether a test connection is running meanwhile.
  */
-CW_HIDDEN bool cw__diag_reason(struct cw_client *c, char *buf, size_t len);
+CW_HIDDEN bool cw__diag_reason(
+    struct cw_client *c, char *buf, size_t len, bool *testing);
 
 /* The callbacks of c->diag_timer and c->diag (diag.c). */
 CW_HIDDEN void cw__diag_timer_cb(void *arg);

@@ -60,11 +60,12 @@ void cw__diag_kick(struct cw_client *c)
 	pthread_mutex_unlock(&c->redial_mu);
 }
 
-bool cw__diag_reason(struct cw_client *c, char *buf, size_t len)
+bool cw__diag_reason(struct cw_client *c, char *buf, size_t len, bool *testing)
 {
 	bool known;
 
 	pthread_mutex_lock(&c->redial_mu);
+	*testing = c->diag_busy;
 	known = c->diag_why[0] != '\0';
 	if (known)
 		snprintf(buf, len, "%s", c->diag_why);

@@ -105,14 +105,17 @@ static int transport_error(
 		cw__redial_arm(c);
 		if (atomic_load(&c->npipes) == 0) {
 			/* Say why connecting fails, when a test found out. */
+			bool testing;
 			cw__diag_kick(c);
-			if (cw__diag_reason(c, why, sizeof why))
+			if (cw__diag_reason(c, why, sizeof why, &testing))
 				return cw_error_set(err, CW_UNAVAILABLE,
 				    "cannot connect to %s: %s", c->url, why);
+			/* A slow TLS handshake: the next call will know. */
 			return cw_error_set(err, CW_UNAVAILABLE,
-			    "no connection to %s within %d ms (is the server "
-			    "running?)",
-			    c->url, timeout_ms);
+			    "no connection to %s within %d ms (%s)", c->url,
+			    timeout_ms,
+			    testing ? "a test connection is finding out why"
+			            : "is the server running?");
 		}
 		return cw_error_set(err, CW_DEADLINE_EXCEEDED,
 		    "no reply from %s within %d ms", c->url, timeout_ms);
