@@ -7,7 +7,13 @@
 # to Redis is cut and restored, and /readyz, the calls, /metrics and the
 # daemon's log must follow it, with no data lost.
 # Usage: test_netns.sh CACHEWIRED CACHEWIRE [MAKE_CERTS]
-# Needs root (ip netns add); without it, exits 77 (ctest: skipped).
+# First it finds out whether namespaces can be made and entered here at all
+# (a throwaway one is added, entered and deleted). Where they cannot, for a
+# reason that is the environment's (not root, not permitted, no ip, "/" not
+# a mount point as in a chroot), it says why in one line and exits 77
+# (ctest: skipped). Once that probe has passed, every failure is a failure.
+# Whatever it made (namespaces, the /run/netns mount and directory that
+# ip netns makes on first use) is undone on every exit.
 set -euo pipefail
 DAEMON=$1 CLI=$2
 MAKE_CERTS=${3:-$(dirname "$0")/../helpers/make_certs.sh}
@@ -17,9 +23,29 @@ command -v ip >/dev/null || skip "no ip command (iproute2)"
 
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh" # TMP, REDIS_SERVER, check, check_has, finish, cleanup
-NS=cwt$$ # namespaces cwt$$-redis, -srv, -cli; names unique per run
+NS=cwt$$ # namespaces cwt$$-probe, -redis, -srv, -cli; names unique per run
 NS_MADE=()
 in_cli() { ip netns exec "$NS-cli" "$@"; }
+# ip netns makes /run/netns and mounts it on itself the first time: note
+# how it was, so that the undo leaves it so.
+RUN_NETNS=/run/netns
+run_netns_state() {
+	if mountpoint -q "$RUN_NETNS" 2>/dev/null; then echo mounted
+	elif [ -d "$RUN_NETNS" ]; then echo directory
+	else echo absent; fi
+}
+RUN_NETNS_WAS=$(run_netns_state)
+# netns_undo: delete the namespaces made here, then put /run/netns back as
+# it was (only when no namespace of anyone else's is left in it)
+netns_undo() {
+	local n
+	for n in "${NS_MADE[@]}"; do ip netns del "$n" 2>/dev/null || :; done
+	NS_MADE=()
+	[ "$RUN_NETNS_WAS" != mounted ] || return 0
+	[ -z "$(ls -A "$RUN_NETNS" 2>/dev/null)" ] || return 0
+	while mountpoint -q "$RUN_NETNS" 2>/dev/null; do umount "$RUN_NETNS" || return 1; done
+	[ "$RUN_NETNS_WAS" = directory ] || rmdir "$RUN_NETNS" 2>/dev/null || :
+}
 on_exit() {
 	local status=$?
 	set +e
@@ -31,21 +57,41 @@ on_exit() {
 	# lib.sh: stop DAEMON_PID and REDIS_PID (they would outlive their
 	# namespace), remove TMP
 	cleanup || :
-	for n in "${NS_MADE[@]}"; do ip netns del "$n" 2>/dev/null || :; done
+	netns_undo
+	local now
+	now=$(run_netns_state)
+	if [ "$now" != "$RUN_NETNS_WAS" ]; then
+		echo "FAIL $RUN_NETNS was $RUN_NETNS_WAS before the test and is $now after it"
+		[ "$status" -ne 0 ] && [ "$status" -ne 77 ] || status=1
+	fi
 	exit "$status"
 }
 trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 die() { echo "FAIL $*"; exit 1; }
+
+# ---- can this machine make and enter a namespace at all? -----------------------
+# why: the first line of what a failed step printed
+why() { head -n 1 "$TMP/err" | tr -d '\r'; }
+ip netns add "$NS-probe" 2>"$TMP/err" ||
+	skip "cannot make a network namespace here (ip netns add: $(why))"
+NS_MADE+=("$NS-probe")
+if ! ip netns exec "$NS-probe" true 2>"$TMP/err"; then
+	hint=
+	mountpoint -q / || hint="; / is not a mount point (a chroot?)"
+	skip "cannot enter a network namespace here (ip netns exec: $(why)$hint)"
+fi
+ip netns del "$NS-probe" 2>"$TMP/err" ||
+	skip "cannot delete a network namespace here (ip netns del: $(why))"
+NS_MADE=()
+
 for c in curl openssl timeout "$REDIS_SERVER"; do
 	command -v "$c" >/dev/null || die "no $c (deploy/local/install-deps.sh --test installs it)"
 done
 
 # ---- three hosts -------------------------------------------------------------
-ip netns add "$NS-redis" 2>"$TMP/err" || skip "ip netns add failed: $(cat "$TMP/err")"
-NS_MADE+=("$NS-redis")
-for h in srv cli; do ip netns add "$NS-$h"; NS_MADE+=("$NS-$h"); done
+for h in redis srv cli; do ip netns add "$NS-$h"; NS_MADE+=("$NS-$h"); done
 # Two /30s in a 10.x.y.0/24 taken from our pid (the links exist only inside
 # the namespaces; distinct ranges just keep concurrent runs tellable apart).
 NET=10.$((100 + $$ % 100)).$(($$ / 100 % 256))
