@@ -17,13 +17,38 @@ cd "$(dirname "$0")/.."
 
 deploy/local/install-deps.sh --test
 
+SUMMARIES=()
 pass() { # pass NAME CMAKE_ARGS...
-	local dir="build/$1"; shift
+	local dir="build/$1" rc=0; shift
 	echo "==== $dir: build" >&2
 	cmake -S . -B "$dir" -DCW_WERROR=ON "$@" >/dev/null
 	cmake --build "$dir" -j "$(nproc)" >/dev/null
 	echo "==== $dir: test" >&2
-	ctest --test-dir "$dir" --output-on-failure
+	ctest --test-dir "$dir" --output-on-failure | tee "$dir/ctest.out" || rc=$?
+	SUMMARIES+=("$(summary "$dir")")
+	echo "==== ${SUMMARIES[-1]}" >&2
+	return "$rc"
+}
+
+# summary DIR: one line for the pass that ran in DIR, counting skipped
+# tests apart from passed ones (ctest counts a skip as passed) and giving
+# each one's reason: the line "SKIP NAME: why" that a skipping test prints.
+summary() {
+	local dir=$1 total failed name status why skips='' notrun=0
+	total=$(sed -n 's/.*tests failed out of \([0-9]*\)$/\1/p' "$dir/ctest.out")
+	failed=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' "$dir/ctest.out")
+	while read -r name status; do
+		why=$(grep -m 1 "^SKIP $name: " "$dir/Testing/Temporary/LastTest.log" 2>/dev/null) ||
+			why="SKIP $name: (it printed no reason)"
+		[ "$status" = "(Skipped)" ] || why="$name: $status"
+		skips+="${skips:+ | }${why#SKIP }"
+		notrun=$((notrun + 1))
+	done < <(sed -n '/^The following tests did not run:/,/^$/s/^[[:space:]]*[0-9]* - \([^ ]*\) \(.*\)$/\1 \2/p' \
+		"$dir/ctest.out")
+	printf '%s: %s tests, %s passed, %s skipped, %s failed' "$dir" "${total:-?}" \
+		"$(( ${total:-0} - ${failed:-0} - notrun ))" "$notrun" "${failed:-?}"
+	[ "$notrun" -eq 0 ] || printf ' (%s)' "$skips"
+	echo
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
@@ -58,3 +83,6 @@ if [ "${1:-}" != "--quick" ]; then
 	cmake --build build/fuzz -j "$(nproc)" --target fuzz_dispatch >/dev/null
 	fuzz fuzz_dispatch
 fi
+
+echo "==== summary" >&2
+printf '%s\n' "${SUMMARIES[@]}" >&2
