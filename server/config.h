@@ -34,10 +34,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "log.h" /* enum cw_log_level, enum cw_log_format */
+
 #define CW_MAX_LISTEN 16
 
-enum cw_log_level { CW_LOG_DEBUG, CW_LOG_INFO, CW_LOG_WARN, CW_LOG_ERROR };
-enum cw_log_format { CW_LOG_TEXT, CW_LOG_JSON };
 
 typedef struct cw_config {
 	/* listen: nng URLs to serve on (tcp://, tcp4://, tcp6://, ipc://),

@@ -9,7 +9,8 @@
 #ifndef CW_SERVER_LOG_H
 #define CW_SERVER_LOG_H
 
-#include "config.h"
+enum cw_log_level { CW_LOG_DEBUG, CW_LOG_INFO, CW_LOG_WARN, CW_LOG_ERROR };
+enum cw_log_format { CW_LOG_TEXT, CW_LOG_JSON };
 
 /* "DEBUG", "INFO", "WARN", "ERROR" (as in log lines), or "UNKNOWN". */
 const char *cw_log_level_name(enum cw_log_level level);
