@@ -1,6 +1,6 @@
 /*
  * tokens.c - token files (auth.h): one walked with libyaml the way
- * config_yaml.c walks the configuration (every error "name:line:col: msg"
+ * yaml.c walks the configuration (every error "name:line:col: msg"
  * at the offending node, never showing a token) into an immutable
  * cw_tokens, and what else a set offers: free, equal, count. The checks
  * against a set are in auth.c; the two share tokens_internal.h.

@@ -3,10 +3,10 @@
  * server/config*.c: not installed, not included anywhere else.
  *
  *   config.c        the public API (config.h) and the one key table
- *   config_yaml.c   the libyaml walk: nodes to keys, file:line:col
- *   config_value.c  parsing and checking one key's value
- *   config_url.c    the listen and admin URLs
- *   config_msg.c    error lines: quoting, sizes, "did you mean"
+ *   yaml.c   the libyaml walk: nodes to keys, file:line:col
+ *   value.c  parsing and checking one key's value
+ *   url.c    the listen and admin URLs
+ *   msg.c    error lines: quoting, sizes, "did you mean"
  *
  * The key table below is the only list of keys: the YAML walker, the
  * environment (CACHEWIRE_<SECTION>_<KEY>, derived from the table), the
@@ -63,7 +63,7 @@ extern const size_t cw__cfg_nkeys;
 /* "server.workers", or "listen" for a top-level key. */
 const char *cw__cfg_key_path(char *buf, size_t len, const struct key *k);
 
-/* ---- values (config_value.c) ------------------------------------------- */
+/* ---- values (value.c) ------------------------------------------- */
 
 /*
  * Parse text as k's value and store it in c: the one value parser for the
@@ -96,7 +96,7 @@ const char *cw__cfg_type_name(enum ktype t);
  */
 int cw__cfg_parse_number(const char *s, bool sign, bool suffix, long long *out);
 
-/* ---- URLs (config_url.c) ------------------------------------------------ */
+/* ---- URLs (url.c) ------------------------------------------------ */
 
 /* A URL nng can listen on; 0, or -1 and msg. */
 int cw__cfg_check_listen_url(const char *url, char *msg, size_t len);
@@ -121,7 +121,7 @@ void cw__cfg_urls_free(struct urls *l);
 /* Replace c's listen list with l's (which is left empty). */
 void cw__cfg_urls_commit(cw_config *c, struct urls *l);
 
-/* ---- messages (config_msg.c) ------------------------------------------- */
+/* ---- messages (msg.c) ------------------------------------------- */
 
 /* s as a double-quoted, escaped string of at most ~48 characters. */
 const char *cw__cfg_quote(char *buf, size_t len, const char *s);

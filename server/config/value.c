@@ -1,7 +1,7 @@
 /*
- * config_value.c - one key's value (config_internal.h): parsing the text
+ * value.c - one key's value (config_internal.h): parsing the text
  * given for it (integers, sizes with KiB/MiB/GiB, log levels, namespaces,
- * Redis URLs; config_url.c does listen and admin URLs) into its cw_config
+ * Redis URLs; url.c does listen and admin URLs) into its cw_config
  * field, and checking the value a field holds. The YAML file, the environment,
  * the defaults and cw_config_validate all come through here.
  */

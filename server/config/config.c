@@ -4,10 +4,10 @@
  *
  * One table (cw__cfg_keys[] below) lists every key once: where it lives in
  * the YAML file, its type, range and default. The YAML walker
- * (config_yaml.c), the environment (CACHEWIRE_<SECTION>_<KEY>, derived from
+ * (yaml.c), the environment (CACHEWIRE_<SECTION>_<KEY>, derived from
  * the table), the defaults and cw_config_validate all go through the same
  * value parser, cw__cfg_set_value(), and the same checks,
- * cw__cfg_check_value() (config_value.c). config_internal.h says what the
+ * cw__cfg_check_value() (value.c). config_internal.h says what the
  * files share.
  */
 #include <ctype.h>

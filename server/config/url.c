@@ -1,5 +1,5 @@
 /*
- * config_url.c - the URLs of the configuration (config_internal.h): the
+ * url.c - the URLs of the configuration (config_internal.h): the
  * listen list (tcp://, tcp4://, tcp6://, tls+tcp://..., ipc://) and
  * admin.listen (http://HOST:PORT), checked where they are given.
  */

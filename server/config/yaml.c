@@ -1,5 +1,5 @@
 /*
- * config_yaml.c - cw_config_parse_yaml (config.h): load the document with
+ * yaml.c - cw_config_parse_yaml (config.h): load the document with
  * libyaml, walk its mapping of sections, find each key in the key table
  * and hand its text to cw__cfg_set_value. Every error is reported at the
  * offending node as "name:line:col: msg".

@@ -1,5 +1,5 @@
 /*
- * config_msg.c - how the configuration's error lines read
+ * msg.c - how the configuration's error lines read
  * (config_internal.h): values quoted and escaped (errline.c writes the
  * line), sizes as a person writes them, and "did you mean" for unknown names.
  */
