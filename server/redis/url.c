@@ -1,5 +1,5 @@
 /*
- * redis_url.c - parse and describe Redis URLs (see cache.h).
+ * url.c - parse and describe Redis URLs (see cache.h).
  *
  *   redis://[[user]:password@]host[:port][/db]   host may be [IPv6]
  *   unix://[[user]:password@]/path/to/socket[?db=N]
