@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
+#include "redis_url.h"
 #include "options.h"
 
 static const char usage[] =

@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include "auth.h"
-#include "cache.h"
+#include "redis_url.h"
 #include "config_internal.h"
 #include "log.h"
 

@@ -1,6 +1,6 @@
 /*
- * mux.h - pipelined Redis connections driven by one I/O thread (private to
- * the cache core; cache.h is the contract it serves).
+ * mux.h - pipelined Redis connections driven by one I/O thread (what the cache
+ * core, core/cache.h, runs its commands on).
  *
  * A caller builds a request: one or more Redis commands written back to
  * back (cw_mux_req_cmd / cw_mux_req_arg), and submits it from any thread.
@@ -38,7 +38,7 @@
 
 #include <hiredis.h>
 
-#include "cache.h"
+#include "redis_url.h"
 
 typedef struct cw_mux cw_mux;
 typedef struct cw_mux_req cw_mux_req;

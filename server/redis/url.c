@@ -1,5 +1,5 @@
 /*
- * url.c - parse and describe Redis URLs (see cache.h).
+ * url.c - parse and describe Redis URLs (redis_url.h).
  *
  *   redis://[[user]:password@]host[:port][/db]   host may be [IPv6]
  *   unix://[[user]:password@]/path/to/socket[?db=N]
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
+#include "redis_url.h"
 
 #define URL_MAX_LEN       4096
 #define HOST_MAX_LEN      253

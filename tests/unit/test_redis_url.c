@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
+#include "redis_url.h"
 
 #define SECRET "hunter2"
 
