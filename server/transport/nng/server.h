@@ -7,8 +7,8 @@
  * I/O thread). With max_in_flight requests already being served, a new
  * one is answered RESOURCE_EXHAUSTED at once instead of queueing.
  */
-#ifndef CW_RPC_SERVER_H
-#define CW_RPC_SERVER_H
+#ifndef CW_TRANSPORT_NNG_SERVER_H
+#define CW_TRANSPORT_NNG_SERVER_H
 
 #include <stddef.h>
 
