@@ -38,7 +38,6 @@
 
 #define CW_MAX_LISTEN 16
 
-
 typedef struct cw_config {
 	/* listen: nng URLs to serve on (tcp://, tcp4://, tcp6://, ipc://),
 	 * 1..CW_MAX_LISTEN of them, no duplicates. Default
