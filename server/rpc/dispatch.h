@@ -1,16 +1,20 @@
 /*
- * dispatch.h - one request envelope in, one reply envelope out, maybe later.
+ * dispatch.h - one call in, one answer out, maybe later: what every
+ * transport calls.
  *
- * cw_dispatch() decodes a cachewire.v1.Request, finds the method in the
- * service's protoc-c descriptor (no per-method code here), decodes the
- * payload with that method's input descriptor and invokes the service. The
- * service answers through the closure it was given, then or later (from
- * another thread): with its response on success, or with NULL after
- * recording the failure in call->err (e.g. via cw_error_set). Dispatch then
- * packs the cachewire.v1.Reply straight into a buffer the caller's sink
- * provides, and tells the sink. Every request gets exactly one reply: a
- * malformed envelope or payload is INVALID_ARGUMENT, an unknown service or
- * method UNIMPLEMENTED. Pure: no I/O, so it is unit-tested and fuzzed alone.
+ * A transport reads a call off its wire into a cw_request (method path,
+ * serialized request message, timeout, token, namespace: the nng
+ * envelope's fields, or gRPC's :path, body and metadata). cw_dispatch()
+ * checks the caller (auth.h), finds the method in the service's protoc-c
+ * descriptor (no per-method code here), decodes the payload with that
+ * method's input descriptor and invokes the service. The service answers
+ * through the closure it was given, then or later (from another thread):
+ * with its response on success, or with NULL after recording the failure
+ * in call->err (e.g. via cw_error_set). Dispatch hands the outcome to the
+ * transport's sink, which encodes it for its wire. Every call gets exactly
+ * one answer: an undecodable payload is INVALID_ARGUMENT, an unknown
+ * service or method UNIMPLEMENTED. Pure: no I/O and no wire format, so it
+ * is unit-tested and fuzzed alone.
  */
 #ifndef CW_RPC_DISPATCH_H
 #define CW_RPC_DISPATCH_H
@@ -26,16 +30,38 @@
 
 #include "auth.h"
 
-/* Where a reply goes (the server packs it into an nng message). */
+/*
+ * One call as a transport read it. The pointers are the transport's and
+ * need to stay valid only while cw_dispatch runs; the bytes need not be
+ * NUL-terminated. A NULL pointer with length 0 is empty.
+ */
+typedef struct cw_request {
+	const uint8_t *method; /* "/cachewire.v1.Cache/Get" */
+	size_t method_len;
+	const uint8_t *payload; /* the serialized request message */
+	size_t payload_len;
+	uint64_t timeout_ms;  /* 0: the server's default */
+	const uint8_t *token; /* bearer token; may be empty */
+	size_t token_len;
+	const uint8_t *ns; /* namespace asked for; may be empty */
+	size_t ns_len;
+} cw_request;
+
+/* Where an answer goes (the transport encodes it for its wire). */
 typedef struct cw_reply_sink cw_reply_sink;
 struct cw_reply_sink {
-	/* Room for exactly len bytes of packed reply; NULL when out of
-	 * memory (the reply is then dropped). */
-	uint8_t *(*alloc)(cw_reply_sink *sink, size_t len);
 	/*
-	 * The reply is packed (or was dropped): send it. code and outcome
-	 * (the reply's message) are for logs and metrics. Called exactly
-	 * once per cw_dispatch, last: the call may be reused from here on.
+	 * The call's answer: code (CW_OK or an error), message ("" on OK)
+	 * and, on CW_OK only, the method's response (else NULL). Both are
+	 * borrowed until this returns: encode them now. Called exactly once
+	 * per call, before done.
+	 */
+	void (*reply)(cw_reply_sink *sink, int code, const char *message,
+	    const ProtobufCMessage *response);
+	/*
+	 * The call is over: send what reply encoded. code and outcome are
+	 * for logs and metrics. Called exactly once per call, last: the
+	 * call may be reused from here on.
 	 */
 	void (*done)(cw_reply_sink *sink, int code, const cw_error *outcome);
 };
@@ -62,25 +88,25 @@ typedef struct cw_call {
 } cw_call;
 
 /*
- * Handle the request in req[0..len) with svc; the reply goes to sink. call
- * is the request's state and must stay valid until sink->done has run;
- * req may be freed when cw_dispatch returns. default_timeout_ms applies
- * when the request names none.
+ * Handle the call req with svc; the answer goes to sink. call is the
+ * call's state and must stay valid until sink->done has run; req's bytes
+ * may be freed when cw_dispatch returns. default_timeout_ms applies when
+ * the request names none.
  *
  * auth (may be NULL: everyone may call, call->ns is "") checks the
- * envelope's token and namespace right after the envelope is read (in
- * place, nothing allocated), before the method is looked up and the
- * payload decoded: a caller it refuses (UNAUTHENTICATED,
- * PERMISSION_DENIED) costs no more than that. On success call->ns is the
- * namespace the call works in.
+ * request's token and namespace first (in place, nothing allocated),
+ * before the method is looked up and the payload decoded: a caller it
+ * refuses (UNAUTHENTICATED, PERMISSION_DENIED) costs no more than that.
+ * On success call->ns is the namespace the call works in.
  */
-void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const uint8_t *req,
-    size_t len, int default_timeout_ms, cw_call *call, cw_reply_sink *sink);
+void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const cw_request *req,
+    int default_timeout_ms, cw_call *call, cw_reply_sink *sink);
 
 /*
- * Answer a request without reading it: a reply with code (not CW_OK) and
- * message goes to sink exactly as cw_dispatch would send it, before this
- * returns. For a server that must refuse work (overload).
+ * Answer a call without reading it: code (not CW_OK) and message go to
+ * sink exactly as cw_dispatch would send them, before this returns. For a
+ * server that must refuse work (overload, stopping) or a request its
+ * transport could not decode.
  */
 void cw_dispatch_refuse(
     cw_call *call, cw_reply_sink *sink, int code, const char *message);

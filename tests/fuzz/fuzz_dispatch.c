@@ -8,9 +8,9 @@
  *
  * The core's Redis is a unix socket that does not exist, so a request that
  * passes every check fails to connect at once (or fails fast while the
- * core backs off): every request is answered before cw_dispatch returns,
- * which this target checks. A request left unanswered, a reply that is not
- * a valid cachewire.v1.Reply, a crash, a leak or a sanitizer report is a
+ * core backs off): every request is answered before cw_envelope_dispatch
+ * returns, which this target checks. A request left unanswered, a reply that is
+ * not a valid cachewire.v1.Reply, a crash, a leak or a sanitizer report is a
  * finding.
  */
 #include <stdbool.h>
@@ -22,6 +22,7 @@
 
 #include "cache.h"
 #include "dispatch.h"
+#include "envelope.h"
 #include "service.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,12 +35,14 @@ typedef struct sink {
 	int code;
 } sink;
 
-static uint8_t *sink_alloc(cw_reply_sink *s, size_t len)
+static void sink_reply(cw_reply_sink *s, int code, const char *message,
+    const ProtobufCMessage *response)
 {
 	sink *k = (sink *)s;
-	k->buf = malloc(len > 0 ? len : 1);
-	k->len = len;
-	return k->buf;
+	size_t plen;
+	k->len = cw_envelope_reply_size(code, message, response, &plen);
+	k->buf = malloc(k->len > 0 ? k->len : 1);
+	cw_envelope_reply_pack(code, message, response, plen, k->buf);
 }
 
 static void sink_done(cw_reply_sink *s, int code, const cw_error *outcome)
@@ -100,10 +103,10 @@ static cw_auth *with_tokens(void)
 /* Every request is dispatched twice: without authentication and with. */
 static void dispatch_once(cw_auth *auth, const uint8_t *data, size_t size)
 {
-	sink k = {.base = {.alloc = sink_alloc, .done = sink_done}};
+	sink k = {.base = {.reply = sink_reply, .done = sink_done}};
 	cw_call call;
 
-	cw_dispatch(service(), auth, data, size, 1000, &call, &k.base);
+	cw_envelope_dispatch(service(), auth, data, size, 1000, &call, &k.base);
 	if (k.done != 1) {
 		fprintf(stderr, "request answered %d times, want 1\n", k.done);
 		abort();

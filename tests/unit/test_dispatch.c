@@ -1,5 +1,6 @@
 /*
- * test_dispatch.c - the envelope layer alone: cw_dispatch() against a fake
+ * test_dispatch.c - dispatch (rpc/) with the nng envelope (transport/nng/
+ * envelope.c) alone: cw_envelope_dispatch() against a fake
  * Cache service (no Redis, no nng). Every malformed input gets a reply.
  */
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include "cachewire/v1/cache.pb-c.h"
 #include "cachewire/v1/rpc.pb-c.h"
 #include "dispatch.h"
+#include "envelope.h"
 
 /* ---- a fake service: behaviour chosen per test --------------------------- */
 
@@ -124,13 +126,18 @@ typedef struct test_sink {
 	cw_error outcome;
 } test_sink;
 
-static uint8_t *sink_alloc(cw_reply_sink *s, size_t len)
+/* Packs the answer as the nng transport does (envelope.h). */
+static void sink_pack(cw_reply_sink *s, int code, const char *message,
+    const ProtobufCMessage *response)
 {
 	test_sink *t = (test_sink *)s;
-	assert_null(t->buf); /* one reply per request */
-	t->buf = malloc(len > 0 ? len : 1);
-	t->len = len;
-	return t->buf;
+	size_t plen;
+	assert_null(t->buf);                /* one reply per request */
+	assert_int_equal(t->done_calls, 0); /* reply comes before done */
+	assert_true(code == CW_OK ? response != NULL : response == NULL);
+	t->len = cw_envelope_reply_size(code, message, response, &plen);
+	t->buf = malloc(t->len > 0 ? t->len : 1);
+	cw_envelope_reply_pack(code, message, response, plen, t->buf);
 }
 
 static void sink_done(cw_reply_sink *s, int code, const cw_error *outcome)
@@ -143,7 +150,7 @@ static void sink_done(cw_reply_sink *s, int code, const cw_error *outcome)
 
 static test_sink new_sink(void)
 {
-	return (test_sink){.base = {.alloc = sink_alloc, .done = sink_done}};
+	return (test_sink){.base = {.reply = sink_pack, .done = sink_done}};
 }
 
 /* The reply the sink received (free with free_unpacked). */
@@ -173,7 +180,8 @@ static Cachewire__V1__Reply *roundtrip(const void *req, size_t len)
 {
 	test_sink sink = new_sink();
 	cw_call state;
-	cw_dispatch(&fake.base, auth, req, len, 5000, &state, &sink.base);
+	cw_envelope_dispatch(
+	    &fake.base, auth, req, len, 5000, &state, &sink.base);
 	return sink_reply(&sink);
 }
 
@@ -389,7 +397,7 @@ static void late_answer(void **state)
 	cw_call st;
 
 	later_done = NULL;
-	cw_dispatch(&fake.base, NULL, buf, n, 5000, &st, &sink.base);
+	cw_envelope_dispatch(&fake.base, NULL, buf, n, 5000, &st, &sink.base);
 	assert_int_equal(sink.done_calls, 0);
 	assert_non_null(later_done);
 	assert_string_equal(st.method, "/cachewire.v1.Cache/Delete");

@@ -20,6 +20,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "dispatch.h"
+#include "envelope.h"
 #include "log.h"
 #include "server.h"
 #include "stats.h"
@@ -97,18 +98,24 @@ static void next(context *c)
 		receive(c);
 }
 
-static uint8_t *sink_alloc(cw_reply_sink *sink, size_t len)
+/* Dispatch has the answer: pack it as a cachewire.v1.Reply message. */
+static void sink_reply(cw_reply_sink *sink, int code, const char *message,
+    const ProtobufCMessage *response)
 {
 	context *c = (context *)sink;
+	size_t payload_len;
+	size_t len =
+	    cw_envelope_reply_size(code, message, response, &payload_len);
 	int rv = nng_msg_alloc(&c->reply, len);
 
 	if (rv != 0) {
 		cw_log(CW_LOG_ERROR, "cannot build a %zu-byte reply: %s", len,
 		    nng_strerror(rv));
 		c->reply = NULL;
-		return NULL;
+		return;
 	}
-	return nng_msg_body(c->reply);
+	cw_envelope_reply_pack(
+	    code, message, response, payload_len, nng_msg_body(c->reply));
 }
 
 static void dispatch_ended(cw_server *s)
@@ -202,7 +209,7 @@ static void on_aio(void *arg)
 		cw_dispatch_refuse(
 		    &c->call, &c->sink, CW_RESOURCE_EXHAUSTED, msg);
 	} else {
-		cw_dispatch(s->svc, s->auth, nng_msg_body(req),
+		cw_envelope_dispatch(s->svc, s->auth, nng_msg_body(req),
 		    nng_msg_len(req), atomic_load(&s->default_timeout_ms),
 		    &c->call, &c->sink);
 	}
@@ -392,7 +399,7 @@ static int add_contexts(cw_server *s, int n, cw_error *err)
 	for (int i = 0; i < n; i++) {
 		context *c = &b->c[i];
 		c->server = s;
-		c->sink.alloc = sink_alloc;
+		c->sink.reply = sink_reply;
 		c->sink.done = sink_done;
 		if ((rv = nng_ctx_open(&c->ctx, s->sock)) != 0 ||
 		    (rv = nng_aio_alloc(&c->aio, on_aio, c)) != 0) {
