@@ -1,8 +1,10 @@
 /*
  * service.c - the Cache service's methods. Each unpacks nothing and packs
- * nothing (dispatch does that): it starts the core's asynchronous call and,
- * when that ends (usually on the core's I/O thread), hands the closure a
- * response, or records the core's error in the cw_call and answers NULL.
+ * nothing (dispatch does that): its start_ function starts the core's
+ * asynchronous call and, when that ends (usually on the core's I/O
+ * thread), its respond_ function hands the closure a response; a core
+ * error is recorded in the cw_call and answered NULL. METHOD() below
+ * writes the rest, once for all.
  * The request message stays alive until the closure has run, so the core
  * may send keys and values from it without copying them.
  */
@@ -101,10 +103,6 @@ static cw_cache *cache_for(Cachewire__V1__Cache_Service *s, cw_call *call)
 	return c;
 }
 
-/* Keep the method's closure in the call, typed as what it really is. */
-#define KEEP(call, done)                                                       \
-	((call)->closure = (ProtobufCClosure)(void (*)(void))(done))
-
 static void answer(cw_call *call, const void *msg)
 {
 	call->closure((const ProtobufCMessage *)msg, call);
@@ -120,6 +118,59 @@ static bool failed(cw_call *call, const cw_result *r)
 	return true;
 }
 
+static bool out_of_memory(cw_call *call, const void *p)
+{
+	if (p != NULL)
+		return false;
+	cw_error_set(&call->err, CW_INTERNAL, "out of memory");
+	answer(call, NULL);
+	return true;
+}
+
+/*
+ * METHOD(name, Request, Response) writes what every RPC does alike: svc_name,
+ * which the generated CACHEWIRE__V1__CACHE__INIT(svc_) puts in the
+ * service's method table (so an RPC without a METHOD line does not
+ * compile), keeps the closure, finds the call's namespace's cache and calls
+ * start_name(cache, request, call, ended_name); the core's callback
+ * ended_name answers an error itself and hands a success to
+ * respond_name(call, result). Each RPC is then those two functions.
+ */
+#define METHOD(name, Request, Response)                                        \
+	static void ended_##name(void *data, const cw_result *r)               \
+	{                                                                      \
+		if (!failed(data, r))                                          \
+			respond_##name(data, r);                               \
+	}                                                                      \
+	static void svc_##name(Cachewire__V1__Cache_Service *s,                \
+	    const Cachewire__V1__##Request *in,                                \
+	    Cachewire__V1__##Response##_Closure done, void *data)              \
+	{                                                                      \
+		cw_call *call = data;                                          \
+		call->closure = (ProtobufCClosure)(void (*)(void))done;        \
+		cw_cache *cache = cache_for(s, call);                          \
+		if (cache != NULL)                                             \
+			start_##name(cache, in, call, ended_##name);           \
+	}
+
+/* ---- Get, Set, Delete, Clear, Ping ---- */
+
+static void start_get(cw_cache *c, const Cachewire__V1__GetRequest *in,
+    cw_call *call, cw_callback ended)
+{
+	cw_cache_get_async(
+	    c, in->key.data, in->key.len, call->timeout_ms, ended, call);
+}
+
+static void respond_get(cw_call *call, const cw_result *r)
+{
+	Cachewire__V1__GetResponse out = CACHEWIRE__V1__GET_RESPONSE__INIT;
+	out.found = r->found;
+	out.value.data = (uint8_t *)r->value;
+	out.value.len = r->value_len;
+	answer(call, &out);
+}
+
 static cw_expiry expiry_of(const Cachewire__V1__SetRequest *in)
 {
 	if (in->expiry_case == CACHEWIRE__V1__SET_REQUEST__EXPIRY_TTL_MS)
@@ -129,126 +180,65 @@ static cw_expiry expiry_of(const Cachewire__V1__SetRequest *in)
 	return CW_NO_EXPIRY;
 }
 
-static void got(void *data, const cw_result *r)
+static void start_set(cw_cache *c, const Cachewire__V1__SetRequest *in,
+    cw_call *call, cw_callback ended)
 {
-	Cachewire__V1__GetResponse out = CACHEWIRE__V1__GET_RESPONSE__INIT;
-
-	if (failed(data, r))
-		return;
-	out.found = r->found;
-	out.value.data = (uint8_t *)r->value;
-	out.value.len = r->value_len;
-	answer(data, &out);
+	cw_cache_set_async(c, in->key.data, in->key.len, in->value.data,
+	    in->value.len, expiry_of(in), call->timeout_ms, ended, call);
 }
 
-static void svc_get(Cachewire__V1__Cache_Service *s,
-    const Cachewire__V1__GetRequest *in,
-    Cachewire__V1__GetResponse_Closure done, void *data)
-{
-	cw_call *call = data;
-
-	KEEP(call, done);
-	cw_cache *cache = cache_for(s, call);
-	if (cache == NULL)
-		return;
-	cw_cache_get_async(
-	    cache, in->key.data, in->key.len, call->timeout_ms, got, call);
-}
-
-static void was_set(void *data, const cw_result *r)
+static void respond_set(cw_call *call, const cw_result *r)
 {
 	Cachewire__V1__SetResponse out = CACHEWIRE__V1__SET_RESPONSE__INIT;
-
-	if (!failed(data, r))
-		answer(data, &out);
+	(void)r;
+	answer(call, &out);
 }
 
-static void svc_set(Cachewire__V1__Cache_Service *s,
-    const Cachewire__V1__SetRequest *in,
-    Cachewire__V1__SetResponse_Closure done, void *data)
+static void start_delete(cw_cache *c, const Cachewire__V1__DeleteRequest *in,
+    cw_call *call, cw_callback ended)
 {
-	cw_call *call = data;
-
-	KEEP(call, done);
-	cw_cache *cache = cache_for(s, call);
-	if (cache == NULL)
-		return;
-	cw_cache_set_async(cache, in->key.data, in->key.len, in->value.data,
-	    in->value.len, expiry_of(in), call->timeout_ms, was_set, call);
+	cw_cache_delete_async(
+	    c, in->key.data, in->key.len, call->timeout_ms, ended, call);
 }
 
-static void deleted(void *data, const cw_result *r)
+static void respond_delete(cw_call *call, const cw_result *r)
 {
 	Cachewire__V1__DeleteResponse out =
 	    CACHEWIRE__V1__DELETE_RESPONSE__INIT;
-
-	if (failed(data, r))
-		return;
 	out.existed = r->existed;
-	answer(data, &out);
+	answer(call, &out);
 }
 
-static void svc_delete(Cachewire__V1__Cache_Service *s,
-    const Cachewire__V1__DeleteRequest *in,
-    Cachewire__V1__DeleteResponse_Closure done, void *data)
+static void start_clear(cw_cache *c, const Cachewire__V1__ClearRequest *in,
+    cw_call *call, cw_callback ended)
 {
-	cw_call *call = data;
-
-	KEEP(call, done);
-	cw_cache *cache = cache_for(s, call);
-	if (cache == NULL)
-		return;
-	cw_cache_delete_async(
-	    cache, in->key.data, in->key.len, call->timeout_ms, deleted, call);
+	(void)in;
+	cw_cache_clear_async(c, call->timeout_ms, ended, call);
 }
 
-static void cleared(void *data, const cw_result *r)
+static void respond_clear(cw_call *call, const cw_result *r)
 {
 	Cachewire__V1__ClearResponse out = CACHEWIRE__V1__CLEAR_RESPONSE__INIT;
-
-	if (failed(data, r))
-		return;
 	out.removed = r->removed;
-	answer(data, &out);
+	answer(call, &out);
 }
 
-static void svc_clear(Cachewire__V1__Cache_Service *s,
-    const Cachewire__V1__ClearRequest *in,
-    Cachewire__V1__ClearResponse_Closure done, void *data)
+static void start_ping(cw_cache *c, const Cachewire__V1__PingRequest *in,
+    cw_call *call, cw_callback ended)
 {
-	cw_call *call = data;
-
 	(void)in;
-	KEEP(call, done);
-	cw_cache *cache = cache_for(s, call);
-	if (cache == NULL)
-		return;
-	cw_cache_clear_async(cache, call->timeout_ms, cleared, call);
+	cw_cache_ping_async(c, call->timeout_ms, ended, call);
 }
 
-static void pinged(void *data, const cw_result *r)
+static void respond_ping(cw_call *call, const cw_result *r)
 {
 	Cachewire__V1__PingResponse out = CACHEWIRE__V1__PING_RESPONSE__INIT;
-
-	if (failed(data, r))
-		return;
+	(void)r;
 	out.version = CW_VERSION_STRING;
-	answer(data, &out);
+	answer(call, &out);
 }
 
-static void svc_ping(Cachewire__V1__Cache_Service *s,
-    const Cachewire__V1__PingRequest *in,
-    Cachewire__V1__PingResponse_Closure done, void *data)
-{
-	cw_call *call = data;
-
-	(void)in;
-	KEEP(call, done);
-	cw_cache *cache = cache_for(s, call);
-	if (cache == NULL)
-		return;
-	cw_cache_ping_async(cache, call->timeout_ms, pinged, call);
-}
+/* ---- GetMany, SetMany, DeleteMany ---- */
 
 /* keys[i] of a request as the core's cw_key array (malloc'd; NULL: OOM). */
 static cw_key *keys_of(size_t n, const ProtobufCBinaryData *keys)
@@ -260,30 +250,32 @@ static cw_key *keys_of(size_t n, const ProtobufCBinaryData *keys)
 	return k;
 }
 
-static bool out_of_memory(cw_call *call, const void *p)
+static void start_get_many(cw_cache *c, const Cachewire__V1__GetManyRequest *in,
+    cw_call *call, cw_callback ended)
 {
-	if (p != NULL)
-		return false;
-	cw_error_set(&call->err, CW_INTERNAL, "out of memory");
-	answer(call, NULL);
-	return true;
+	cw_key *keys = keys_of(in->n_keys, in->keys);
+
+	if (out_of_memory(call, keys))
+		return;
+	cw_cache_get_many_async(
+	    c, in->n_keys, keys, call->timeout_ms, ended, call);
+	free(keys); /* read while the call was built, not after */
 }
 
-static void got_many(void *data, const cw_result *r)
+static void respond_get_many(cw_call *call, const cw_result *r)
 {
 	Cachewire__V1__GetManyResponse out =
 	    CACHEWIRE__V1__GET_MANY_RESPONSE__INIT;
-	Cachewire__V1__GetResponse *items, **ptrs;
 	size_t n = r->count;
+	Cachewire__V1__GetResponse *items =
+	    malloc((n > 0 ? n : 1) * sizeof *items);
+	Cachewire__V1__GetResponse **ptrs =
+	    malloc((n > 0 ? n : 1) * sizeof *ptrs);
 
-	if (failed(data, r))
-		return;
-	items = malloc((n > 0 ? n : 1) * sizeof *items);
-	ptrs = malloc((n > 0 ? n : 1) * sizeof *ptrs);
 	if (items == NULL || ptrs == NULL) {
 		free(items);
 		free(ptrs);
-		out_of_memory(data, NULL);
+		out_of_memory(call, NULL);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -296,54 +288,17 @@ static void got_many(void *data, const cw_result *r)
 	}
 	out.n_results = n;
 	out.results = ptrs;
-	answer(data, &out);
+	answer(call, &out);
 	free(items);
 	free(ptrs);
 }
 
-static void svc_get_many(Cachewire__V1__Cache_Service *s,
-    const Cachewire__V1__GetManyRequest *in,
-    Cachewire__V1__GetManyResponse_Closure done, void *data)
+static void start_set_many(cw_cache *c, const Cachewire__V1__SetManyRequest *in,
+    cw_call *call, cw_callback ended)
 {
-	cw_call *call = data;
-	cw_key *keys = keys_of(in->n_keys, in->keys);
-
-	KEEP(call, done);
-	cw_cache *cache = cache_for(s, call);
-	if (cache == NULL) {
-		free(keys);
-		return;
-	}
-	if (out_of_memory(call, keys))
-		return;
-	cw_cache_get_many_async(
-	    cache, in->n_keys, keys, call->timeout_ms, got_many, call);
-	free(keys); /* read while the call was built, not after */
-}
-
-static void set_many(void *data, const cw_result *r)
-{
-	Cachewire__V1__SetManyResponse out =
-	    CACHEWIRE__V1__SET_MANY_RESPONSE__INIT;
-
-	if (!failed(data, r))
-		answer(data, &out);
-}
-
-static void svc_set_many(Cachewire__V1__Cache_Service *s,
-    const Cachewire__V1__SetManyRequest *in,
-    Cachewire__V1__SetManyResponse_Closure done, void *data)
-{
-	cw_call *call = data;
 	size_t n = in->n_entries;
 	cw_entry *e = malloc((n > 0 ? n : 1) * sizeof *e);
 
-	KEEP(call, done);
-	cw_cache *cache = cache_for(s, call);
-	if (cache == NULL) {
-		free(e);
-		return;
-	}
 	if (out_of_memory(call, e))
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -351,49 +306,59 @@ static void svc_set_many(Cachewire__V1__Cache_Service *s,
 		e[i] = (cw_entry){x->key.data, x->key.len, x->value.data,
 		    x->value.len, expiry_of(x)};
 	}
-	cw_cache_set_many_async(cache, n, e, call->timeout_ms, set_many, call);
+	cw_cache_set_many_async(c, n, e, call->timeout_ms, ended, call);
 	free(e);
 }
 
-static void deleted_many(void *data, const cw_result *r)
+static void respond_set_many(cw_call *call, const cw_result *r)
+{
+	Cachewire__V1__SetManyResponse out =
+	    CACHEWIRE__V1__SET_MANY_RESPONSE__INIT;
+	(void)r;
+	answer(call, &out);
+}
+
+static void start_delete_many(cw_cache *c,
+    const Cachewire__V1__DeleteManyRequest *in, cw_call *call,
+    cw_callback ended)
+{
+	cw_key *keys = keys_of(in->n_keys, in->keys);
+
+	if (out_of_memory(call, keys))
+		return;
+	cw_cache_delete_many_async(
+	    c, in->n_keys, keys, call->timeout_ms, ended, call);
+	free(keys);
+}
+
+static void respond_delete_many(cw_call *call, const cw_result *r)
 {
 	Cachewire__V1__DeleteManyResponse out =
 	    CACHEWIRE__V1__DELETE_MANY_RESPONSE__INIT;
-
-	if (failed(data, r))
-		return;
 	/* protobuf_c_boolean is an int: widen the flags. */
 	protobuf_c_boolean *flags =
 	    malloc((r->count > 0 ? r->count : 1) * sizeof *flags);
-	if (out_of_memory(data, flags))
+
+	if (out_of_memory(call, flags))
 		return;
 	for (size_t i = 0; i < r->count; i++)
 		flags[i] = r->existed_many[i];
 	out.n_existed = r->count;
 	out.existed = flags;
-	answer(data, &out);
+	answer(call, &out);
 	free(flags);
 }
 
-static void svc_delete_many(Cachewire__V1__Cache_Service *s,
-    const Cachewire__V1__DeleteManyRequest *in,
-    Cachewire__V1__DeleteManyResponse_Closure done, void *data)
-{
-	cw_call *call = data;
-	cw_key *keys = keys_of(in->n_keys, in->keys);
+/* ---- the method list: one line per RPC of cachewire.v1.Cache ---- */
 
-	KEEP(call, done);
-	cw_cache *cache = cache_for(s, call);
-	if (cache == NULL) {
-		free(keys);
-		return;
-	}
-	if (out_of_memory(call, keys))
-		return;
-	cw_cache_delete_many_async(
-	    cache, in->n_keys, keys, call->timeout_ms, deleted_many, call);
-	free(keys);
-}
+METHOD(get, GetRequest, GetResponse)
+METHOD(set, SetRequest, SetResponse)
+METHOD(delete, DeleteRequest, DeleteResponse)
+METHOD(clear, ClearRequest, ClearResponse)
+METHOD(ping, PingRequest, PingResponse)
+METHOD(get_many, GetManyRequest, GetManyResponse)
+METHOD(set_many, SetManyRequest, SetManyResponse)
+METHOD(delete_many, DeleteManyRequest, DeleteManyResponse)
 
 static void svc_destroy(Cachewire__V1__Cache_Service *s)
 {
