@@ -118,9 +118,11 @@ static bool failed(cw_call *call, const cw_result *r)
 	return true;
 }
 
-static bool out_of_memory(cw_call *call, const void *p)
+/* When an allocation failed (missing), answer so; returns missing. (A
+ * bool, not the pointer: gcc then takes it for a read of the memory.) */
+static bool out_of_memory(cw_call *call, bool missing)
 {
-	if (p != NULL)
+	if (!missing)
 		return false;
 	cw_error_set(&call->err, CW_INTERNAL, "out of memory");
 	answer(call, NULL);
@@ -255,7 +257,7 @@ static void start_get_many(cw_cache *c, const Cachewire__V1__GetManyRequest *in,
 {
 	cw_key *keys = keys_of(in->n_keys, in->keys);
 
-	if (out_of_memory(call, keys))
+	if (out_of_memory(call, keys == NULL))
 		return;
 	cw_cache_get_many_async(
 	    c, in->n_keys, keys, call->timeout_ms, ended, call);
@@ -275,7 +277,7 @@ static void respond_get_many(cw_call *call, const cw_result *r)
 	if (items == NULL || ptrs == NULL) {
 		free(items);
 		free(ptrs);
-		out_of_memory(call, NULL);
+		out_of_memory(call, true);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -299,7 +301,7 @@ static void start_set_many(cw_cache *c, const Cachewire__V1__SetManyRequest *in,
 	size_t n = in->n_entries;
 	cw_entry *e = malloc((n > 0 ? n : 1) * sizeof *e);
 
-	if (out_of_memory(call, e))
+	if (out_of_memory(call, e == NULL))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		const Cachewire__V1__SetRequest *x = in->entries[i];
@@ -324,7 +326,7 @@ static void start_delete_many(cw_cache *c,
 {
 	cw_key *keys = keys_of(in->n_keys, in->keys);
 
-	if (out_of_memory(call, keys))
+	if (out_of_memory(call, keys == NULL))
 		return;
 	cw_cache_delete_many_async(
 	    c, in->n_keys, keys, call->timeout_ms, ended, call);
@@ -339,7 +341,7 @@ static void respond_delete_many(cw_call *call, const cw_result *r)
 	protobuf_c_boolean *flags =
 	    malloc((r->count > 0 ? r->count : 1) * sizeof *flags);
 
-	if (out_of_memory(call, flags))
+	if (out_of_memory(call, flags == NULL))
 		return;
 	for (size_t i = 0; i < r->count; i++)
 		flags[i] = r->existed_many[i];
