@@ -75,6 +75,8 @@ long long raw_int(void **state, const char *fmt, const char *arg);
 void set_many_lands_in_redis(void **state);
 void many_of_nothing_c_api(void **state);
 void batch_is_checked_as_a_whole_c_api(void **state);
+/* The asynchronous forms (conformance_async.c). */
+void async_results_c_api(void **state);
 
 /* ---- the shared cases (tests/conformance/cases.txt), as read ------------- */
 

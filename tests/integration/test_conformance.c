@@ -15,6 +15,7 @@
  *   (raw hiredis), clear leaving other namespaces alone, the C API's NULL
  *   outputs and out-of-range expiries, and concurrent callers.
  * - conformance_batch.c: the same for GetMany / SetMany / DeleteMany.
+ * - conformance_async.c: what the asynchronous forms' results carry.
  */
 #include "conformance.h"
 
@@ -171,6 +172,7 @@ int main(void)
 	    cmocka_unit_test_setup(set_many_lands_in_redis, clean),
 	    cmocka_unit_test_setup(many_of_nothing_c_api, clean),
 	    cmocka_unit_test_setup(batch_is_checked_as_a_whole_c_api, clean),
+	    cmocka_unit_test_setup(async_results_c_api, clean),
 	};
 	int failed = 0;
 	failed += cmocka_run_group_tests_name(
