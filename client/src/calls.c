@@ -13,11 +13,22 @@
 #include "client_internal.h"
 
 /*
- * The stubs take per-method closure types; they pass the closure on to
- * invoke as a ProtobufCClosure, which is cw__call_done's real type. The
- * detour through void (*)(void) tells the compiler the cast is deliberate.
+ * RUN(c, method, Response, req, call, timeout_ms, err): run the generated
+ * stub cachewire__v1__cache__<method>() on c with the library's closure
+ * (client_internal.h); on return call->status is the outcome and, on
+ * CW_OK, call->response the response (free with cw__call_release). The
+ * stubs take per-method closure types and pass the closure on to invoke
+ * as a ProtobufCClosure, which is cw__call_done's real type; the detour
+ * through void (*)(void) tells the compiler the cast is deliberate.
  */
-#define CALL_CLOSURE(type) ((type)(void (*)(void))cw__call_done)
+#define RUN(c, method, Response, req, call, timeout_ms, err)                   \
+	do {                                                                   \
+		cw__call_init(call, timeout_ms, err);                          \
+		cachewire__v1__cache__##method(cw_client_service(c), req,      \
+		    (Cachewire__V1__##Response##_Closure)(                     \
+		        void (*)(void))cw__call_done,                          \
+		    call);                                                     \
+	} while (0)
 
 static int check_client(cw_client *c, cw_error *err)
 {
@@ -76,11 +87,8 @@ int cw_get(cw_client *c, const void *key, size_t key_len, bool *found,
 	if ((rc = check_client(c, err)) ||
 	    (rc = check_bytes(key, key_len, "key", err)))
 		return rc;
-	req.key.data = (uint8_t *)key;
-	req.key.len = key_len;
-	cw__call_init(&call, timeout_ms, err);
-	cachewire__v1__cache__get(cw_client_service(c), &req,
-	    CALL_CLOSURE(Cachewire__V1__GetResponse_Closure), &call);
+	req.key = (ProtobufCBinaryData){key_len, (uint8_t *)key};
+	RUN(c, get, GetResponse, &req, &call, timeout_ms, err);
 	if (call.status != CW_OK)
 		return call.status;
 
@@ -123,9 +131,7 @@ int cw_set(cw_client *c, const void *key, size_t key_len, const void *value,
 	    (rc = set_request(
 	         &req, key, key_len, value, value_len, expiry, err)))
 		return rc;
-	cw__call_init(&call, timeout_ms, err);
-	cachewire__v1__cache__set(cw_client_service(c), &req,
-	    CALL_CLOSURE(Cachewire__V1__SetResponse_Closure), &call);
+	RUN(c, set, SetResponse, &req, &call, timeout_ms, err);
 	cw__call_release(&call);
 	return call.status;
 }
@@ -140,11 +146,8 @@ int cw_delete(cw_client *c, const void *key, size_t key_len, bool *existed,
 	if ((rc = check_client(c, err)) ||
 	    (rc = check_bytes(key, key_len, "key", err)))
 		return rc;
-	req.key.data = (uint8_t *)key;
-	req.key.len = key_len;
-	cw__call_init(&call, timeout_ms, err);
-	cachewire__v1__cache__delete(cw_client_service(c), &req,
-	    CALL_CLOSURE(Cachewire__V1__DeleteResponse_Closure), &call);
+	req.key = (ProtobufCBinaryData){key_len, (uint8_t *)key};
+	RUN(c, delete, DeleteResponse, &req, &call, timeout_ms, err);
 	if (call.status == CW_OK && existed != NULL)
 		*existed =
 		    ((Cachewire__V1__DeleteResponse *)call.response)->existed;
@@ -160,9 +163,7 @@ int cw_clear(cw_client *c, uint64_t *removed, int timeout_ms, cw_error *err)
 
 	if ((rc = check_client(c, err)))
 		return rc;
-	cw__call_init(&call, timeout_ms, err);
-	cachewire__v1__cache__clear(cw_client_service(c), &req,
-	    CALL_CLOSURE(Cachewire__V1__ClearResponse_Closure), &call);
+	RUN(c, clear, ClearResponse, &req, &call, timeout_ms, err);
 	if (call.status == CW_OK && removed != NULL)
 		*removed =
 		    ((Cachewire__V1__ClearResponse *)call.response)->removed;
@@ -180,9 +181,7 @@ int cw_ping(cw_client *c, char **version, int timeout_ms, cw_error *err)
 
 	if ((rc = check_client(c, err)))
 		return rc;
-	cw__call_init(&call, timeout_ms, err);
-	cachewire__v1__cache__ping(cw_client_service(c), &req,
-	    CALL_CLOSURE(Cachewire__V1__PingResponse_Closure), &call);
+	RUN(c, ping, PingResponse, &req, &call, timeout_ms, err);
 	if (call.status != CW_OK)
 		return call.status;
 	if (version != NULL) {
@@ -274,9 +273,7 @@ int cw_get_many(cw_client *c, size_t n, const cw_key *keys, cw_value *values,
 		free(req.keys);
 		return CW_OK;
 	}
-	cw__call_init(&call, timeout_ms, err);
-	cachewire__v1__cache__get_many(cw_client_service(c), &req,
-	    CALL_CLOSURE(Cachewire__V1__GetManyResponse_Closure), &call);
+	RUN(c, get_many, GetManyResponse, &req, &call, timeout_ms, err);
 	free(req.keys);
 	if (call.status != CW_OK)
 		return call.status;
@@ -328,9 +325,7 @@ int cw_set_many(cw_client *c, size_t n, const cw_entry *entries, int timeout_ms,
 	}
 	req.n_entries = n;
 	req.entries = ptrs;
-	cw__call_init(&call, timeout_ms, err);
-	cachewire__v1__cache__set_many(cw_client_service(c), &req,
-	    CALL_CLOSURE(Cachewire__V1__SetManyResponse_Closure), &call);
+	RUN(c, set_many, SetManyResponse, &req, &call, timeout_ms, err);
 	free(items);
 	free(ptrs);
 	cw__call_release(&call);
@@ -355,9 +350,7 @@ int cw_delete_many(cw_client *c, size_t n, const cw_key *keys, bool *existed,
 		free(req.keys);
 		return CW_OK;
 	}
-	cw__call_init(&call, timeout_ms, err);
-	cachewire__v1__cache__delete_many(cw_client_service(c), &req,
-	    CALL_CLOSURE(Cachewire__V1__DeleteManyResponse_Closure), &call);
+	RUN(c, delete_many, DeleteManyResponse, &req, &call, timeout_ms, err);
 	free(req.keys);
 	if (call.status != CW_OK)
 		return call.status;
@@ -376,14 +369,121 @@ int cw_delete_many(cw_client *c, size_t n, const cw_key *keys, bool *existed,
 
 /* ---- asynchronous calls -------------------------------------------------- */
 
-#define ASYNC_CLOSURE(type) ((type)(void (*)(void))cw__call_async_done)
+/*
+ * What an async call's response means as a cw_result (the responses of
+ * Set, SetMany and Ping say nothing beyond success: NULL). May point r at
+ * the response's bytes; returns what to free() after the callback, and
+ * sets r->status to CW_INTERNAL when out of memory.
+ */
+typedef void *(*result_of_fn)(const ProtobufCMessage *msg, cw_result *r);
+
+static void *get_result(const ProtobufCMessage *msg, cw_result *r)
+{
+	const Cachewire__V1__GetResponse *g = (const void *)msg;
+	r->found = g->found;
+	r->value = g->found && g->value.data != NULL ? g->value.data
+	                                             : (const void *)"";
+	r->value_len = g->found ? g->value.len : 0;
+	return NULL;
+}
+
+static void *delete_result(const ProtobufCMessage *msg, cw_result *r)
+{
+	r->existed = ((const Cachewire__V1__DeleteResponse *)msg)->existed;
+	return NULL;
+}
+
+static void *get_many_result(const ProtobufCMessage *msg, cw_result *r)
+{
+	const Cachewire__V1__GetManyResponse *g = (const void *)msg;
+	cw_value *values =
+	    malloc((g->n_results > 0 ? g->n_results : 1) * sizeof *values);
+
+	if (values == NULL) {
+		r->status = CW_INTERNAL;
+		return NULL;
+	}
+	for (size_t i = 0; i < g->n_results; i++) {
+		const Cachewire__V1__GetResponse *x = g->results[i];
+		values[i] =
+		    (cw_value){x->found != 0, x->found ? x->value.data : NULL,
+		        x->found ? x->value.len : 0};
+	}
+	r->count = g->n_results;
+	r->values = values;
+	return values;
+}
+
+static void *delete_many_result(const ProtobufCMessage *msg, cw_result *r)
+{
+	const Cachewire__V1__DeleteManyResponse *d = (const void *)msg;
+	bool *flags =
+	    malloc((d->n_existed > 0 ? d->n_existed : 1) * sizeof *flags);
+
+	if (flags == NULL) {
+		r->status = CW_INTERNAL;
+		return NULL;
+	}
+	for (size_t i = 0; i < d->n_existed; i++)
+		flags[i] = d->existed[i] != 0;
+	r->count = d->n_existed;
+	r->existed_many = flags;
+	return flags;
+}
+
+void cw__call_async_done(const ProtobufCMessage *msg, void *closure_data)
+{
+	struct cw_call *call = closure_data;
+	cw_result r = {.status = call->status, .message = ""};
+	void *scratch = NULL;
+
+	if (call->status != CW_OK || msg == NULL) {
+		r.status = call->status != CW_OK ? call->status : CW_INTERNAL;
+		r.message = call->async_err.message;
+	} else if (call->result_of != NULL) {
+		scratch = call->result_of(msg, &r);
+		if (r.status != CW_OK)
+			r = (cw_result){
+			    .status = CW_INTERNAL, .message = "out of memory"};
+	}
+	call->cb(call->cb_arg, &r);
+	free(scratch);
+	if (msg != NULL)
+		protobuf_c_message_free_unpacked(
+		    (ProtobufCMessage *)msg, &cw__response_allocator);
+	free(call);
+}
 
 /*
- * A heap call for an async stub: its callback, and where invoke reports
- * whether it started (*start_rc, on the caller's stack). NULL with *rc.
+ * ASYNC(rc, c, method, Response, req, timeout_ms, cb, arg, result_of): what
+ * every cw_*_async does once its request is built: a heap call, the
+ * generated stub cachewire__v1__cache__<method>() with it, and in rc CW_OK
+ * when the callback will run (the call is then no longer ours) or why
+ * not (and the call is freed).
+ */
+#define ASYNC(rc, c, method, Response, req, timeout_ms, cb, arg, result_of)    \
+	do {                                                                   \
+		int start_rc_ = CW_INTERNAL;                                   \
+		struct cw_call *call_ = async_call(                            \
+		    c, timeout_ms, cb, arg, result_of, &start_rc_, &(rc));     \
+		if (call_ == NULL)                                             \
+			break;                                                 \
+		cachewire__v1__cache__##method(cw_client_service(c), req,      \
+		    (Cachewire__V1__##Response##_Closure)(                     \
+		        void (*)(void))cw__call_async_done,                    \
+		    call_);                                                    \
+		(rc) = start_rc_;                                              \
+		if ((rc) != CW_OK)                                             \
+			free(call_);                                           \
+	} while (0)
+
+/*
+ * A heap call for an async stub: its callback, its result_of, and where
+ * invoke reports whether it started (*start_rc, on the caller's stack).
+ * NULL with *rc.
  */
 static struct cw_call *async_call(cw_client *c, int timeout_ms, cw_callback cb,
-    void *arg, int *start_rc, int *rc)
+    void *arg, result_of_fn result_of, int *start_rc, int *rc)
 {
 	struct cw_call *call;
 
@@ -399,100 +499,22 @@ static struct cw_call *async_call(cw_client *c, int timeout_ms, cw_callback cb,
 	cw__call_init(call, timeout_ms, &call->async_err);
 	call->cb = cb;
 	call->cb_arg = arg;
+	call->result_of = result_of;
 	call->start_rc = start_rc;
 	return call;
-}
-
-/*
- * After the stub: CW_OK when the closure will run (call is no longer
- * ours), else why not (and call is freed here).
- */
-static int async_started(struct cw_call *call, int start_rc)
-{
-	if (start_rc != CW_OK)
-		free(call);
-	return start_rc;
-}
-
-void cw__call_async_done(const ProtobufCMessage *msg, void *closure_data)
-{
-	struct cw_call *call = closure_data;
-	cw_result r = {.status = call->status, .message = ""};
-	cw_value *values = NULL;
-	bool *flags = NULL, oom = false;
-	size_t i;
-
-	if (call->status != CW_OK || msg == NULL) {
-		r.status = call->status != CW_OK ? call->status : CW_INTERNAL;
-		r.message = call->async_err.message;
-	} else if (msg->descriptor ==
-	           &cachewire__v1__get_response__descriptor) {
-		const Cachewire__V1__GetResponse *g = (const void *)msg;
-		r.found = g->found;
-		r.value = g->found && g->value.data != NULL ? g->value.data
-		                                            : (const void *)"";
-		r.value_len = g->found ? g->value.len : 0;
-	} else if (msg->descriptor ==
-	           &cachewire__v1__delete_response__descriptor) {
-		r.existed =
-		    ((const Cachewire__V1__DeleteResponse *)msg)->existed;
-	} else if (msg->descriptor ==
-	           &cachewire__v1__clear_response__descriptor) {
-		r.removed =
-		    ((const Cachewire__V1__ClearResponse *)msg)->removed;
-	} else if (msg->descriptor ==
-	           &cachewire__v1__get_many_response__descriptor) {
-		const Cachewire__V1__GetManyResponse *g = (const void *)msg;
-		values = malloc(
-		    (g->n_results > 0 ? g->n_results : 1) * sizeof *values);
-		oom = values == NULL;
-		for (i = 0; values != NULL && i < g->n_results; i++) {
-			const Cachewire__V1__GetResponse *x = g->results[i];
-			values[i] = (cw_value){x->found != 0,
-			    x->found ? x->value.data : NULL,
-			    x->found ? x->value.len : 0};
-		}
-		r.count = g->n_results;
-		r.values = values;
-	} else if (msg->descriptor ==
-	           &cachewire__v1__delete_many_response__descriptor) {
-		const Cachewire__V1__DeleteManyResponse *d = (const void *)msg;
-		flags = malloc(
-		    (d->n_existed > 0 ? d->n_existed : 1) * sizeof *flags);
-		oom = flags == NULL;
-		for (i = 0; flags != NULL && i < d->n_existed; i++)
-			flags[i] = d->existed[i] != 0;
-		r.count = d->n_existed;
-		r.existed_many = flags;
-	}
-	if (oom)
-		r = (cw_result){
-		    .status = CW_INTERNAL, .message = "out of memory"};
-	call->cb(call->cb_arg, &r);
-	free(values);
-	free(flags);
-	if (msg != NULL)
-		protobuf_c_message_free_unpacked(
-		    (ProtobufCMessage *)msg, &cw__response_allocator);
-	free(call);
 }
 
 int cw_get_async(cw_client *c, const void *key, size_t key_len, int timeout_ms,
     cw_callback cb, void *arg)
 {
 	Cachewire__V1__GetRequest req = CACHEWIRE__V1__GET_REQUEST__INIT;
-	struct cw_call *call;
-	int rc, start_rc = CW_INTERNAL;
+	int rc;
 
 	if (check_bytes(key, key_len, "key", NULL) != CW_OK)
 		return CW_INVALID_ARGUMENT;
-	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) == NULL)
-		return rc;
-	req.key.data = (uint8_t *)key;
-	req.key.len = key_len;
-	cachewire__v1__cache__get(cw_client_service(c), &req,
-	    ASYNC_CLOSURE(Cachewire__V1__GetResponse_Closure), call);
-	return async_started(call, start_rc);
+	req.key = (ProtobufCBinaryData){key_len, (uint8_t *)key};
+	ASYNC(rc, c, get, GetResponse, &req, timeout_ms, cb, arg, get_result);
+	return rc;
 }
 
 int cw_set_async(cw_client *c, const void *key, size_t key_len,
@@ -500,37 +522,30 @@ int cw_set_async(cw_client *c, const void *key, size_t key_len,
     cw_callback cb, void *arg)
 {
 	Cachewire__V1__SetRequest req;
-	struct cw_call *call;
-	int rc, start_rc = CW_INTERNAL;
+	int rc;
 
 	if (check_bytes(key, key_len, "key", NULL) != CW_OK ||
 	    check_bytes(value, value_len, "value", NULL) != CW_OK)
 		return CW_INVALID_ARGUMENT;
-	if ((rc = set_request(&req, key, key_len, value, value_len, expiry,
-	         NULL)) != CW_OK ||
-	    (call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) == NULL)
+	if ((rc = set_request(
+	         &req, key, key_len, value, value_len, expiry, NULL)) != CW_OK)
 		return rc;
-	cachewire__v1__cache__set(cw_client_service(c), &req,
-	    ASYNC_CLOSURE(Cachewire__V1__SetResponse_Closure), call);
-	return async_started(call, start_rc);
+	ASYNC(rc, c, set, SetResponse, &req, timeout_ms, cb, arg, NULL);
+	return rc;
 }
 
 int cw_delete_async(cw_client *c, const void *key, size_t key_len,
     int timeout_ms, cw_callback cb, void *arg)
 {
 	Cachewire__V1__DeleteRequest req = CACHEWIRE__V1__DELETE_REQUEST__INIT;
-	struct cw_call *call;
-	int rc, start_rc = CW_INTERNAL;
+	int rc;
 
 	if (check_bytes(key, key_len, "key", NULL) != CW_OK)
 		return CW_INVALID_ARGUMENT;
-	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) == NULL)
-		return rc;
-	req.key.data = (uint8_t *)key;
-	req.key.len = key_len;
-	cachewire__v1__cache__delete(cw_client_service(c), &req,
-	    ASYNC_CLOSURE(Cachewire__V1__DeleteResponse_Closure), call);
-	return async_started(call, start_rc);
+	req.key = (ProtobufCBinaryData){key_len, (uint8_t *)key};
+	ASYNC(rc, c, delete, DeleteResponse, &req, timeout_ms, cb, arg,
+	    delete_result);
+	return rc;
 }
 
 int cw_get_many_async(cw_client *c, size_t n, const cw_key *keys,
@@ -538,21 +553,15 @@ int cw_get_many_async(cw_client *c, size_t n, const cw_key *keys,
 {
 	Cachewire__V1__GetManyRequest req =
 	    CACHEWIRE__V1__GET_MANY_REQUEST__INIT;
-	struct cw_call *call;
-	int rc, start_rc = CW_INTERNAL;
+	int rc;
 
 	if ((rc = keys_field(n, keys, &req.keys, NULL)))
 		return rc;
 	req.n_keys = n;
-	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) ==
-	    NULL) {
-		free(req.keys);
-		return rc;
-	}
-	cachewire__v1__cache__get_many(cw_client_service(c), &req,
-	    ASYNC_CLOSURE(Cachewire__V1__GetManyResponse_Closure), call);
+	ASYNC(rc, c, get_many, GetManyResponse, &req, timeout_ms, cb, arg,
+	    get_many_result);
 	free(req.keys);
-	return async_started(call, start_rc);
+	return rc;
 }
 
 int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
@@ -561,24 +570,17 @@ int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
 	Cachewire__V1__SetManyRequest req =
 	    CACHEWIRE__V1__SET_MANY_REQUEST__INIT;
 	Cachewire__V1__SetRequest *items, **ptrs;
-	struct cw_call *call;
-	int rc, start_rc = CW_INTERNAL;
+	int rc;
 
 	if ((rc = entries_field(n, entries, &items, &ptrs, NULL)) != CW_OK)
 		return rc;
-	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) ==
-	    NULL) {
-		free(items);
-		free(ptrs);
-		return rc;
-	}
 	req.n_entries = n;
 	req.entries = ptrs;
-	cachewire__v1__cache__set_many(cw_client_service(c), &req,
-	    ASYNC_CLOSURE(Cachewire__V1__SetManyResponse_Closure), call);
+	ASYNC(
+	    rc, c, set_many, SetManyResponse, &req, timeout_ms, cb, arg, NULL);
 	free(items);
 	free(ptrs);
-	return async_started(call, start_rc);
+	return rc;
 }
 
 int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
@@ -586,19 +588,13 @@ int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
 {
 	Cachewire__V1__DeleteManyRequest req =
 	    CACHEWIRE__V1__DELETE_MANY_REQUEST__INIT;
-	struct cw_call *call;
-	int rc, start_rc = CW_INTERNAL;
+	int rc;
 
 	if ((rc = keys_field(n, keys, &req.keys, NULL)))
 		return rc;
 	req.n_keys = n;
-	if ((call = async_call(c, timeout_ms, cb, arg, &start_rc, &rc)) ==
-	    NULL) {
-		free(req.keys);
-		return rc;
-	}
-	cachewire__v1__cache__delete_many(cw_client_service(c), &req,
-	    ASYNC_CLOSURE(Cachewire__V1__DeleteManyResponse_Closure), call);
+	ASYNC(rc, c, delete_many, DeleteManyResponse, &req, timeout_ms, cb, arg,
+	    delete_many_result);
 	free(req.keys);
-	return async_started(call, start_rc);
+	return rc;
 }

@@ -172,6 +172,9 @@ struct cw_call {
 	cw_error async_err; /* err points here */
 	cw_callback cb;     /* the caller's callback and its argument */
 	void *cb_arg;
+	/* What the response means as a cw_result (calls.c); NULL: nothing
+	 * beyond success. */
+	void *(*result_of)(const ProtobufCMessage *msg, cw_result *r);
 };
 
 /* Prepare call for one stub invocation. */
