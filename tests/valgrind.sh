@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/valgrind.sh - the integration tests once under valgrind memcheck:
 # each C test program runs under it, and so does every cachewired the tests
-# start. (The shell tests' cachewire CLI runs natively: it is a thin layer
-# on libcachewire, which the C tests exercise under memcheck, and under
-# valgrind its hundred invocations took minutes.) Any memcheck error or
+# start, except the TLS daemons (see below). (The shell tests' cachewire
+# CLI runs natively: it is a thin layer on libcachewire, which the C tests
+# exercise under memcheck, and under valgrind its hundred invocations took
+# minutes.) Any memcheck error or
 # definite leak makes that process exit 99, which fails its test.
 #
 #   tests/valgrind.sh [BUILD_DIR]       default build/plain (built already)
@@ -31,7 +32,12 @@ export CW_TEST_WRAPPER="$VG" CW_TEST_SLACK_MS=3000 CW_TEST_TTL_MS=3000
 # test_cli.sh's TLS daemon runs natively: under memcheck its TLS
 # handshakes take seconds, each CLI call makes one, and nng 1.5.2 then
 # sometimes left a connection unanswered for good (never seen natively).
-# cachewired's TLS code runs under memcheck in test_tls and test_security.
+# test_tls's daemon runs natively too, and its client under memcheck: with
+# cachewired's side under memcheck, nng 1.5.2's TLS listener left the first
+# request of a fresh connection unanswered for good in about one run in
+# five (the request's bytes read off the socket, no reply, 14 s and more;
+# both ends under memcheck: most runs). The daemon's TLS setup is still
+# checked under ASan/UBSan in the sanitize pass.
 export CW_TEST_TLS_DAEMON="$(realpath "$BUILD/cachewired")"
 failed=()
 run() { # run NAME COMMAND...
@@ -46,9 +52,10 @@ run() { # run NAME COMMAND...
 	fi
 }
 
-for t in test_conformance test_bad_input test_daemon test_faults test_security test_tls test_admin; do
+for t in test_conformance test_bad_input test_daemon test_faults test_security test_admin; do
 	run "$t" $VG "$BUILD/tests/$t"
 done
+run test_tls env CW_TEST_WRAPPER= $VG "$BUILD/tests/test_tls"
 run test_cli tests/integration/test_cli.sh "$TMP/cachewired" "$BUILD/cachewire"
 run test_wire_stock_tools tests/integration/test_wire_stock_tools.sh \
 	"$TMP/cachewired" proto
