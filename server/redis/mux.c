@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "mux_internal.h"
+#include "sentinel.h"
 
 void cw__req_unref(cw_mux_req *r)
 {
@@ -432,6 +433,69 @@ void cw_mux_submit(cw_mux *m, cw_mux_req *r)
 	if (poke)
 		wake(m);
 }
+/* m->desc: the target as logs show it. */
+static void describe(cw_mux *m)
+{
+	if (m->no_target) {
+		snprintf(m->desc, sizeof m->desc, "no master found yet");
+		return;
+	}
+	cw_redis_target_describe(&m->target, m->desc, sizeof m->desc);
+}
+
+void cw_mux_retarget(cw_mux *m, const char *host, int port, const cw_error *why)
+{
+	char *h = host != NULL ? strdup(host) : NULL;
+
+	pthread_mutex_lock(&m->mu);
+	if (m->stopping || (host != NULL && h == NULL)) {
+		/* out of memory: keep the old master; Sentinel looks again */
+		pthread_mutex_unlock(&m->mu);
+		free(h);
+		return;
+	}
+	if (h == NULL) {
+		m->no_target = true;
+		if (why != NULL)
+			m->last_err = *why;
+	} else {
+		free(m->target.host);
+		m->target.host = h;
+		m->target.port = port;
+		m->no_target = false;
+		describe(m);
+		/* What went to the old master goes once more, to this one. */
+		cw_error e;
+		cw_error_set(
+		    &e, CW_UNAVAILABLE, "the master moved to %s", m->desc);
+		for (int i = 0; i < m->nconns; i++)
+			if (m->conns[i].st != C_DOWN)
+				cw__conn_fail(
+				    m, &m->conns[i], true, CW_UNAVAILABLE, &e);
+		cw_error_set(&m->last_err, CW_UNAVAILABLE,
+		    "cannot connect to %s", m->desc);
+		m->backoff_ms = 0;
+		m->next_attempt = 0;
+		cw__route(m);
+	}
+	m->repoll = true;
+	unlock_and_run(m);
+	wake(m);
+}
+
+void cw_mux_describe(cw_mux *m, char *buf, size_t len)
+{
+	pthread_mutex_lock(&m->mu);
+	snprintf(buf, len, "%s", m->desc);
+	pthread_mutex_unlock(&m->mu);
+}
+
+void cw__suspect(cw_mux *m)
+{
+	if (m->sentinel != NULL && !m->stopping)
+		cw_sentinel_suspect(m->sentinel);
+}
+
 /* Is t something we can connect to? (a URL parsed fine, a struct may not) */
 static int check_target(const cw_redis_target *t, cw_error *err)
 {
@@ -467,7 +531,15 @@ int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err)
 	    o->connect_timeout_ms < 1 || o->command_timeout_ms < 1)
 		return cw_error_set(err, CW_INVALID_ARGUMENT,
 		    "bad Redis target, connection count or timeout");
-	if ((rc = check_target(o->target, err)) != CW_OK)
+	if (o->sentinel != NULL &&
+	    (o->sentinel->nnodes < 1 || o->sentinel->master == NULL))
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "Sentinel mode needs sentinels and a master name");
+	if (o->sentinel != NULL && o->target->unix_path != NULL)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "Sentinel names masters by host and port, not unix "
+		    "sockets: use a redis:// URL for the credentials");
+	if (o->sentinel == NULL && (rc = check_target(o->target, err)) != CW_OK)
 		return rc;
 	if ((m = calloc(1, sizeof *m)) == NULL)
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
@@ -478,13 +550,19 @@ int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err)
 		free(m);
 		return rc;
 	}
-	cw_redis_target_describe(&m->target, m->desc, sizeof m->desc);
+	m->no_target = o->sentinel != NULL;
+	describe(m);
 	m->nconns = o->connections;
 	m->connect_timeout_ms = o->connect_timeout_ms;
 	m->command_timeout_ms = o->command_timeout_ms;
 	m->seed = (unsigned)cw_mono_ms() ^ (unsigned)getpid();
-	cw_error_set(
-	    &m->last_err, CW_UNAVAILABLE, "cannot connect to %s", m->desc);
+	if (m->no_target)
+		cw_error_set(&m->last_err, CW_UNAVAILABLE,
+		    "no master '%s' found by Sentinel yet",
+		    o->sentinel->master);
+	else
+		cw_error_set(&m->last_err, CW_UNAVAILABLE,
+		    "cannot connect to %s", m->desc);
 	m->conns = calloc((size_t)m->nconns, sizeof *m->conns);
 	m->rbuf = malloc(READ_CHUNK);
 	m->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -507,6 +585,18 @@ int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err)
 		    err, CW_INTERNAL, "cannot start the Redis I/O thread");
 		goto fail;
 	}
+	if (o->sentinel != NULL) {
+		struct cw_sentinel *sent;
+		rc = cw_sentinel_start(&sent, o->sentinel, o->target,
+		    o->connect_timeout_ms, m, err);
+		if (rc != CW_OK) {
+			cw_mux_destroy(m);
+			return rc;
+		}
+		pthread_mutex_lock(&m->mu);
+		m->sentinel = sent;
+		pthread_mutex_unlock(&m->mu);
+	}
 	*out = m;
 	return CW_OK;
 fail:
@@ -525,6 +615,12 @@ void cw_mux_stop(cw_mux *m)
 {
 	if (m == NULL || m->joined)
 		return;
+	/* The Sentinel thread first: it may be calling cw_mux_retarget. */
+	pthread_mutex_lock(&m->mu);
+	struct cw_sentinel *sent = m->sentinel;
+	m->sentinel = NULL;
+	pthread_mutex_unlock(&m->mu);
+	cw_sentinel_stop(sent);
 	pthread_mutex_lock(&m->mu);
 	m->stopping = true;
 	pthread_mutex_unlock(&m->mu);

@@ -53,10 +53,13 @@ typedef void (*cw_mux_done)(
     void *arg, int status, const cw_error *err, redisReply **replies);
 
 typedef struct cw_mux_options {
-	const cw_redis_target *target; /* copied */
-	int connections;               /* >= 1 */
-	int connect_timeout_ms;        /* >= 1 */
-	int command_timeout_ms;        /* >= 1 */
+	const cw_redis_target *target; /* copied; with sentinel, its host and
+	                                  port are ignored */
+	const cw_redis_sentinel *sentinel; /* NULL, or find the master by
+	                                      it (sentinel.h); copied */
+	int connections;                   /* >= 1 */
+	int connect_timeout_ms;            /* >= 1 */
+	int command_timeout_ms;            /* >= 1 */
 } cw_mux_options;
 
 /*
@@ -108,6 +111,18 @@ void cw_mux_submit(cw_mux *m, cw_mux_req *r);
 
 /* Discard a request that was never submitted (its callback never runs). */
 void cw_mux_req_free(cw_mux_req *r);
+
+/*
+ * Point m at another master (what Sentinel found): host:port replace the
+ * target's; connections to the old one close, and the requests they had
+ * sent go once more, to the new one. host NULL: no master is known; calls
+ * fail at once with why until one is. Any thread, not under a callback.
+ */
+void cw_mux_retarget(
+    cw_mux *m, const char *host, int port, const cw_error *why);
+
+/* Where m sends its commands, as logs show it (never the password). */
+void cw_mux_describe(cw_mux *m, char *buf, size_t len);
 
 /* What the mux is doing, for metrics (cw_cache_stats says more). */
 typedef struct cw_mux_stats {

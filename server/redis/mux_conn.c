@@ -69,6 +69,8 @@ void cw__connect_failed(cw_mux *m, conn *c, const cw_error *err)
 {
 	unsigned jitter;
 
+	if (!m->no_target)
+		cw__suspect(m);
 	m->last_err = *err;
 	m->backoff_ms = m->backoff_ms == 0 ? BACKOFF_MIN_MS
 	                : m->backoff_ms * 2 > BACKOFF_MAX_MS
@@ -156,6 +158,11 @@ void cw__conn_start(cw_mux *m, conn *c)
 	redisContext *ctx;
 	cw_error e;
 
+	if (m->no_target) { /* Sentinel has named no master yet */
+		e = m->last_err;
+		cw__connect_failed(m, c, &e);
+		return;
+	}
 	ctx = t->unix_path != NULL ? redisConnectUnixNonBlock(t->unix_path)
 	                           : redisConnectNonBlock(t->host, t->port);
 	if (ctx == NULL || ctx->err) {
@@ -254,6 +261,9 @@ static bool deliver(cw_mux *m, conn *c, redisReply *reply)
 	if (reply->type == REDIS_REPLY_ERROR && reply->len >= 6 &&
 	    memcmp(reply->str, "NOAUTH", 6) == 0)
 		c->relogin = true;
+	if (reply->type == REDIS_REPLY_ERROR && reply->len >= 8 &&
+	    memcmp(reply->str, "READONLY", 8) == 0)
+		cw__suspect(m); /* a replica now: a failover */
 	if (r->nreplies < r->ncmds)
 		return true;
 	list_unlink(&c->fifo, r);
@@ -298,10 +308,12 @@ void cw__conn_read(cw_mux *m, conn *c)
 			    "lost connection to %s: %s", m->desc,
 			    n == 0 ? "Redis closed the connection"
 			           : strerror(errno));
-			if (c->st == C_HANDSHAKE)
+			if (c->st == C_HANDSHAKE) {
 				cw__connect_failed(m, c, &e);
-			else
+			} else {
+				cw__suspect(m);
 				cw__conn_fail(m, c, true, CW_UNAVAILABLE, &e);
+			}
 			return;
 		}
 		if (redisReaderFeed(c->reader, (const char *)m->rbuf,

@@ -47,6 +47,8 @@ struct cw_mux {
 	int nconns;
 	int rr;
 	cw_redis_target target;
+	bool no_target; /* sentinel mode, no master known: last_err says why */
+	struct cw_sentinel *sentinel; /* NULL in standalone mode */
 	char desc[192];
 	int connect_timeout_ms;
 	int command_timeout_ms;
@@ -66,6 +68,9 @@ void cw__req_unref(cw_mux_req *r);
 void cw__finish(cw_mux *m, cw_mux_req *r, int status, const cw_error *err);
 /* Put queued requests on connections, or fail them when none can come. */
 void cw__route(cw_mux *m);
+/* The master may have moved (a connection refused or lost, -READONLY):
+ * tell Sentinel, if there is one. */
+void cw__suspect(cw_mux *m);
 
 /* mux_conn.c */
 void cw__conn_close(conn *c);

@@ -52,4 +52,31 @@ int cw_redis_target_copy(
  */
 void cw_redis_target_describe(const cw_redis_target *t, char *buf, size_t len);
 
+/* A Redis Cluster seed or a Sentinel: "host:port" of redis.nodes. */
+typedef struct cw_redis_node {
+	char *host; /* a name, an IPv4 or an IPv6 address (no brackets) */
+	int port;
+} cw_redis_node;
+
+/*
+ * Parse "host:port" or "[ipv6]:port" (the port is required: 6379 and
+ * Sentinel's 26379 are both common) into *n. CW_OK, or
+ * CW_INVALID_ARGUMENT saying what is wrong; *n is written only on
+ * success. Free with cw_redis_node_free().
+ */
+int cw_redis_node_parse(const char *s, cw_redis_node *n, cw_error *err);
+void cw_redis_node_free(cw_redis_node *n);
+
+/*
+ * Where Redis Sentinel is asked for the master (redis.mode sentinel).
+ * The master is then dialled with the credentials and db of the target
+ * this goes with; the sentinels have their own password, if any.
+ */
+typedef struct cw_redis_sentinel {
+	const cw_redis_node *nodes; /* the sentinels, 1 or more */
+	int nnodes;
+	const char *master;   /* the name the sentinels monitor it by */
+	const char *password; /* the sentinels' AUTH password, or NULL */
+} cw_redis_sentinel;
+
 #endif

@@ -206,6 +206,43 @@ static int parse_hostport(
 	return CW_OK;
 }
 
+int cw_redis_node_parse(const char *s, cw_redis_node *n, cw_error *err)
+{
+	cw_redis_target t = {0};
+	size_t len = s != NULL ? strlen(s) : 0;
+	const char *rb = len > 0 && s[0] == '[' ? memchr(s, ']', len) : NULL;
+	const char *colon = rb != NULL ? rb + 1 : memchr(s, ':', len);
+	int rc;
+
+	if (len == 0)
+		return cw_error_set(
+		    err, CW_INVALID_ARGUMENT, "empty node (want host:port)");
+	if (len > HOST_MAX_LEN + 8)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "node is %zu bytes; the limit is %d", len,
+		    HOST_MAX_LEN + 8);
+	if (colon == NULL || colon >= s + len || *colon != ':') {
+		char q[56];
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "node \"%s\" has no port (want host:port, or "
+		    "[ipv6]:port)",
+		    quote(q, sizeof q, s, len));
+	}
+	if ((rc = parse_hostport(s, len, &t, err)) != CW_OK)
+		return rc;
+	n->host = t.host;
+	n->port = t.port;
+	return CW_OK;
+}
+
+void cw_redis_node_free(cw_redis_node *n)
+{
+	if (n == NULL)
+		return;
+	free(n->host);
+	n->host = NULL;
+}
+
 /* Everything after "redis://". */
 static int parse_redis(const char *s, cw_redis_target *t, cw_error *err)
 {

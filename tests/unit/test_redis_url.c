@@ -329,6 +329,49 @@ static void parse_any(const char *url)
 	}
 }
 
+/* redis.nodes items: host:port, [ipv6]:port; the port required. */
+static void test_nodes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *host;
+		int port;
+	} good_nodes[] = {{"10.0.0.1:26379", "10.0.0.1", 26379},
+	    {"redis-a.example:6379", "redis-a.example", 6379},
+	    {"[::1]:7000", "::1", 7000}};
+	static const struct {
+		const char *in, *want;
+	} bad_nodes[] = {{"", "empty node (want host:port)"},
+	    {"h", "node \"h\" has no port (want host:port, or [ipv6]:port)"},
+	    {"[::1]", "node \"[::1]\" has no port (want host:port, or "
+	              "[ipv6]:port)"},
+	    {"h:", "bad port \"\" (want 1..65535)"},
+	    {"h:65536", "bad port \"65536\" (want 1..65535)"},
+	    {":1", "missing host"},
+	    {"::1:7000", "bad host \"::1:7000\" (put IPv6 addresses in "
+	                 "brackets: redis://[::1]:6379)"}};
+	for (size_t i = 0; i < sizeof good_nodes / sizeof *good_nodes; i++) {
+		cw_redis_node n = {0};
+		cw_error err = {0};
+		assert_int_equal(
+		    cw_redis_node_parse(good_nodes[i].in, &n, &err), CW_OK);
+		assert_string_equal(n.host, good_nodes[i].host);
+		assert_int_equal(n.port, good_nodes[i].port);
+		cw_redis_node_free(&n);
+		assert_null(n.host);
+	}
+	for (size_t i = 0; i < sizeof bad_nodes / sizeof *bad_nodes; i++) {
+		cw_redis_node n = {0};
+		cw_error err = {0};
+		assert_int_equal(cw_redis_node_parse(bad_nodes[i].in, &n, &err),
+		    CW_INVALID_ARGUMENT);
+		if (strcmp(err.message, bad_nodes[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", bad_nodes[i].in,
+			    err.message, bad_nodes[i].want);
+		assert_null(n.host);
+	}
+}
+
 static void test_prefixes_and_mutations(void **state)
 {
 	static const char *const seeds[] = {
@@ -375,6 +418,7 @@ int main(void)
 	    cmocka_unit_test(test_describe_edges),
 	    cmocka_unit_test(test_copy),
 	    cmocka_unit_test(test_prefixes_and_mutations),
+	    cmocka_unit_test(test_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
