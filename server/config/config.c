@@ -20,6 +20,7 @@
 
 #include "auth.h"
 #include "config_internal.h"
+#include "redis_url.h"
 
 #define FILE_MAX       (1 << 20)  /* cw_config_load_file reads at most this */
 #define ENVELOPE_BYTES (64 * KIB) /* room for the rpc envelope of a value */
@@ -39,12 +40,18 @@ const struct key cw__cfg_keys[] = {
         "5000"},
     {"server", "drain_timeout_ms", KT_INT, F(drain_timeout_ms), 0, 3600000,
         "10000"},
+    {"redis", "mode", KT_REDIS_MODE, F(redis_mode), 0, 0, "standalone"},
+    {"redis", "nodes", KT_NODES, F(redis_nodes), 1, 64, ""},
+    {"redis", "sentinel_master", KT_STRING, F(redis_sentinel_master), 0, 256,
+        ""},
+    {"redis", "sentinel_password_file", KT_SECRET_FILE,
+        F(redis_sentinel_password_file), 0, 0, "", F(redis_sentinel_password)},
     {"redis", "url", KT_REDIS_URL, F(redis_url), 0, 0,
         "redis://127.0.0.1:6379/0"},
     {"redis", "user", KT_STRING, F(redis_user), 0, 256, ""},
     {"redis", "password", KT_SECRET, F(redis_password), 0, 4096, ""},
-    {"redis", "password_file", KT_SECRET_FILE, F(redis_password_file), 0, 0,
-        ""},
+    {"redis", "password_file", KT_SECRET_FILE, F(redis_password_file), 0, 0, "",
+        F(redis_password)},
     {"redis", "pool_size", KT_INT, F(pool_size), 1, 256, "4"},
     {"redis", "connect_timeout_ms", KT_INT, F(connect_timeout_ms), 1, 3600000,
         "1000"},
@@ -130,6 +137,18 @@ void cw_config_free(cw_config *c)
 		free(c->redis_password);
 		c->redis_password = NULL;
 	}
+	free(c->redis_sentinel_password_file);
+	c->redis_sentinel_password_file = NULL;
+	if (c->redis_sentinel_password != NULL) {
+		memset(c->redis_sentinel_password, 0,
+		    strlen(c->redis_sentinel_password));
+		free(c->redis_sentinel_password);
+		c->redis_sentinel_password = NULL;
+	}
+	free(c->redis_nodes);
+	c->redis_nodes = NULL;
+	free(c->redis_sentinel_master);
+	c->redis_sentinel_master = NULL;
 	free(c->namespace_);
 	c->namespace_ = NULL;
 	free(c->redis_user);
@@ -174,9 +193,13 @@ static bool same_value(
 		return *(const enum cw_log_format *)pa ==
 		       *(const enum cw_log_format *)pb;
 	case KT_SECRET_FILE: /* the file, and what it held when read */
-		return same_string(
-		           a->redis_password_file, b->redis_password_file) &&
-		       same_string(a->redis_password, b->redis_password);
+		return same_string(*(char *const *)pa, *(char *const *)pb) &&
+		       same_string(
+		           *(char *const *)((const char *)a + k->secret_off),
+		           *(char *const *)((const char *)b + k->secret_off));
+	case KT_REDIS_MODE:
+		return *(const enum cw_redis_mode *)pa ==
+		       *(const enum cw_redis_mode *)pb;
 	case KT_SECRET: /* set by redis.password itself, not from a file */
 		return same_string(
 		    a->redis_password_file ? NULL : a->redis_password,
@@ -187,6 +210,7 @@ static bool same_value(
 	case KT_TLS_VERSION:
 		return *(const int *)pa == *(const int *)pb;
 	case KT_STRING:
+	case KT_NODES:
 	case KT_FILE:
 	case KT_NAMESPACE:
 	case KT_REDIS_URL:
@@ -210,6 +234,77 @@ int cw_config_changed(
 		n++;
 	}
 	return n;
+}
+
+/*
+ * redis.mode and the keys that go with it: cluster and sentinel need
+ * redis.nodes; sentinel needs redis.sentinel_master; redis.url then gives
+ * only credentials and db, and must be redis:// (Sentinel and Cluster
+ * name nodes by host and port); a cluster has db 0 only. Keys of one mode
+ * set in another are mistakes, not ignored.
+ */
+static int check_redis_mode(const cw_config *c, char *msg, size_t len)
+{
+	static const char *const names[] = {
+	    "standalone", "cluster", "sentinel"};
+	const char *mode = names[c->redis_mode];
+	bool sentinel = c->redis_mode == CW_REDIS_SENTINEL;
+
+	if (c->redis_mode == CW_REDIS_STANDALONE && c->redis_nodes != NULL)
+		return snprintf(msg, len,
+		           "redis.nodes is set but redis.mode is standalone: "
+		           "set redis.mode to cluster or sentinel, or unset "
+		           "redis.nodes"),
+		       -1;
+	if (!sentinel && (c->redis_sentinel_master != NULL ||
+	                     c->redis_sentinel_password_file != NULL))
+		return snprintf(msg, len,
+		           "redis.sentinel_%s is set but redis.mode is %s, not "
+		           "sentinel",
+		           c->redis_sentinel_master != NULL ? "master"
+		                                            : "password_file",
+		           mode),
+		       -1;
+	if (c->redis_mode == CW_REDIS_STANDALONE)
+		return 0;
+	if (c->redis_nodes == NULL)
+		return snprintf(msg, len,
+		           "redis.mode %s needs redis.nodes (host:port of %s)",
+		           mode, sentinel ? "the sentinels" : "seed nodes"),
+		       -1;
+	if (sentinel && c->redis_sentinel_master == NULL)
+		return snprintf(msg, len,
+		           "redis.mode sentinel needs redis.sentinel_master "
+		           "(the "
+		           "name the sentinels monitor the master by)"),
+		       -1;
+	cw_redis_target t = {0};
+	cw_error err = {0};
+	if (cw_redis_url_parse(c->redis_url, &t, &err) != CW_OK)
+		return snprintf(msg, len, "invalid redis.url: %s", err.message),
+		       -1;
+	bool unix_ = t.unix_path != NULL;
+	int db = t.db;
+	cw_redis_target_free(&t);
+	if (unix_)
+		return snprintf(msg, len,
+		           "redis.url is unix:// but redis.mode %s reaches "
+		           "Redis by host and port: give credentials and db in "
+		           "a redis:// URL (its host is not used)",
+		           mode),
+		       -1;
+	if (c->redis_mode == CW_REDIS_CLUSTER && db != 0)
+		return snprintf(msg, len,
+		           "redis.url names db %d, but Redis Cluster has db 0 "
+		           "only",
+		           db),
+		       -1;
+	if (c->redis_mode == CW_REDIS_CLUSTER)
+		return snprintf(msg, len,
+		           "redis.mode cluster is not served yet (standalone "
+		           "and sentinel are)"),
+		       -1;
+	return 0;
 }
 
 int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen)
@@ -240,6 +335,9 @@ int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen)
 		    "tls.cert_file is set but no listen URL is tls+tcp://: "
 		    "add one (e.g. tls+tcp://0.0.0.0:7421) or unset the tls "
 		    "keys");
+
+	if (check_redis_mode(c, msg, sizeof msg) != 0)
+		return cw_fail_line(errbuf, errlen, "%s", msg);
 
 	long long need = (long long)c->max_value_bytes +
 	                 (long long)c->max_key_bytes + ENVELOPE_BYTES;

@@ -38,6 +38,13 @@
 
 #define CW_MAX_LISTEN 16
 
+/* redis.mode: how cachewired finds the Redis it runs on. */
+enum cw_redis_mode {
+	CW_REDIS_STANDALONE, /* redis.url */
+	CW_REDIS_CLUSTER,    /* Redis Cluster, seeds in redis.nodes */
+	CW_REDIS_SENTINEL,   /* the master Sentinel names (redis.nodes) */
+};
+
 typedef struct cw_config {
 	/* listen: nng URLs to serve on (tcp://, tcp4://, tcp6://, ipc://),
 	 * 1..CW_MAX_LISTEN of them, no duplicates. Default
@@ -54,6 +61,14 @@ typedef struct cw_config {
 	int drain_timeout_ms;   /* on SIGTERM, how long requests in flight may
 	                           take to finish; 0..3600000, default 10000 */
 	/* redis.* */
+	enum cw_redis_mode redis_mode; /* default CW_REDIS_STANDALONE */
+	char *
+	    redis_nodes; /* NULL, or "host:port,host:port,...": cluster
+	                    seeds or sentinels; each cw_redis_node_parse-able */
+	char *redis_sentinel_master;        /* NULL, or the master's name */
+	char *redis_sentinel_password_file; /* NULL, or the sentinels' own
+	                                       password's file */
+	char *redis_sentinel_password;      /* what it held; never log it */
 	char *redis_url;  /* default "redis://127.0.0.1:6379/0"; valid for
 	                     cw_redis_url_parse; may hold a password: never
 	                     log it (cw_redis_target_describe) */

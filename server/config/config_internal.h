@@ -46,6 +46,8 @@ enum ktype {
 	KT_TLS_VERSION, /* int, "1.2" -> 12, "1.3" -> 13 */
 	KT_ADMIN_URL,   /* char *, http://HOST:PORT; "" is NULL */
 	KT_LOG_FORMAT,  /* enum cw_log_format by name */
+	KT_REDIS_MODE,  /* enum cw_redis_mode by name */
+	KT_NODES,       /* char *, host:port list, comma-joined; "" is NULL */
 };
 
 struct key {
@@ -54,7 +56,8 @@ struct key {
 	enum ktype type;
 	size_t off; /* of the field in cw_config */
 	long long min, max;
-	const char *def; /* the default, written as in the environment */
+	const char *def;   /* the default, written as in the environment */
+	size_t secret_off; /* KT_SECRET_FILE: the field its content goes to */
 };
 
 extern const struct key cw__cfg_keys[];

@@ -60,6 +60,10 @@ const char *cw__cfg_type_name(enum ktype t)
 		return "a URL";
 	case KT_LOG_FORMAT:
 		return "a log format (text or json)";
+	case KT_REDIS_MODE:
+		return "a mode (standalone, cluster or sentinel)";
+	case KT_NODES:
+		return "host:port or a list of them";
 	}
 	return "a value";
 }
@@ -161,29 +165,93 @@ static int check_redis_url(
 	return -1;
 }
 
+/*
+ * redis.nodes: "host:port" items, comma-separated (YAML lists are joined
+ * so), up to 64 of them, no duplicates; "" is none.
+ */
+static int check_nodes(
+    const char *s, const char *subject, char *msg, size_t len)
+{
+	char items[64][264], q[256];
+	int n = 0;
+
+	if (s[0] == '\0')
+		return 0;
+	for (const char *p = s;; n++) {
+		size_t w = strcspn(p, ",");
+		const char *b = p, *e = p + w;
+		while (b < e && isblank((unsigned char)*b))
+			b++;
+		while (e > b && isblank((unsigned char)e[-1]))
+			e--;
+		if (n == 64) {
+			snprintf(msg, len, "%s%snames more than 64 nodes",
+			    SUBJ(subject));
+			return -1;
+		}
+		snprintf(items[n], sizeof items[n], "%.*s",
+		    (int)(e - b < 263 ? e - b : 263), b);
+		cw_redis_node node;
+		cw_error err = {0};
+		if (cw_redis_node_parse(items[n], &node, &err) != CW_OK) {
+			snprintf(
+			    msg, len, "%s%s%s", SUBJ(subject), err.message);
+			return -1;
+		}
+		cw_redis_node_free(&node);
+		for (int j = 0; j < n; j++) {
+			if (strcmp(items[j], items[n]) == 0) {
+				snprintf(msg, len, "%s%snode %s is given twice",
+				    SUBJ(subject),
+				    cw__cfg_quote(q, sizeof q, items[n]));
+				return -1;
+			}
+		}
+		if (p[w] == '\0')
+			break;
+		p += w + 1;
+	}
+	return 0;
+}
+
 /* ---- setting and checking a key ---------------------------------------- */
 
 /* Longest secret a file may hold. */
 #define SECRET_MAX 4096
 
 /*
- * A secret file (redis.password_file): read it now, so that a missing,
- * unreadable, empty or oversized file is reported where it is named. Its
- * content, less one trailing newline, goes to c->redis_password. An empty
- * path means none. The secret never appears in a message.
+ * A secret file (redis.password_file, redis.sentinel_password_file): read
+ * it now, so that a missing, unreadable, empty or oversized file is
+ * reported where it is named. Its content, less one trailing newline,
+ * goes to the field at k->secret_off (redis_password, ...). An empty path
+ * means none. The secret never appears in a message.
  */
+/* The field a KT_SECRET_FILE's content goes to. */
+static char **secret_field(cw_config *c, const struct key *k)
+{
+	return (char **)((char *)c + k->secret_off);
+}
+
+/* Free a secret, zeroed first. */
+static void wipe(char **secret)
+{
+	if (*secret != NULL)
+		memset(*secret, 0, strlen(*secret));
+	free(*secret);
+	*secret = NULL;
+}
+
 static int set_secret_file(cw_config *c, const struct key *k, const char *text,
     const char *subject, char *msg, size_t len)
 {
 	char q[256], buf[SECRET_MAX + 2];
 	size_t n = 0, got;
 
-	(void)k;
+	char **pathf = field(c, k), **secretf = secret_field(c, k);
 	if (text[0] == '\0') {
-		free(c->redis_password_file);
-		c->redis_password_file = NULL;
-		free(c->redis_password);
-		c->redis_password = NULL;
+		free(*pathf);
+		*pathf = NULL;
+		wipe(secretf);
 		return 0;
 	}
 	FILE *f = fopen(text, "rb");
@@ -229,10 +297,10 @@ static int set_secret_file(cw_config *c, const struct key *k, const char *text,
 	memcpy(secret, buf, n);
 	secret[n] = '\0';
 	memset(buf, 0, sizeof buf);
-	free(c->redis_password_file);
-	c->redis_password_file = path;
-	free(c->redis_password);
-	c->redis_password = secret;
+	free(*pathf);
+	*pathf = path;
+	wipe(secretf);
+	*secretf = secret;
 	return 0;
 }
 
@@ -397,6 +465,30 @@ int cw__cfg_set_value(cw_config *c, const struct key *k, const char *text,
 		return set_string(c, k, text, msg, len);
 	case KT_SECRET_FILE:
 		return set_secret_file(c, k, text, subject, msg, len);
+	case KT_NODES:
+		if (check_nodes(text, subject, msg, len) != 0)
+			return -1;
+		if (text[0] == '\0') {
+			free(*(char **)field(c, k));
+			*(char **)field(c, k) = NULL;
+			return 0;
+		}
+		return set_string(c, k, text, msg, len);
+	case KT_REDIS_MODE: {
+		static const char *const modes[] = {
+		    "standalone", "cluster", "sentinel"};
+		for (int i = 0; i < 3; i++) {
+			if (strcasecmp(text, modes[i]) == 0) {
+				*(enum cw_redis_mode *)field(c, k) =
+				    (enum cw_redis_mode)i;
+				return 0;
+			}
+		}
+		snprintf(msg, len,
+		    "%s%smust be standalone, cluster or sentinel, got %s",
+		    SUBJ(subject), cw__cfg_quote(q, sizeof q, text));
+		return -1;
+	}
 	case KT_FILE:
 		return set_file(c, k, text, subject, msg, len);
 	case KT_TOKENS:
@@ -489,9 +581,20 @@ int cw__cfg_check_value(
 		    subject, v);
 		return -1;
 	}
+	case KT_REDIS_MODE: {
+		int v = (int)*(const enum cw_redis_mode *)cfield(c, k);
+		if (v >= CW_REDIS_STANDALONE && v <= CW_REDIS_SENTINEL)
+			return 0;
+		snprintf(msg, len, "%s: unknown mode %d", subject, v);
+		return -1;
+	}
+	case KT_NODES: {
+		const char *const *v = cfield(c, k);
+		return *v == NULL ? 0 : check_nodes(*v, subject, msg, len);
+	}
 	case KT_SECRET_FILE:
-		if (c->redis_password_file != NULL &&
-		    c->redis_password == NULL) {
+		if (*(char *const *)cfield(c, k) != NULL &&
+		    *(char *const *)((const char *)c + k->secret_off) == NULL) {
 			snprintf(msg, len, "%s was not read", subject);
 			return -1;
 		}

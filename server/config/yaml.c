@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "config_internal.h"
+#include "redis_url.h"
 
 struct ydoc {
 	yaml_document_t *doc;
@@ -196,6 +197,39 @@ static const char *top_names(char *buf, size_t len)
 
 /* ---- the walk ---------------------------------------------------------- */
 
+/* redis.nodes as a YAML list: each item checked where it is, then joined
+ * with commas as the environment gives them. */
+static int apply_nodes(
+    struct ydoc *y, cw_config *c, const struct key *k, const yaml_node_t *v)
+{
+	char path[96], msg[MSG_MAX], joined[64 * 264] = "";
+	const char *text = NULL;
+	size_t used = 0;
+	cw__cfg_key_path(path, sizeof path, k);
+	for (const yaml_node_item_t *i = v->data.sequence.items.start;
+	     i < v->data.sequence.items.top; i++) {
+		const yaml_node_t *item = node(y, *i);
+		if (text_of(y, item, "host:port in redis.nodes", &text) != 0)
+			return -1;
+		cw_redis_node n;
+		cw_error err = {0};
+		if (strchr(text, ',') != NULL)
+			return yfail(
+			    y, item, "%s: one host:port per list item", path);
+		if (cw_redis_node_parse(text, &n, &err) != CW_OK)
+			return yfail(y, item, "%s: %s", path, err.message);
+		cw_redis_node_free(&n);
+		int w = snprintf(joined + used, sizeof joined - used, "%s%s",
+		    used ? "," : "", text);
+		if (w < 0 || (size_t)w >= sizeof joined - used)
+			return yfail(y, item, "%s names too many nodes", path);
+		used += (size_t)w;
+	}
+	if (cw__cfg_set_value(c, k, joined, path, msg, sizeof msg) != 0)
+		return yfail(y, v, "%s", msg);
+	return 0;
+}
+
 /* Set k from value node v. */
 static int apply_node(
     struct ydoc *y, cw_config *c, const struct key *k, const yaml_node_t *v)
@@ -221,6 +255,8 @@ static int apply_node(
 		cw__cfg_urls_commit(c, &l);
 		return 0;
 	}
+	if (k->type == KT_NODES && v->type == YAML_SEQUENCE_NODE)
+		return apply_nodes(y, c, k, v);
 	snprintf(
 	    what, sizeof what, "%s for %s", cw__cfg_type_name(k->type), path);
 	if (text_of(y, v, what, &text) != 0)

@@ -168,6 +168,20 @@ static const env_case env_cases[] = {
         "CACHEWIRE_log_level: unknown variable (did you mean "
         "CACHEWIRE_LOG_LEVEL?)"},
 
+    /* redis.mode and redis.nodes */
+    {"mode: unknown", {"CACHEWIRE_REDIS_MODE=sharded"},
+        "CACHEWIRE_REDIS_MODE: must be standalone, cluster or sentinel, got "
+        "\"sharded\""},
+    {"nodes: no port", {"CACHEWIRE_REDIS_NODES=a:1,b"},
+        "CACHEWIRE_REDIS_NODES: node \"b\" has no port (want host:port, or "
+        "[ipv6]:port)"},
+    {"nodes: empty item", {"CACHEWIRE_REDIS_NODES=a:1,,b:2"},
+        "CACHEWIRE_REDIS_NODES: empty node (want host:port)"},
+    {"nodes: bad port", {"CACHEWIRE_REDIS_NODES=a:0"},
+        "CACHEWIRE_REDIS_NODES: bad port \"0\" (want 1..65535)"},
+    {"nodes: twice", {"CACHEWIRE_REDIS_NODES=a:1, a:1"},
+        "CACHEWIRE_REDIS_NODES: node \"a:1\" is given twice"},
+
     /* sizes out of range */
     {"size: zero", {"CACHEWIRE_CACHE_MAX_VALUE_BYTES=0"},
         "CACHEWIRE_CACHE_MAX_VALUE_BYTES: must be 1..512MiB, got 0"},

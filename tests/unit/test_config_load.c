@@ -300,6 +300,66 @@ static void test_redis_credentials(void **state)
 	remove_temp_file(secret);
 }
 
+/* redis.mode and the keys that go with it. */
+static void test_redis_mode(void **state)
+{
+	cw_config *c = *state;
+	char err[512];
+
+	assert_int_equal(parse(c,
+	                     "redis:\n  mode: sentinel\n  nodes:\n"
+	                     "    - 10.0.0.1:26379\n    - \"[::1]:26380\"\n"
+	                     "  sentinel_master: mymaster\n"
+	                     "  url: redis://:pw@ignored/2\n",
+	                     err, sizeof err),
+	    0);
+	assert_int_equal(c->redis_mode, CW_REDIS_SENTINEL);
+	assert_string_equal(c->redis_nodes, "10.0.0.1:26379,[::1]:26380");
+	assert_string_equal(c->redis_sentinel_master, "mymaster");
+	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
+
+	char *no_master[] = {"CACHEWIRE_REDIS_SENTINEL_MASTER=", NULL};
+	assert_int_equal(cw_config_apply_env(c, no_master, err, sizeof err), 0);
+	expect_invalid(c, "redis.mode sentinel needs redis.sentinel_master "
+	                  "(the name the sentinels monitor the master by)");
+	char *unix_url[] = {"CACHEWIRE_REDIS_SENTINEL_MASTER=m",
+	    "CACHEWIRE_REDIS_URL=unix:///run/r.sock", NULL};
+	assert_int_equal(cw_config_apply_env(c, unix_url, err, sizeof err), 0);
+	expect_invalid(c,
+	    "redis.url is unix:// but redis.mode sentinel reaches Redis by "
+	    "host and port: give credentials and db in a redis:// URL (its "
+	    "host is not used)");
+	char *no_nodes[] = {
+	    "CACHEWIRE_REDIS_URL=redis://h", "CACHEWIRE_REDIS_NODES=", NULL};
+	assert_int_equal(cw_config_apply_env(c, no_nodes, err, sizeof err), 0);
+	expect_invalid(c, "redis.mode sentinel needs redis.nodes (host:port "
+	                  "of the sentinels)");
+
+	/* keys of another mode are mistakes */
+	char *standalone[] = {"CACHEWIRE_REDIS_MODE=standalone", NULL};
+	assert_int_equal(
+	    cw_config_apply_env(c, standalone, err, sizeof err), 0);
+	expect_invalid(c, "redis.sentinel_master is set but redis.mode is "
+	                  "standalone, not sentinel");
+	char *nodes[] = {"CACHEWIRE_REDIS_SENTINEL_MASTER=",
+	    "CACHEWIRE_REDIS_NODES=h:1", NULL};
+	assert_int_equal(cw_config_apply_env(c, nodes, err, sizeof err), 0);
+	expect_invalid(c, "redis.nodes is set but redis.mode is standalone: "
+	                  "set redis.mode to cluster or sentinel, or unset "
+	                  "redis.nodes");
+
+	/* cluster: db 0 only; not served yet */
+	char *cluster[] = {"CACHEWIRE_REDIS_MODE=cluster",
+	    "CACHEWIRE_REDIS_URL=redis://h/1", NULL};
+	assert_int_equal(cw_config_apply_env(c, cluster, err, sizeof err), 0);
+	expect_invalid(
+	    c, "redis.url names db 1, but Redis Cluster has db 0 only");
+	char *db0[] = {"CACHEWIRE_REDIS_URL=redis://h/0", NULL};
+	assert_int_equal(cw_config_apply_env(c, db0, err, sizeof err), 0);
+	expect_invalid(c, "redis.mode cluster is not served yet (standalone "
+	                  "and sentinel are)");
+}
+
 /* The tls keys: files readable where named, and they go together. */
 static void test_tls_keys(void **state)
 {
@@ -429,6 +489,7 @@ int main(void)
 	    T(test_validate_listen_not_empty),
 	    T(test_password_file),
 	    T(test_redis_credentials),
+	    T(test_redis_mode),
 	    T(test_tls_keys),
 	    T(test_tokens_file),
 	    T(test_free_twice),

@@ -34,6 +34,17 @@ static const yaml_case yaml_cases[] = {
         "t.yaml:2:13: YAML syntax error: invalid leading UTF-8 octet "
         "(byte 0xff)"},
 
+    /* redis.nodes: each list item where it is */
+    {"nodes: item without a port",
+        "redis:\n  nodes:\n    - h:26379\n    - h2\n",
+        "t.yaml:4:7: redis.nodes: node \"h2\" has no port (want host:port, "
+        "or [ipv6]:port)"},
+    {"nodes: two in one item", "redis:\n  nodes: [\"h:1,h:2\"]\n",
+        "t.yaml:2:11: redis.nodes: one host:port per list item"},
+    {"mode: unknown", "redis: {mode: shards}\n",
+        "t.yaml:1:15: redis.mode must be standalone, cluster or sentinel, "
+        "got \"shards\""},
+
     /* unknown keys, with the nearest known one */
     {"key: misspelt", "server:\n  max_in_flight: 4\n  max_in_fligth: 4\n",
         "t.yaml:3:3: unknown key server.max_in_fligth (did you mean "
