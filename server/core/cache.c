@@ -160,6 +160,7 @@ int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 	c->owns_mux = true;
 	cw_mux_options mo = {
 	    .target = &opts->redis,
+	    .sentinel = opts->sentinel,
 	    .connections = pool_size,
 	    .connect_timeout_ms = connect_ms,
 	    .command_timeout_ms = command_ms,
@@ -191,6 +192,11 @@ int cw_cache_view(
 	set_namespace(c, namespace_);
 	*out = c;
 	return CW_OK;
+}
+
+void cw_cache_describe(cw_cache *c, char *buf, size_t len)
+{
+	cw_mux_describe(c->mux, buf, len);
 }
 
 void cw_cache_shutdown(cw_cache *c)

@@ -68,9 +68,12 @@
 #include "redis_url.h" /* cw_redis_target */
 
 typedef struct cw_cache_options {
-	cw_redis_target redis;  /* borrowed: copied by cw_cache_open */
-	const char *namespace_; /* required: [A-Za-z0-9_.-]{1,64} */
-	int pool_size;          /* connections; default 4 */
+	cw_redis_target redis; /* borrowed: copied by cw_cache_open */
+	const cw_redis_sentinel *sentinel; /* NULL, or the master is found by
+	                                      Sentinel (redis's host and port
+	                                      are then not used); copied */
+	const char *namespace_;            /* required: [A-Za-z0-9_.-]{1,64} */
+	int pool_size;                     /* connections; default 4 */
 	int connect_timeout_ms; /* per connection attempt; default 1000 */
 	int command_timeout_ms; /* per Redis command; default 5000 */
 	size_t max_key_bytes;   /* default 4096 */
@@ -176,6 +179,9 @@ int cw_cache_clear(
  * reply counts), or CW_DEADLINE_EXCEEDED when it did not answer in time.
  */
 int cw_cache_ping(cw_cache *c, int timeout_ms, cw_error *err);
+
+/* Where c's commands go now, as logs show it (never the password). */
+void cw_cache_describe(cw_cache *c, char *buf, size_t len);
 
 /*
  * Batches: like the single-key calls, for n items, as one pipelined round
