@@ -42,29 +42,6 @@ static int replace(char **dst, const char *src)
 	return 0;
 }
 
-/* redis.nodes ("h:p,h:p", checked by the configuration) into nodes[64]. */
-static int nodes_of(
-    const char *list, cw_redis_node *nodes, int *n, cw_error *err)
-{
-	char item[300];
-	*n = 0;
-	for (const char *p = list; p != NULL && *n < 64;) {
-		size_t w = strcspn(p, ",");
-		snprintf(item, sizeof item, "%.*s", (int)w, p);
-		char *b = item, *e = item + strlen(item);
-		while (*b == ' ' || *b == '\t')
-			b++;
-		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		int rc = cw_redis_node_parse(b, &nodes[*n], err);
-		if (rc != CW_OK)
-			return rc;
-		(*n)++;
-		p = p[w] != '\0' ? p + w + 1 : NULL;
-	}
-	return CW_OK;
-}
-
 /* Open the cache core for cfg; where gets Redis' URL without password. */
 static int open_cache(
     const cw_config *cfg, cw_cache **out, char *where, size_t wherelen)
@@ -98,7 +75,8 @@ static int open_cache(
 	cw_redis_sentinel sentinel = {.nodes = nodes};
 	int rc = CW_OK;
 	if (cfg->redis_mode == CW_REDIS_SENTINEL) {
-		rc = nodes_of(cfg->redis_nodes, nodes, &sentinel.nnodes, &err);
+		rc = cw_redis_nodes_parse(
+		    cfg->redis_nodes, nodes, 64, &sentinel.nnodes, &err);
 		sentinel.master = cfg->redis_sentinel_master;
 		sentinel.password = cfg->redis_sentinel_password;
 		o.sentinel = &sentinel;

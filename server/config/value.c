@@ -172,46 +172,32 @@ static int check_redis_url(
 static int check_nodes(
     const char *s, const char *subject, char *msg, size_t len)
 {
-	char items[64][264], q[256];
-	int n = 0;
+	cw_redis_node nodes[64];
+	cw_error err = {0};
+	int n = 0, rc = 0;
 
 	if (s[0] == '\0')
 		return 0;
-	for (const char *p = s;; n++) {
-		size_t w = strcspn(p, ",");
-		const char *b = p, *e = p + w;
-		while (b < e && isblank((unsigned char)*b))
-			b++;
-		while (e > b && isblank((unsigned char)e[-1]))
-			e--;
-		if (n == 64) {
-			snprintf(msg, len, "%s%snames more than 64 nodes",
-			    SUBJ(subject));
-			return -1;
-		}
-		snprintf(items[n], sizeof items[n], "%.*s",
-		    (int)(e - b < 263 ? e - b : 263), b);
-		cw_redis_node node;
-		cw_error err = {0};
-		if (cw_redis_node_parse(items[n], &node, &err) != CW_OK) {
-			snprintf(
-			    msg, len, "%s%s%s", SUBJ(subject), err.message);
-			return -1;
-		}
-		cw_redis_node_free(&node);
-		for (int j = 0; j < n; j++) {
-			if (strcmp(items[j], items[n]) == 0) {
-				snprintf(msg, len, "%s%snode %s is given twice",
-				    SUBJ(subject),
-				    cw__cfg_quote(q, sizeof q, items[n]));
-				return -1;
+	if (cw_redis_nodes_parse(s, nodes, 64, &n, &err) != CW_OK) {
+		snprintf(msg, len, "%s%s%s", SUBJ(subject), err.message);
+		return -1;
+	}
+	for (int i = 1; i < n && rc == 0; i++) {
+		for (int j = 0; j < i && rc == 0; j++) {
+			if (nodes[i].port == nodes[j].port &&
+			    strcmp(nodes[i].host, nodes[j].host) == 0) {
+				bool v6 = strchr(nodes[i].host, ':') != NULL;
+				snprintf(msg, len,
+				    "%s%snode \"%s%s%s:%d\" is given twice",
+				    SUBJ(subject), v6 ? "[" : "", nodes[i].host,
+				    v6 ? "]" : "", nodes[i].port);
+				rc = -1;
 			}
 		}
-		if (p[w] == '\0')
-			break;
-		p += w + 1;
 	}
-	return 0;
+	for (int i = 0; i < n; i++)
+		cw_redis_node_free(&nodes[i]);
+	return rc;
 }
 
 /* ---- setting and checking a key ---------------------------------------- */

@@ -433,6 +433,7 @@ void cw_mux_submit(cw_mux *m, cw_mux_req *r)
 	if (poke)
 		wake(m);
 }
+
 /* m->desc: the target as logs show it. */
 static void describe(cw_mux *m)
 {

@@ -68,6 +68,14 @@ int cw_redis_node_parse(const char *s, cw_redis_node *n, cw_error *err);
 void cw_redis_node_free(cw_redis_node *n);
 
 /*
+ * A comma-separated list of them (blanks around items allowed; redis.nodes
+ * as the environment gives it) into out[0..max): CW_OK with *n set, or
+ * CW_INVALID_ARGUMENT saying what is wrong, with nothing left allocated.
+ */
+int cw_redis_nodes_parse(
+    const char *list, cw_redis_node *out, int max, int *n, cw_error *err);
+
+/*
  * Where Redis Sentinel is asked for the master (redis.mode sentinel).
  * The master is then dialled with the credentials and db of the target
  * this goes with; the sentinels have their own password, if any.

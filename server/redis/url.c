@@ -243,6 +243,46 @@ void cw_redis_node_free(cw_redis_node *n)
 	n->host = NULL;
 }
 
+int cw_redis_nodes_parse(
+    const char *list, cw_redis_node *out, int max, int *n, cw_error *err)
+{
+	char item[HOST_MAX_LEN + 16];
+	int rc = CW_OK;
+
+	*n = 0;
+	for (const char *p = list; rc == CW_OK;) {
+		size_t w = strcspn(p, ",");
+		const char *b = p, *e = p + w;
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (*n == max) {
+			rc = cw_error_set(err, CW_INVALID_ARGUMENT,
+			    "more than %d nodes", max);
+			break;
+		}
+		if ((size_t)(e - b) >= sizeof item) {
+			rc = cw_error_set(err, CW_INVALID_ARGUMENT,
+			    "node is %zu bytes; the limit is %zu",
+			    (size_t)(e - b), sizeof item - 1);
+			break;
+		}
+		memcpy(item, b, (size_t)(e - b));
+		item[e - b] = '\0';
+		if ((rc = cw_redis_node_parse(item, &out[*n], err)) == CW_OK)
+			(*n)++;
+		if (p[w] == '\0')
+			break;
+		p += w + 1;
+	}
+	if (rc != CW_OK) {
+		while (*n > 0)
+			cw_redis_node_free(&out[--*n]);
+	}
+	return rc;
+}
+
 /* Everything after "redis://". */
 static int parse_redis(const char *s, cw_redis_target *t, cw_error *err)
 {
