@@ -20,6 +20,7 @@
 
 #include <hiredis.h>
 
+#include "dial.h"
 #include "log.h"
 #include "sentinel.h"
 
@@ -51,32 +52,7 @@ struct cw_sentinel {
 static redisContext *dial(const cw_sentinel *s, const char *host, int port,
     const char *user, const char *password, cw_error *err)
 {
-	struct timeval tv = {s->timeout_ms / 1000, s->timeout_ms % 1000 * 1000};
-	redisContext *c = redisConnectWithTimeout(host, port, tv);
-
-	if (c == NULL || c->err) {
-		cw_error_set(err, CW_UNAVAILABLE, "cannot connect to %s:%d: %s",
-		    host, port, c ? c->errstr : "out of memory");
-		redisFree(c);
-		return NULL;
-	}
-	redisSetTimeout(c, tv);
-	if (password != NULL) {
-		redisReply *r =
-		    user != NULL ? redisCommand(c, "AUTH %s %s", user, password)
-		                 : redisCommand(c, "AUTH %s", password);
-		bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
-		if (!ok)
-			cw_error_set(err, CW_UNAVAILABLE,
-			    "AUTH on %s:%d failed: %s", host, port,
-			    r != NULL ? r->str : c->errstr);
-		freeReplyObject(r);
-		if (!ok) {
-			redisFree(c);
-			return NULL;
-		}
-	}
-	return c;
+	return cw__redis_dial(host, port, user, password, s->timeout_ms, err);
 }
 
 /* Does host:port call itself a master? */
