@@ -47,7 +47,9 @@ typedef struct cw_mux_req cw_mux_req;
  * The outcome of a request: status CW_OK with every reply (replies[i]
  * answers command i; REDIS_REPLY_ERROR replies are the caller's to
  * interpret), or a failure with err set and replies NULL. Everything is
- * borrowed: valid until the callback returns.
+ * borrowed: valid until the callback returns, except a reply the
+ * callback takes by setting replies[i] to NULL (it then frees it with
+ * freeReplyObject).
  */
 typedef void (*cw_mux_done)(
     void *arg, int status, const cw_error *err, redisReply **replies);
@@ -101,6 +103,16 @@ void cw_mux_req_arg2(
     cw_mux_req *r, const void *p1, size_t l1, const void *p2, size_t l2);
 /* A decimal number argument. */
 void cw_mux_req_arg_u64(cw_mux_req *r, uint64_t v);
+
+/*
+ * The Redis Cluster hash slot (slot.h) of the command last started, for
+ * cluster.h to route it by; a mux ignores it. CW_SLOT_NONE: a command
+ * without a key (PING, SCAN).
+ */
+#define CW_SLOT_NONE (-1)
+void cw_mux_req_slot(cw_mux_req *r, int slot);
+int cw_mux_req_ncmds(const cw_mux_req *r);
+int cw_mux_req_cmd_slot(const cw_mux_req *r, int i);
 
 /*
  * Hand r to the mux (which frees it after its callback). If building r ran

@@ -34,6 +34,7 @@ cw_mux_req *cw_mux_req_new(int timeout_ms, cw_mux_done done, void *arg)
 	atomic_init(&r->refs, 1);
 	r->replies = r->ireplies;
 	r->rcap = INLINE_REPLIES;
+	r->cmds = r->icmds;
 	r->buf = r->ibuf;
 	r->bcap = INLINE_BUF;
 	r->segs = r->isegs;
@@ -58,6 +59,8 @@ void cw_mux_req_free(cw_mux_req *r)
 			free((void *)r->segs[i].p);
 	if (r->replies != r->ireplies)
 		free(r->replies);
+	if (r->cmds != r->icmds)
+		free(r->cmds);
 	if (r->buf != r->ibuf)
 		free(r->buf);
 	if (r->segs != r->isegs)
@@ -115,7 +118,8 @@ static void put_copy(cw_mux_req *r, const void *p, size_t len)
 		r->buf = b;
 	}
 	memcpy(r->buf + r->blen, p, len);
-	if (last != NULL && last->p == NULL && last->off + last->len == r->blen)
+	if (last != NULL && last->p == NULL &&
+	    last->off + last->len == r->blen && !r->seal)
 		last->len += len;
 	else {
 		seg *s = add_seg(r);
@@ -123,6 +127,7 @@ static void put_copy(cw_mux_req *r, const void *p, size_t len)
 			return;
 		*s = (seg){.off = r->blen, .len = len};
 	}
+	r->seal = false;
 	r->blen += len;
 }
 
@@ -139,6 +144,30 @@ static void put_ref(cw_mux_req *r, const void *p, size_t len)
 	*s = (seg){.p = p, .len = len};
 }
 
+/* Room for one more command, which starts at the next seg. */
+static bool add_cmd(cw_mux_req *r, int slot)
+{
+	if (r->ncmds == r->rcap) {
+		size_t cap = (size_t)r->rcap, ccap = cap;
+		void *p = r->replies, *q = r->cmds;
+		if (!grow(
+		        &p, r->ireplies, &cap, cap + 1, sizeof(redisReply *))) {
+			r->oom = true;
+			return false;
+		}
+		r->replies = p;
+		if (!grow(&q, r->icmds, &ccap, cap, sizeof(cmd_info))) {
+			r->oom = true;
+			return false;
+		}
+		r->cmds = q;
+		r->rcap = (int)cap;
+	}
+	r->cmds[r->ncmds++] = (cmd_info){.seg = r->nsegs, .slot = slot};
+	r->seal = true;
+	return true;
+}
+
 void cw_mux_req_cmd(cw_mux_req *r, int argc)
 {
 	char h[24];
@@ -148,19 +177,40 @@ void cw_mux_req_cmd(cw_mux_req *r, int argc)
 		r->oom =
 		    true; /* a misuse; fail the request rather than Redis */
 	r->pending_args = argc;
-	r->ncmds++;
-	if (r->ncmds > r->rcap) {
-		size_t cap = (size_t)r->rcap;
-		void *p = r->replies;
-		if (!grow(&p, r->ireplies, &cap, (size_t)r->ncmds,
-		        sizeof(redisReply *)))
-			r->oom = true;
-		else {
-			r->replies = p;
-			r->rcap = (int)cap;
-		}
+	if (add_cmd(r, CW_SLOT_NONE))
+		put_copy(r, h, (size_t)n);
+}
+
+void cw_mux_req_slot(cw_mux_req *r, int slot)
+{
+	if (r->ncmds > 0)
+		r->cmds[r->ncmds - 1].slot = slot;
+}
+
+int cw_mux_req_ncmds(const cw_mux_req *r)
+{
+	return r->ncmds;
+}
+
+int cw_mux_req_cmd_slot(const cw_mux_req *r, int i)
+{
+	return r->cmds[i].slot;
+}
+
+void cw__req_copy_cmd(cw_mux_req *dst, const cw_mux_req *src, int i)
+{
+	int end = i + 1 < src->ncmds ? src->cmds[i + 1].seg : src->nsegs;
+
+	if (!add_cmd(dst, src->cmds[i].slot))
+		return;
+	for (int k = src->cmds[i].seg; k < end && !dst->oom; k++) {
+		const seg *s = &src->segs[k];
+		seg *d;
+		if (s->p == NULL)
+			put_copy(dst, src->buf + s->off, s->len);
+		else if ((d = add_seg(dst)) != NULL)
+			*d = (seg){.p = s->p, .len = s->len};
 	}
-	put_copy(r, h, (size_t)n);
 }
 
 void cw_mux_req_arg2(

@@ -20,6 +20,12 @@
 #define INLINE_REPLIES  4
 #define CONNECT_RETRIES 1 /* resends of a request whose connection broke */
 
+/* Where command i of a request starts (segs[seg]) and its hash slot. */
+typedef struct cmd_info {
+	int seg;
+	int slot; /* CW_SLOT_NONE when not set */
+} cmd_info;
+
 /* A piece of the request's bytes: in r->buf at off (p NULL) or at p. */
 typedef struct seg {
 	const uint8_t *p;
@@ -48,7 +54,10 @@ struct cw_mux_req {
 	int nreplies;
 	redisReply **replies;
 	redisReply *ireplies[INLINE_REPLIES];
-	int rcap;
+	int rcap; /* of replies and of cmds */
+	cmd_info *cmds;
+	cmd_info icmds[INLINE_REPLIES];
+	bool seal; /* the next copied bytes start a new seg (a command) */
 	/* bytes to send */
 	uint8_t *buf;
 	size_t blen, bcap;
@@ -112,6 +121,12 @@ bool cw__req_detach(cw_mux_req *r);
 
 /* Forget partial progress so r can be sent again from the start. */
 void cw__req_rewind(cw_mux_req *r);
+
+/*
+ * Append command i of src to dst (same bytes; what src borrowed, dst
+ * borrows too), with its slot. dst->oom says whether it worked.
+ */
+void cw__req_copy_cmd(cw_mux_req *dst, const cw_mux_req *src, int i);
 
 /* Has any byte of r been written? */
 static inline bool cw__req_started(const cw_mux_req *r)
