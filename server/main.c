@@ -80,6 +80,11 @@ static int open_cache(
 		sentinel.master = cfg->redis_sentinel_master;
 		sentinel.password = cfg->redis_sentinel_password;
 		o.sentinel = &sentinel;
+	} else if (cfg->redis_mode == CW_REDIS_CLUSTER) {
+		rc = cw_redis_nodes_parse(
+		    cfg->redis_nodes, nodes, 64, &sentinel.nnodes, &err);
+		o.cluster_nodes = nodes;
+		o.cluster_nnodes = sentinel.nnodes;
 	}
 	if (rc == CW_OK)
 		rc = cw_cache_open(out, &o, &err);
@@ -96,6 +101,8 @@ static int open_cache(
 		snprintf(where, wherelen, "Sentinel master '%s' (%s%s)",
 		    cfg->redis_sentinel_master,
 		    strncmp(now, "redis://", 8) == 0 ? "now at " : "", now);
+	} else if (o.cluster_nodes != NULL) {
+		cw_cache_describe(*out, where, wherelen);
 	}
 	return 0;
 }
@@ -104,11 +111,13 @@ static int open_cache(
 static int check_redis(const cw_config *cfg)
 {
 	cw_cache *cache;
-	char where[256];
+	char where[1024];
 	if (open_cache(cfg, &cache, where, sizeof where) != 0)
 		return 1;
 	cw_error err;
 	int rc = cw_cache_ping(cache, cfg->connect_timeout_ms, &err);
+	if (cfg->redis_mode == CW_REDIS_CLUSTER) /* the topology it found */
+		cw_cache_describe(cache, where, sizeof where);
 	cw_cache_close(cache);
 	if (rc != CW_OK) {
 		printf("redis at %s does not answer: %s\n", where, err.message);

@@ -299,11 +299,6 @@ static int check_redis_mode(const cw_config *c, char *msg, size_t len)
 		           "only",
 		           db),
 		       -1;
-	if (c->redis_mode == CW_REDIS_CLUSTER)
-		return snprintf(msg, len,
-		           "redis.mode cluster is not served yet (standalone "
-		           "and sentinel are)"),
-		       -1;
 	return 0;
 }
 

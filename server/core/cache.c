@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "cache_internal.h"
 #include "mux.h"
+#include "slot.h"
 
 #define DEFAULT_POOL_SIZE          4
 #define MAX_POOL_SIZE              1024
@@ -124,7 +125,13 @@ void cw_cache_get_stats(cw_cache *c, cw_cache_stats *out)
 {
 	cw_mux_stats m;
 
-	cw_mux_stats_get(c->mux, &m);
+	if (c->cluster != NULL) {
+		cw_cluster_stats cs;
+		cw_cluster_stats_get(c->cluster, &cs);
+		m = cs.mux;
+	} else {
+		cw_mux_stats_get(c->mux, &m);
+	}
 	*out = (cw_cache_stats){
 	    .connections_up = m.connections_up,
 	    .pool_size = m.pool_size,
@@ -158,14 +165,26 @@ int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 		goto fail;
 	set_namespace(c, opts->namespace_);
 	c->owns_mux = true;
-	cw_mux_options mo = {
-	    .target = &opts->redis,
-	    .sentinel = opts->sentinel,
-	    .connections = pool_size,
-	    .connect_timeout_ms = connect_ms,
-	    .command_timeout_ms = command_ms,
-	};
-	rc = cw_mux_create(&c->mux, &mo, err);
+	if (opts->cluster_nodes != NULL) {
+		cw_cluster_options co = {
+		    .target = &opts->redis,
+		    .seeds = opts->cluster_nodes,
+		    .nseeds = opts->cluster_nnodes,
+		    .connections = pool_size,
+		    .connect_timeout_ms = connect_ms,
+		    .command_timeout_ms = command_ms,
+		};
+		rc = cw_cluster_create(&c->cluster, &co, err);
+	} else {
+		cw_mux_options mo = {
+		    .target = &opts->redis,
+		    .sentinel = opts->sentinel,
+		    .connections = pool_size,
+		    .connect_timeout_ms = connect_ms,
+		    .command_timeout_ms = command_ms,
+		};
+		rc = cw_mux_create(&c->mux, &mo, err);
+	}
 	if (rc != CW_OK)
 		goto fail;
 	*out = c;
@@ -188,7 +207,10 @@ int cw_cache_view(
 	cw_cache *c = malloc(sizeof *c);
 	if (c == NULL)
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
-	*c = (cw_cache){.mux = base->mux, .owns_mux = false, .lim = base->lim};
+	*c = (cw_cache){.mux = base->mux,
+	    .cluster = base->cluster,
+	    .owns_mux = false,
+	    .lim = base->lim};
 	set_namespace(c, namespace_);
 	*out = c;
 	return CW_OK;
@@ -196,12 +218,17 @@ int cw_cache_view(
 
 void cw_cache_describe(cw_cache *c, char *buf, size_t len)
 {
-	cw_mux_describe(c->mux, buf, len);
+	if (c->cluster != NULL)
+		cw_cluster_describe(c->cluster, buf, len);
+	else
+		cw_mux_describe(c->mux, buf, len);
 }
 
 void cw_cache_shutdown(cw_cache *c)
 {
-	if (c != NULL)
+	if (c != NULL && c->cluster != NULL)
+		cw_cluster_stop(c->cluster);
+	else if (c != NULL)
 		cw_mux_stop(c->mux);
 }
 
@@ -209,8 +236,10 @@ void cw_cache_close(cw_cache *c)
 {
 	if (c == NULL)
 		return;
-	if (c->owns_mux)
+	if (c->owns_mux) {
+		cw_cluster_destroy(c->cluster);
 		cw_mux_destroy(c->mux);
+	}
 	free(c);
 }
 
@@ -293,9 +322,16 @@ static cw_mux_req *op_req(op *o, int timeout_ms)
 	if (r == NULL) {
 		cw_error_set(&e, CW_INTERNAL, "out of memory");
 		cw__tell(o->cb, o->arg, &e);
-		free(o);
+		cw__op_free(o);
 	}
 	return r;
+}
+
+void cw__op_free(op *o)
+{
+	if (o != NULL)
+		free(o->masters);
+	free(o);
 }
 
 bool cw__op_start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
@@ -314,9 +350,19 @@ bool cw__op_start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
 	return *r_out != NULL;
 }
 
+void cw__submit(const cw_cache *c, cw_mux_req *r)
+{
+	if (c->cluster != NULL)
+		cw_cluster_submit(c->cluster, r);
+	else
+		cw_mux_submit(c->mux, r);
+}
+
 void cw__key_arg(cw_mux_req *r, const cw_cache *c, const void *k, size_t n)
 {
 	cw_mux_req_arg2(r, c->ns, c->ns_len, k, n);
+	if (c->cluster != NULL)
+		cw_mux_req_slot(r, cw_redis_slot(c->ns, c->ns_len, k, n));
 }
 
 /* Check a SET's value and expiry; *action says what to send. */
@@ -405,7 +451,10 @@ void cw__op_done(
 			cw__reply_error(x, "PING", &e);
 		break;
 	case OP_GET_MANY:
-		if (x->type != REDIS_REPLY_ARRAY || x->elements != o->n) {
+		/* One MGET; on a cluster one GET per key (keys of a batch
+		 * rarely share a slot, and MGET cannot cross one). */
+		if (o->c->cluster == NULL &&
+		    (x->type != REDIS_REPLY_ARRAY || x->elements != o->n)) {
 			cw__reply_error(x, "MGET", &e);
 			break;
 		}
@@ -413,16 +462,19 @@ void cw__op_done(
 			cw_error_set(&e, CW_INTERNAL, "out of memory");
 			break;
 		}
-		for (i = 0; i < o->n; i++) {
-			redisReply *v = x->element[i];
+		for (i = 0; i < o->n && e.code == CW_OK; i++) {
+			redisReply *v =
+			    o->c->cluster != NULL ? replies[i] : x->element[i];
 			if (v->type == REDIS_REPLY_STRING)
 				values[i] = (cw_value){true, v->str, v->len};
-			else if (v->type != REDIS_REPLY_NIL) {
+			else if (v->type == REDIS_REPLY_NIL)
+				continue;
+			else if (o->c->cluster != NULL)
+				cw__reply_error(v, "GET", &e);
+			else
 				cw_error_set(&e, CW_INTERNAL,
 				    "redis: unexpected reply type %d in MGET",
 				    v->type);
-				break;
-			}
 		}
 		res.count = o->n;
 		res.values = values;
@@ -446,7 +498,7 @@ void cw__op_done(
 		res.existed_many = flags;
 		break;
 	case OP_CLEAR:
-		if (cw__clear_next(o, x, &e))
+		if (cw__clear_next(o, replies, &e))
 			return; /* another step is on its way; o lives on */
 		res.removed = o->removed;
 		break;
@@ -457,7 +509,7 @@ out:
 	o->cb(o->arg, &res);
 	free(values);
 	free(flags);
-	free(o);
+	cw__op_free(o);
 }
 
 /* ---- the asynchronous calls ---------------------------------------------- */
@@ -479,7 +531,7 @@ static void key_command(cw_cache *c, enum op_kind kind, const char *verb,
 	cw_mux_req_cmd(r, 2);
 	cw_mux_req_arg(r, verb, strlen(verb));
 	cw__key_arg(r, c, key, key_len);
-	cw_mux_submit(c->mux, r);
+	cw__submit(c, r);
 }
 
 void cw_cache_get_async(cw_cache *c, const void *key, size_t key_len,
@@ -508,7 +560,7 @@ void cw_cache_set_async(cw_cache *c, const void *key, size_t key_len,
 		return;
 	o->removes[0] = action == CW_EXPIRY_REMOVE;
 	cw__set_cmd(r, c, key, key_len, value, value_len, action, arg_ms);
-	cw_mux_submit(c->mux, r);
+	cw__submit(c, r);
 }
 
 void cw_cache_delete_async(cw_cache *c, const void *key, size_t key_len,
@@ -532,5 +584,5 @@ void cw_cache_ping_async(cw_cache *c, int timeout_ms, cw_callback cb, void *arg)
 		return;
 	cw_mux_req_cmd(r, 1);
 	cw_mux_req_arg(r, "PING", 4);
-	cw_mux_submit(c->mux, r);
+	cw__submit(c, r);
 }

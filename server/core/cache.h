@@ -69,11 +69,15 @@
 
 typedef struct cw_cache_options {
 	cw_redis_target redis; /* borrowed: copied by cw_cache_open */
-	const cw_redis_sentinel *sentinel; /* NULL, or the master is found by
-	                                      Sentinel (redis's host and port
-	                                      are then not used); copied */
-	const char *namespace_;            /* required: [A-Za-z0-9_.-]{1,64} */
-	int pool_size;                     /* connections; default 4 */
+	const cw_redis_sentinel *sentinel;  /* NULL, or the master is found by
+	                                       Sentinel (redis's host and port
+	                                       are then not used); copied */
+	const cw_redis_node *cluster_nodes; /* NULL, or Redis Cluster with
+	                                       these seeds (cluster.h; redis's
+	                                       credentials apply); copied */
+	int cluster_nnodes;
+	const char *namespace_; /* required: [A-Za-z0-9_.-]{1,64} */
+	int pool_size;          /* connections; default 4 */
 	int connect_timeout_ms; /* per connection attempt; default 1000 */
 	int command_timeout_ms; /* per Redis command; default 5000 */
 	size_t max_key_bytes;   /* default 4096 */

@@ -1,7 +1,8 @@
 /*
- * cache_batch.c - GetMany (one MGET), SetMany and DeleteMany (one
- * pipelined request of SET / UNLINK commands), each checked as a whole
- * before anything is sent.
+ * cache_batch.c - GetMany (one MGET; on a Redis Cluster a GET per key,
+ * each master sent its part), SetMany and DeleteMany (one pipelined
+ * request of SET / UNLINK commands), each checked as a whole before
+ * anything is sent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -76,11 +77,21 @@ void cw_cache_get_many_async(cw_cache *c, size_t n, const cw_key *keys,
 
 	if (!keys_op(c, OP_GET_MANY, n, keys, timeout_ms, cb, arg, &r))
 		return;
+	if (c->cluster != NULL) {
+		/* MGET cannot cross slots: one GET per key, spread by slot. */
+		for (size_t i = 0; i < n; i++) {
+			cw_mux_req_cmd(r, 2);
+			cw_mux_req_arg(r, "GET", 3);
+			cw__key_arg(r, c, keys[i].data, keys[i].len);
+		}
+		cw__submit(c, r);
+		return;
+	}
 	cw_mux_req_cmd(r, (int)n + 1);
 	cw_mux_req_arg(r, "MGET", 4);
 	for (size_t i = 0; i < n; i++)
 		cw__key_arg(r, c, keys[i].data, keys[i].len);
-	cw_mux_submit(c->mux, r);
+	cw__submit(c, r);
 }
 
 void cw_cache_set_many_async(cw_cache *c, size_t n, const cw_entry *entries,
@@ -118,7 +129,7 @@ void cw_cache_set_many_async(cw_cache *c, size_t n, const cw_entry *entries,
 		cw__set_cmd(r, c, x->key, x->key_len, x->value, x->value_len,
 		    action, arg_ms);
 	}
-	cw_mux_submit(c->mux, r);
+	cw__submit(c, r);
 }
 
 void cw_cache_delete_many_async(cw_cache *c, size_t n, const cw_key *keys,
@@ -134,5 +145,5 @@ void cw_cache_delete_many_async(cw_cache *c, size_t n, const cw_key *keys,
 		cw_mux_req_arg(r, "UNLINK", 6);
 		cw__key_arg(r, c, keys[i].data, keys[i].len);
 	}
-	cw_mux_submit(c->mux, r);
+	cw__submit(c, r);
 }

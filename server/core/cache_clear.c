@@ -2,11 +2,16 @@
  * cache_clear.c - clear (cache.h): SCAN the namespace's keys, UNLINK what
  * each batch found, repeat until the cursor comes back to 0; each step is
  * one request, started from the previous step's callback.
+ *
+ * On a Redis Cluster every master is SCANned in turn (the masters of the
+ * slot map when the clear began), and what a batch found is one UNLINK
+ * per key, routed by slot (a multi-key UNLINK cannot cross slots).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache_internal.h"
+#include "slot.h"
 
 /* Is r a well-formed SCAN reply: [cursor, [key, ...]]? */
 static bool scan_reply_ok(const redisReply *r)
@@ -58,7 +63,10 @@ static bool clear_scan(op *o, cw_error *e)
 	cw_mux_req_arg(r, "COUNT", 5);
 	cw_mux_req_arg_u64(r, (uint64_t)LIMIT(o->c, clear_batch));
 	o->unlinking = false;
-	cw_mux_submit(o->c->mux, r);
+	if (o->c->cluster != NULL)
+		cw_cluster_submit_node(o->c->cluster, o->masters[o->at], r);
+	else
+		cw__submit(o->c, r);
 	return true;
 }
 
@@ -68,14 +76,27 @@ static bool clear_unlink(op *o, const redisReply *keys, cw_error *e)
 
 	if (r == NULL)
 		return false;
-	cw_mux_req_cmd(r, (int)keys->elements + 1);
-	cw_mux_req_arg(r, "UNLINK", 6);
 	/* The SCAN reply is freed when we return: copy its keys. */
-	for (size_t i = 0; i < keys->elements; i++)
-		cw_mux_req_arg_copy(
-		    r, keys->element[i]->str, keys->element[i]->len);
+	if (o->c->cluster != NULL) {
+		for (size_t i = 0; i < keys->elements; i++) {
+			const redisReply *k = keys->element[i];
+			cw_mux_req_cmd(r, 2);
+			cw_mux_req_arg(r, "UNLINK", 6);
+			cw_mux_req_arg_copy(r, k->str, k->len);
+			cw_mux_req_slot(
+			    r, cw_redis_slot(k->str, k->len, NULL, 0));
+		}
+		o->unlinks = (int)keys->elements;
+	} else {
+		cw_mux_req_cmd(r, (int)keys->elements + 1);
+		cw_mux_req_arg(r, "UNLINK", 6);
+		for (size_t i = 0; i < keys->elements; i++)
+			cw_mux_req_arg_copy(
+			    r, keys->element[i]->str, keys->element[i]->len);
+		o->unlinks = 1;
+	}
 	o->unlinking = true;
-	cw_mux_submit(o->c->mux, r);
+	cw__submit(o->c, r);
 	return true;
 }
 
@@ -83,14 +104,19 @@ static bool clear_unlink(op *o, const redisReply *keys, cw_error *e)
  * Take the reply to o's last step; true when the next step is on its way,
  * false when the clear is over (done, or failed with *e).
  */
-bool cw__clear_next(op *o, const redisReply *x, cw_error *e)
+bool cw__clear_next(op *o, redisReply **replies, cw_error *e)
 {
+	const redisReply *x = replies[0];
+
 	if (o->unlinking) {
-		if (x->type != REDIS_REPLY_INTEGER || x->integer < 0) {
-			cw__reply_error(x, "UNLINK", e);
-			return false;
+		for (int i = 0; i < o->unlinks; i++) {
+			x = replies[i];
+			if (x->type != REDIS_REPLY_INTEGER || x->integer < 0) {
+				cw__reply_error(x, "UNLINK", e);
+				return false;
+			}
+			o->removed += (uint64_t)x->integer;
 		}
-		o->removed += (uint64_t)x->integer;
 	} else {
 		if (!scan_reply_ok(x)) {
 			if (x->type == REDIS_REPLY_ERROR)
@@ -105,9 +131,33 @@ bool cw__clear_next(op *o, const redisReply *x, cw_error *e)
 		if (x->element[1]->elements > 0)
 			return clear_unlink(o, x->element[1], e);
 	}
-	if (strcmp(o->cursor, "0") == 0)
+	if (strcmp(o->cursor, "0") == 0 && ++o->at >= o->nmasters)
 		return false; /* the whole keyspace has been seen */
 	return clear_scan(o, e);
+}
+
+/* o->masters: the cluster's masters now; false with *e when none. */
+static bool cluster_masters(op *o, cw_error *e)
+{
+	int cap = 0, n;
+
+	while ((n = cw_cluster_masters(o->c->cluster, o->masters, cap)) > cap) {
+		void *p = realloc(o->masters, (size_t)n * sizeof *o->masters);
+		if (p == NULL) {
+			cw_error_set(e, CW_INTERNAL, "out of memory");
+			return false;
+		}
+		o->masters = p;
+		cap = n;
+	}
+	o->nmasters = n;
+	if (n == 0) {
+		char why[sizeof e->message];
+		cw_cache_describe(o->c, why, sizeof why);
+		cw_error_set(e, CW_UNAVAILABLE, "no master to clear: %s", why);
+		return false;
+	}
+	return true;
 }
 
 void cw_cache_clear_async(
@@ -130,8 +180,14 @@ void cw_cache_clear_async(
 	if (timeout_ms > 0)
 		o->deadline = cw_mono_ms() + (uint64_t)timeout_ms;
 	strcpy(o->cursor, "0");
+	o->nmasters = 1;
+	if (c->cluster != NULL && !cluster_masters(o, &e)) {
+		cw__tell(cb, arg, &e);
+		cw__op_free(o);
+		return;
+	}
 	if (!clear_scan(o, &e)) {
 		cw__tell(cb, arg, &e);
-		free(o);
+		cw__op_free(o);
 	}
 }

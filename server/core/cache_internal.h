@@ -11,6 +11,7 @@
 #include <hiredis.h>
 
 #include "cache.h"
+#include "cluster.h"
 #include "mux.h"
 
 #define NAMESPACE_MAX 64
@@ -28,10 +29,11 @@ struct limits {
 	atomic_load_explicit(&(c)->lim->name, memory_order_relaxed)
 
 struct cw_cache {
-	cw_mux *mux;
-	bool owns_mux;                       /* false for a cw_cache_view() */
-	char ns[NAMESPACE_MAX + 2];          /* "<namespace>:" */
-	size_t ns_len;                       /* including the ':' */
+	cw_mux *mux;                /* standalone or Sentinel; or NULL and: */
+	cw_cluster *cluster;        /* Redis Cluster */
+	bool owns_mux;              /* false for a cw_cache_view() */
+	char ns[NAMESPACE_MAX + 2]; /* "<namespace>:" */
+	size_t ns_len;              /* including the ':' */
 	char pattern[2 * NAMESPACE_MAX + 3]; /* SCAN MATCH "<namespace>:*" */
 	struct limits *lim;                  /* &own, or the base's */
 	struct limits own;
@@ -60,7 +62,11 @@ typedef struct op {
 	uint64_t deadline;
 	uint64_t removed;
 	bool unlinking;  /* the step in flight is an UNLINK, not a SCAN */
+	int unlinks;     /* its UNLINK commands (one per key on a cluster) */
 	char cursor[24]; /* where the next SCAN starts */
+	/* clear on a cluster: the masters, each SCANned in turn */
+	char (*masters)[CW_NODE_ADDR_MAX];
+	int nmasters, at;
 	/* set, set_many: was entry i already expired (UNLINK, not SET)? */
 	bool removes[];
 } op;
@@ -70,13 +76,17 @@ void cw__tell(cw_callback cb, void *arg, const cw_error *e);
 /* A new op, or NULL when out of memory (n: items of a batch). */
 op *cw__op_new(
     cw_cache *c, enum op_kind kind, size_t n, cw_callback cb, void *arg);
+void cw__op_free(op *o);
 /* A new op and its request; false (cb told) when out of memory. */
 bool cw__op_start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
     cw_callback cb, void *arg, op **o_out, cw_mux_req **r_out);
 /* The mux callback of every op's request. */
 void cw__op_done(
     void *arg, int status, const cw_error *err, redisReply **replies);
-/* Key k as "<namespace>:<k>", one argument of r. */
+/* Hand r to Redis: the mux, or the cluster (which routes by slot). */
+void cw__submit(const cw_cache *c, cw_mux_req *r);
+/* Key k as "<namespace>:<k>", one argument of r (and, on a cluster, the
+ * slot of r's command). */
 void cw__key_arg(cw_mux_req *r, const cw_cache *c, const void *k, size_t n);
 int cw__check_key(
     const cw_cache *c, const void *key, size_t key_len, cw_error *err);
@@ -92,6 +102,6 @@ void cw__set_cmd(cw_mux_req *r, const cw_cache *c, const void *key,
 int cw__reply_error(const redisReply *r, const char *cmd, cw_error *err);
 /* Take the reply to a clear's last step (cache_clear.c); true when the
  * next step is on its way, false when the clear is over. */
-bool cw__clear_next(op *o, const redisReply *x, cw_error *e);
+bool cw__clear_next(op *o, redisReply **replies, cw_error *e);
 
 #endif
