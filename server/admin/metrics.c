@@ -180,6 +180,49 @@ static void redis(buf *b, cw_daemon *d)
 	    (unsigned long long)c.pending);
 }
 
+static void node_line(void *arg, const char *addr, const cw_mux_stats *s)
+{
+	put(arg, "cachewire_redis_node_connections{node=\"%s\"} %d\n", addr,
+	    s->connections_up);
+}
+
+/* redis.mode cluster: the map and the redirections followed. */
+static void cluster(buf *b, cw_daemon *d)
+{
+	cw_cluster_stats s;
+
+	if (!cw_cache_cluster_stats(d->cache, &s, NULL, NULL))
+		return;
+	family(b, "cachewire_redis_cluster_masters", "gauge",
+	    "Masters in the Redis Cluster's slot map.");
+	put(b, "cachewire_redis_cluster_masters %d\n", s.masters);
+	family(b, "cachewire_redis_cluster_replicas", "gauge",
+	    "Replicas the slot map lists.");
+	put(b, "cachewire_redis_cluster_replicas %d\n", s.replicas);
+	family(b, "cachewire_redis_cluster_slots_served", "gauge",
+	    "Hash slots (of 16384) that a master of the map serves.");
+	put(b, "cachewire_redis_cluster_slots_served %d\n", s.slots_covered);
+	family(b, "cachewire_redis_cluster_moved_total", "counter",
+	    "MOVED replies followed (the slot map was out of date).");
+	put(b, "cachewire_redis_cluster_moved_total %llu\n",
+	    (unsigned long long)s.moved);
+	family(b, "cachewire_redis_cluster_ask_total", "counter",
+	    "ASK replies followed (a slot being migrated).");
+	put(b, "cachewire_redis_cluster_ask_total %llu\n",
+	    (unsigned long long)s.ask);
+	family(b, "cachewire_redis_cluster_slot_map_refreshes_total", "counter",
+	    "Slot maps read (CLUSTER SLOTS).");
+	put(b, "cachewire_redis_cluster_slot_map_refreshes_total %llu\n",
+	    (unsigned long long)s.refreshes);
+	family(b, "cachewire_redis_cluster_slot_map_errors_total", "counter",
+	    "Times no node of the cluster gave its slot map.");
+	put(b, "cachewire_redis_cluster_slot_map_errors_total %llu\n",
+	    (unsigned long long)s.refresh_errors);
+	family(b, "cachewire_redis_node_connections", "gauge",
+	    "Connections open and ready, per master.");
+	cw_cache_cluster_stats(d->cache, &s, node_line, b);
+}
+
 char *cw_metrics_render(cw_daemon *d, size_t *len)
 {
 	buf b = {.cap = 8192};
@@ -200,8 +243,10 @@ char *cw_metrics_render(cw_daemon *d, size_t *len)
 	put(&b, "cachewire_ready %d\n", ready_locked(d, NULL, 0) ? 1 : 0);
 	if (d->server != NULL)
 		requests(&b, d);
-	if (d->cache != NULL)
+	if (d->cache != NULL) {
 		redis(&b, d);
+		cluster(&b, d);
+	}
 	pthread_mutex_unlock(&d->mu);
 	if (b.failed) {
 		free(b.p);

@@ -141,6 +141,17 @@ void cw_cache_get_stats(cw_cache *c, cw_cache_stats *out)
 	};
 }
 
+bool cw_cache_cluster_stats(cw_cache *c, cw_cluster_stats *out,
+    void (*fn)(void *arg, const char *addr, const cw_mux_stats *s), void *arg)
+{
+	if (c->cluster == NULL)
+		return false;
+	cw_cluster_stats_get(c->cluster, out);
+	if (fn != NULL)
+		cw_cluster_each_master(c->cluster, fn, arg);
+	return true;
+}
+
 int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 {
 	cw_cache *c;

@@ -65,6 +65,7 @@
 
 #include <cachewire/status.h>
 
+#include "cluster.h"   /* cw_cluster_stats */
 #include "redis_url.h" /* cw_redis_target */
 
 typedef struct cw_cache_options {
@@ -131,6 +132,13 @@ typedef struct cw_cache_stats {
 } cw_cache_stats;
 
 void cw_cache_get_stats(cw_cache *c, cw_cache_stats *out);
+
+/*
+ * On a Redis Cluster: its stats (true), and fn called for each master
+ * with its connections' stats. False (fn not called) in other modes.
+ */
+bool cw_cache_cluster_stats(cw_cache *c, cw_cluster_stats *out,
+    void (*fn)(void *arg, const char *addr, const cw_mux_stats *s), void *arg);
 
 /*
  * End every call still waiting on Redis with CW_UNAVAILABLE ("the cache is

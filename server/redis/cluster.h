@@ -86,7 +86,8 @@ void cw_cluster_describe(cw_cluster *cl, char *buf, size_t len);
 typedef struct cw_cluster_stats {
 	cw_mux_stats mux; /* summed over the masters */
 	int masters;
-	int replicas;
+	int replicas; /* as CLUSTER SLOTS lists them: Redis leaves out
+	                 replicas that hold no data yet */
 	int slots_covered;
 	uint64_t moved;          /* MOVED replies followed */
 	uint64_t ask;            /* ASK replies followed */

@@ -63,6 +63,10 @@ int teardown_core(void **state);
 int setup_remote_tcp(void **state);
 int setup_remote_ipc(void **state);
 int teardown_remote(void **state);
+int setup_core_cluster(void **state);
+int teardown_core_cluster(void **state);
+int setup_remote_cluster(void **state);
+int teardown_remote_cluster(void **state);
 
 /* Empty the namespace before each case so counts are exact. */
 int clean(void **state);

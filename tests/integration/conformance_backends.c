@@ -186,6 +186,86 @@ static int setup_remote(void **state, bool ipc)
 	return b->raw ? 0 : -1;
 }
 
+/* ---- on a Redis Cluster (CW_TEST_CLUSTER_NODES: its nodes, from
+ * integration/test_cluster.sh; user tester, password s3cret). No raw
+ * line: a key's node depends on its slot, so only the cases that check
+ * through the API run there. */
+
+int setup_core_cluster(void **state)
+{
+	static backend b = {"core on a cluster", core_get, core_set, core_del,
+	    core_clear, core_get_many, core_set_many, core_del_many};
+	cw_redis_node nodes[16];
+	cw_cache_options o = {.namespace_ = NS, .pool_size = 2};
+	cw_error err;
+	if (core_options(&o) != 0)
+		return -1;
+	if (cw_redis_nodes_parse(getenv("CW_TEST_CLUSTER_NODES"), nodes, 16,
+	        &o.cluster_nnodes, &err) != CW_OK ||
+	    cw_redis_url_parse(
+	        "redis://tester:s3cret@unused/0", &o.redis, &err) != CW_OK) {
+		fprintf(stderr, "CW_TEST_CLUSTER_NODES: %s\n", err.message);
+		return -1;
+	}
+	o.cluster_nodes = nodes;
+	int rc = cw_cache_open((cw_cache **)&b.h, &o, &err);
+	for (int i = 0; i < o.cluster_nnodes; i++)
+		cw_redis_node_free(&nodes[i]);
+	cw_redis_target_free(&o.redis);
+	if (rc != CW_OK) {
+		fprintf(stderr, "core: %s\n", err.message);
+		return -1;
+	}
+	*state = &b;
+	return 0;
+}
+
+int teardown_core_cluster(void **state)
+{
+	backend *b = *state;
+	if (b == NULL)
+		return -1;
+	cw_cache_close(b->h);
+	return 0;
+}
+
+int setup_remote_cluster(void **state)
+{
+	static backend b = {"remote tcp on a cluster", remote_get, remote_set,
+	    remote_del, remote_clear, remote_get_many, remote_set_many,
+	    remote_del_many};
+	static char nodes[1024];
+	const char *env[MAX_SETTINGS + 4];
+	size_t n = 0;
+	for (const char *const *e = cases_load()->env; *e != NULL; e++)
+		env[n++] = *e;
+	snprintf(nodes, sizeof nodes, "CACHEWIRE_REDIS_NODES=%s",
+	    getenv("CW_TEST_CLUSTER_NODES"));
+	env[n++] = "CACHEWIRE_REDIS_MODE=cluster";
+	env[n++] = nodes;
+	env[n] = NULL;
+	if (cw_test_daemon_start(
+	        &b.daemon, "redis://tester:s3cret@unused/0", env) != 0)
+		return -1;
+	cw_error err;
+	if (cw_open((cw_client **)&b.h, b.daemon.tcp_url, NULL, &err) !=
+	    CW_OK) {
+		fprintf(stderr, "cw_open: %s\n", err.message);
+		return -1;
+	}
+	*state = &b;
+	return 0;
+}
+
+int teardown_remote_cluster(void **state)
+{
+	backend *b = *state;
+	if (b == NULL)
+		return -1;
+	cw_close(b->h);
+	return cw_test_daemon_stop(&b->daemon) == 0 ? 0 : -1;
+}
+
 int setup_remote_tcp(void **state)
 {
 	return setup_remote(state, false);

@@ -3,6 +3,8 @@
  * against the cache core (in process, over hiredis) and against the remote
  * client (libcachewire -> nng -> a real cachewired -> the same kind of
  * Redis) over tcp and over ipc. Every backend must pass the same cases.
+ * With CW_TEST_CLUSTER_NODES set (integration/test_cluster.sh), the core
+ * and the client over tcp run them on that Redis Cluster instead.
  *
  * Where the cases live:
  * - tests/conformance/cases.txt: everything a client can see (hit/miss,
@@ -174,7 +176,25 @@ int main(void)
 	    cmocka_unit_test_setup(batch_is_checked_as_a_whole_c_api, clean),
 	    cmocka_unit_test_setup(async_results_c_api, clean),
 	};
+	/* what needs no raw line to one Redis (see setup_core_cluster) */
+	const struct CMUnitTest on_cluster[] = {
+	    cmocka_unit_test(shared_cases),
+	    cmocka_unit_test_setup(c_api_outputs_and_expiry_range, clean),
+	    cmocka_unit_test_setup(concurrent_callers, clean),
+	    cmocka_unit_test_setup(many_of_nothing_c_api, clean),
+	    cmocka_unit_test_setup(async_results_c_api, clean),
+	};
 	int failed = 0;
+	if (getenv("CW_TEST_CLUSTER_NODES") != NULL) {
+		failed += cmocka_run_group_tests_name(
+		    "conformance on Redis Cluster: cache core", on_cluster,
+		    setup_core_cluster, teardown_core_cluster);
+		failed += cmocka_run_group_tests_name(
+		    "conformance on Redis Cluster: client over tcp", on_cluster,
+		    setup_remote_cluster, teardown_remote_cluster);
+		cases_free();
+		return cw_test_exit(failed);
+	}
 	failed += cmocka_run_group_tests_name(
 	    "conformance: cache core", cases, setup_core, teardown_core);
 	failed += cmocka_run_group_tests_name("conformance: client over tcp",

@@ -440,6 +440,25 @@ class SharedCases(unittest.TestCase):
         self.run_cases(self.servers.ipc_url)
 
 
+if os.environ.get("CW_TEST_CLUSTER_NODES"):
+    class SharedCasesOnCluster(SharedCases):
+        """The same cases with cachewired on the Redis Cluster that
+        tests/integration/test_cluster.sh started (its nodes in
+        CW_TEST_CLUSTER_NODES; user tester, password s3cret). Defined
+        only there, so it is never skipped."""
+
+        @classmethod
+        def setUpClass(cls):
+            cls.settings, cls.cases = load(CASES)
+            env = daemon_env(cls.settings)
+            env.update({
+                "CACHEWIRE_REDIS_MODE": "cluster",
+                "CACHEWIRE_REDIS_NODES": os.environ["CW_TEST_CLUSTER_NODES"],
+                "CACHEWIRE_REDIS_URL": "redis://tester:s3cret@unused/0",
+            })
+            cls.servers = Servers(env=env).start()
+
+
 class CaseFileReading(unittest.TestCase):
     """The reader itself, on snippets whose meaning is known."""
 
