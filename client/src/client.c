@@ -342,6 +342,8 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 		    "cw_open needs an output pointer and a URL");
 	if (opts == NULL)
 		opts = &defaults;
+	if (strchr(url, ',') != NULL) /* several replicas */
+		return cw__replicas_open(out, url, opts, err);
 	if ((rc = cw__check_options(url, opts, err)) != CW_OK)
 		return rc;
 	if ((c = calloc(1, sizeof *c)) == NULL ||
@@ -511,6 +513,10 @@ void cw_close(cw_client *c)
 {
 	if (c == NULL)
 		return;
+	if (c->members != NULL) {
+		cw__replicas_close(c);
+		return;
+	}
 	/*
 	 * nng 1.5.2 (Debian 12) leaks a dialer's objects when its socket is
 	 * closed while a connection to a live server is still being set up

@@ -97,7 +97,41 @@ struct cw_client {
 	struct xfer *free;
 	int inflight;
 	bool closing; /* cw_close has begun: no new calls */
+	/*
+	 * Several replicas (replicas.c): a client opened with "url,url,..."
+	 * is only a front over members, clients of one URL each; of its own
+	 * fields only service, url and timeout_ms are set.
+	 */
+	struct cw_client **members;
+	int nmembers;
+	atomic_uint next; /* the member to try first, in turn */
 };
+
+/* Told once when an exchange ends; resp (on CW_OK) becomes the callee's. */
+typedef void (*cw__xfer_done)(
+    void *arg, int status, const cw_error *err, ProtobufCMessage *resp);
+
+/*
+ * Send input as method method_index of the service; done runs once, later,
+ * on an nng thread. On a failure to even send (bad method, request too
+ * large, out of memory) returns that status and done never runs
+ * (exchange.c).
+ */
+CW_HIDDEN int cw__xfer_start(struct cw_client *c, unsigned method_index,
+    const ProtobufCMessage *input, int timeout_ms, cw__xfer_done done,
+    void *arg, cw_error *err);
+/* Run one exchange and wait for it; *resp (on CW_OK) is the caller's. */
+CW_HIDDEN int cw__round_trip(struct cw_client *c, unsigned method_index,
+    const ProtobufCMessage *input, int timeout_ms, ProtobufCMessage **resp,
+    cw_error *err);
+
+/* replicas.c: a client over several URLs (comma-separated). */
+CW_HIDDEN int cw__replicas_open(struct cw_client **out, const char *urls,
+    const cw_client_options *opts, cw_error *err);
+CW_HIDDEN void cw__replicas_invoke(struct cw_client *front,
+    unsigned method_index, const ProtobufCMessage *input,
+    ProtobufCClosure closure, void *closure_data);
+CW_HIDDEN void cw__replicas_close(struct cw_client *front);
 
 /* ProtobufCService.invoke of a client (exchange.c). */
 CW_HIDDEN void cw__client_invoke(ProtobufCService *service,

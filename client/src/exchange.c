@@ -179,9 +179,7 @@ static int decode_reply(const struct cw_client *c,
 
 /* ---- exchanges: one request and its reply, driven by aio callbacks ------ */
 
-/* Told once when an exchange ends; resp (on CW_OK) becomes the callee's. */
-typedef void (*xfer_done)(
-    void *arg, int status, const cw_error *err, ProtobufCMessage *resp);
+typedef cw__xfer_done xfer_done;
 
 typedef struct xfer {
 	struct cw_client *c;
@@ -284,12 +282,7 @@ failed:
 	xfer_end(x, status, &err, NULL);
 }
 
-/*
- * Send input as method method_index of the service; done runs once, later,
- * on an nng thread. On a failure to even send (bad method, request too
- * large, out of memory) returns that status and done never runs.
- */
-static int xfer_start(struct cw_client *c, unsigned method_index,
+int cw__xfer_start(struct cw_client *c, unsigned method_index,
     const ProtobufCMessage *input, int timeout_ms, xfer_done done, void *arg,
     cw_error *err)
 {
@@ -369,8 +362,7 @@ static void waiter_done(
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Run one exchange and wait for it; *resp (on CW_OK) is the caller's. */
-static int round_trip(struct cw_client *c, unsigned method_index,
+int cw__round_trip(struct cw_client *c, unsigned method_index,
     const ProtobufCMessage *input, int timeout_ms, ProtobufCMessage **resp,
     cw_error *err)
 {
@@ -379,7 +371,7 @@ static int round_trip(struct cw_client *c, unsigned method_index,
 
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
-	rc = xfer_start(
+	rc = cw__xfer_start(
 	    c, method_index, input, timeout_ms, waiter_done, &w, err);
 	if (rc == CW_OK) {
 		pthread_mutex_lock(&w.mu);
@@ -425,17 +417,22 @@ void cw__client_invoke(ProtobufCService *service, unsigned method_index,
 	int timeout_ms = c->timeout_ms;
 	int rc;
 
+	if (c->members != NULL) {
+		cw__replicas_invoke(
+		    c, method_index, input, closure, closure_data);
+		return;
+	}
 	if (call != NULL && call->timeout_ms > 0)
 		timeout_ms = call->timeout_ms;
 	if (closure == cw__call_async_done) {
 		/* Once started, call belongs to the completion, which may
 		 * already have freed it when xfer_start returns. */
 		int *start_rc = call->start_rc;
-		*start_rc = xfer_start(c, method_index, input, timeout_ms,
+		*start_rc = cw__xfer_start(c, method_index, input, timeout_ms,
 		    async_done, call, call->err);
 		return;
 	}
-	rc = round_trip(c, method_index, input, timeout_ms, &resp,
+	rc = cw__round_trip(c, method_index, input, timeout_ms, &resp,
 	    call != NULL ? call->err : NULL);
 	if (call != NULL)
 		call->status = rc;

@@ -83,6 +83,7 @@ t; check "get-many reads them back" "$(printf 'v7\nv150\nv300')" \
 	"$(cw get-many s7 s150 s300 | grep -v '^s')"
 t; check "no call was redirected: our slots are Redis' slots" 0 \
 	"$(metric cachewire_redis_cluster_moved_total)"
+t; check "/readyz: ready" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN/readyz")"
 t; check "metrics: slots served" 16384 "$(metric cachewire_redis_cluster_slots_served)"
 t; check "metrics: a line per master" 3 \
 	"$(curl -s "$ADMIN/metrics" | grep -c '^cachewire_redis_node_connections{')"

@@ -116,6 +116,21 @@ typedef struct cw_client_options {
  * it is). Fails with CW_INVALID_ARGUMENT for a malformed or unsupported URL
  * or invalid options (see cw_client_options), e.g. a tls+tcp:// URL without
  * tls_ca_file. On success *out owns the client; free it with cw_close().
+ *
+ * Several replicas: url may list several URLs, comma-separated
+ * ("tcp://a:7420,tcp://b:7420"; blanks around items are ignored; at most
+ * 64), each opened as above with the same opts. Calls are spread over
+ * them in turn, skipping replicas with no connection up (when none is
+ * up, the next in turn is tried anyway; a blocking call on a client just
+ * opened first waits for one to be up, at most half its timeout and 1 s).
+ * Every call but Clear that fails
+ * with CW_UNAVAILABLE (its replica went away, is stopping, or cannot be
+ * reached) is sent once more, to another replica, with what is left of
+ * its timeout; a call that fails so twice reports the second failure.
+ * Clear is never resent: a second run would report fewer keys removed.
+ * Calls in flight on a replica whose server dies are not moved: nng
+ * keeps each for a reconnection of that replica, so they fail at their
+ * timeout (UNAVAILABLE "no connection to ...") unless it comes back.
  */
 int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
     cw_error *err);

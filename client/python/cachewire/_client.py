@@ -19,8 +19,10 @@ the server is down, and calls then fail UNAVAILABLE. Errors:
 
 import atexit
 import ctypes
+import random
 import re
 import threading
+import time
 import urllib.parse
 import weakref
 
@@ -86,7 +88,8 @@ class _Pipes:
 
 
 class Client:
-    """A connection to cachewired at url (tcp://, ipc://, tls+tcp://).
+    """A connection to cachewired at url (tcp://, ipc://, tls+tcp://), or
+    to several replicas: url "a,b,c" or a list (see _open_replicas).
 
     timeout: seconds per call (sent as timeout_ms). tls: a TLS (needed for
     tls+tcp://). token / token_file: the bearer token (auth.tokens_file
@@ -95,6 +98,11 @@ class Client:
 
     def __init__(self, url, timeout=5.0, tls=None, token=None, namespace=None,
                  token_file=None, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+        self._members = None
+        if isinstance(url, (list, tuple)) or (isinstance(url, str) and "," in url):
+            self._open_replicas(url, timeout, tls, token, namespace, token_file,
+                                max_message_bytes)
+            return
         if not isinstance(url, str) or not url:
             raise Error(Status.INVALID_ARGUMENT, "a Client needs a URL")
         if not timeout or timeout <= 0:
@@ -128,6 +136,63 @@ class Client:
                 self._tls = None
             raise
         _open_clients.add(self)
+
+    # ---- several replicas ------------------------------------------------
+
+    def _open_replicas(self, urls, timeout, tls, token, namespace, token_file,
+                       max_message_bytes):
+        """url as several replicas ("a,b,c" or a list): one Client each,
+        calls spread over them in turn (skipping ones with no connection)
+        and, but for clear(), retried once on another replica when they
+        fail UNAVAILABLE with time left (as the C client does)."""
+        if isinstance(urls, str):
+            urls = urls.split(",")
+        urls = [u.strip() for u in urls if u and u.strip()]
+        if not urls:
+            raise Error(Status.INVALID_ARGUMENT, "a Client needs a URL")
+        self.url = ",".join(urls)
+        self._closed = False
+        self._timeout = float(timeout or 0)
+        self._members = []
+        try:
+            for u in urls:
+                self._members.append(Client(u, timeout, tls, token, namespace,
+                                            token_file, max_message_bytes))
+        except BaseException:
+            self.close()
+            raise
+        self._timeout_ms = self._members[0]._timeout_ms
+        self._next = random.randrange(len(self._members))
+        self._next_lock = threading.Lock()
+
+    def _pick(self, avoid=None):
+        with self._next_lock:
+            start = self._next
+            self._next += 1
+        n = len(self._members)
+        order = [self._members[(start + k) % n] for k in range(n)]
+        order = [m for m in order if m is not avoid] or order
+        up = [m for m in order if m._pipes.n > 0]
+        return (up or order)[0]
+
+    def _call_replicas(self, method, request, response_type):
+        start = time.monotonic()
+        # just opened, nothing connected yet: wait for the first replica
+        # to be up (at most half the timeout and 1 s), so a dead one is
+        # skipped then too
+        until = start + min(self._timeout / 2, 1.0)
+        while (not any(m._pipes.n > 0 for m in self._members)
+               and time.monotonic() < until):
+            time.sleep(0.001)
+        m = self._pick()
+        try:
+            return m._call(method, request, response_type)
+        except Error as e:
+            left_ms = self._timeout_ms - int((time.monotonic() - start) * 1000)
+            if (e.status != Status.UNAVAILABLE or method == "Clear"
+                    or len(self._members) < 2 or left_ms <= 0):
+                raise
+        return self._pick(avoid=m)._call(method, request, response_type, left_ms)
 
     @property
     def timeout(self):
@@ -179,10 +244,12 @@ class Client:
 
     # ---- one exchange ---------------------------------------------------
 
-    def _call(self, method, request, response_type):
+    def _call(self, method, request, response_type, timeout_ms=None):
+        if self._members is not None:
+            return self._call_replicas(method, request, response_type)
         data = rpc_pb2.Request(method="/cachewire.v1.Cache/" + method,
                                payload=request.SerializeToString(),
-                               timeout_ms=self._timeout_ms,
+                               timeout_ms=timeout_ms or self._timeout_ms,
                                **self._envelope).SerializeToString()
         if len(data) > self._max:
             raise Error(Status.RESOURCE_EXHAUSTED, "request of %d bytes is over "
@@ -191,8 +258,14 @@ class Client:
             if self._closed:
                 raise Error(Status.CANCELLED, "the client is closed")
             try:
-                _nng.send(self._sock, data)
-                raw = _nng.recv(self._sock)
+                if timeout_ms:  # what is left of a call being retried
+                    self._set_timeouts(timeout_ms)
+                try:
+                    _nng.send(self._sock, data)
+                    raw = _nng.recv(self._sock)
+                finally:
+                    if timeout_ms:
+                        self._set_timeouts(self._timeout_ms)
             except _nng.NngError as e:
                 raise self._transport_error(e.rv) from None
         try:
@@ -204,6 +277,12 @@ class Client:
             raise
         except Exception as e:  # protobuf's DecodeError
             raise Error(Status.INTERNAL, "undecodable reply from %s: %s" % (self.url, e)) from None
+
+    def _set_timeouts(self, ms):
+        lib = _nng.lib
+        _nng.check(lib.nng_socket_set_ms(self._sock, _nng.OPT_RECVTIMEO, ms + _MARGIN_MS),
+                   "socket option")
+        _nng.check(lib.nng_socket_set_ms(self._sock, _nng.OPT_SENDTIMEO, ms), "socket option")
 
     def _transport_error(self, rv):
         if self._closed or rv == _nng.ECLOSED:
@@ -308,6 +387,10 @@ class Client:
         if self._closed:
             return
         self._closed = True
+        if self._members is not None:
+            for m in self._members:
+                m.close()
+            return
         _open_clients.discard(self)
         # nng 1.5.2 can hang in nng_close (client/src/client.c): a thread.
         t = threading.Thread(target=_nng.lib.nng_close, args=(self._sock,), daemon=True)
