@@ -61,6 +61,13 @@ run test_wire_stock_tools tests/integration/test_wire_stock_tools.sh \
 	"$TMP/cachewired" proto
 run test_bench tests/integration/test_bench.sh "$TMP/cachewired" \
 	"$BUILD/cachewire-bench"
+run test_redis_cluster $VG "$BUILD/tests/test_redis_cluster"
+# Redis Cluster: the daemons and test_conformance (core and client) under
+# memcheck; the load and its failovers run in the plain and sanitize
+# passes only (CW_CLUSTER_QUICK, see test_cluster.sh).
+run test_cluster env CW_CLUSTER_QUICK=1 tests/integration/test_cluster.sh \
+	"$TMP/cachewired" "$BUILD/cachewire" "$BUILD/tests/cw_load" \
+	"$BUILD/tests/test_conformance" tests/python/run.sh "$PWD" "$BUILD/tests"
 
 if [ "${#failed[@]}" -gt 0 ]; then
 	echo "valgrind: failed: ${failed[*]}" >&2
