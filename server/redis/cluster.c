@@ -52,7 +52,8 @@ typedef struct job {
 	int left;        /* parts in flight */
 	int status;      /* the first failure, or CW_OK */
 	cw_error err;
-	uint8_t hops[]; /* redirections so far, per command */
+	uint8_t *failed; /* per command: did it fail (hops + ncmds) */
+	uint8_t hops[];  /* redirections so far, per command */
 } job;
 
 typedef struct part {
@@ -220,6 +221,31 @@ static void submit_all(part *p)
 	}
 }
 
+/*
+ * A request of several keys (a batch, a clear's UNLINKs) that failed in
+ * part: say which keys, by index, before why.
+ */
+static void name_failed(job *j)
+{
+	int n = j->req->ncmds, nf = 0;
+	char which[96] = "";
+	size_t o = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!j->failed[i])
+			continue;
+		if (++nf <= 8 && o < sizeof which)
+			o += (size_t)snprintf(which + o, sizeof which - o,
+			    "%s%d", nf > 1 ? ", " : "", i);
+	}
+	if (n < 2 || nf == 0)
+		return;
+	char why[sizeof j->err.message];
+	snprintf(why, sizeof why, "%s", j->err.message);
+	cw_error_set(&j->err, j->status, "%d of %d keys failed (%s%s): %s", nf,
+	    n, which, nf > 8 ? ", ..." : "", why);
+}
+
 /* The caller's callback, then free j. */
 static void finish(job *j)
 {
@@ -232,10 +258,12 @@ static void finish(job *j)
 			    &e, CW_INTERNAL, "no reply to command %d", i);
 			fail(j, CW_INTERNAL, &e);
 		}
-	if (j->status == CW_OK)
+	if (j->status == CW_OK) {
 		req->done(req->arg, CW_OK, NULL, req->replies);
-	else
+	} else {
+		name_failed(j);
 		req->done(req->arg, j->status, &j->err, NULL);
+	}
 	cw_mux_req_free(req);
 	free(j);
 }
@@ -311,6 +339,7 @@ static bool follow(cw_cluster *cl, job *j, node *from, int i,
 		    "slot %d still redirected after %d hops (%.*s)", slot,
 		    MAX_HOPS, (int)x->len, x->str);
 		fail(j, CW_UNAVAILABLE, &e);
+		j->failed[i] = 1;
 		return true;
 	}
 	j->hops[i]++;
@@ -320,6 +349,7 @@ static bool follow(cw_cluster *cl, job *j, node *from, int i,
 		if (t != NULL)
 			cw_error_set(&e, CW_INTERNAL, "out of memory");
 		fail(j, e.code, &e);
+		j->failed[i] = 1;
 		return true;
 	}
 	if (ask) {
@@ -348,6 +378,9 @@ static void part_done(
 	if (status != CW_OK) {
 		fail(j, status, err);
 		refresh = status == CW_UNAVAILABLE;
+		for (int k = 0; k < p->k; k++)
+			if (p->idx[k] >= 0)
+				j->failed[p->idx[k]] = 1;
 	}
 	for (int k = 0; status == CW_OK && k < p->k; k++) {
 		int i = p->idx[k];
@@ -449,7 +482,7 @@ static void route(cw_cluster *cl, const char *addr, cw_mux_req *r)
 		refuse(r, CW_INTERNAL, &e);
 		return;
 	}
-	job *j = calloc(1, sizeof *j + (size_t)r->ncmds);
+	job *j = calloc(1, sizeof *j + 2 * (size_t)r->ncmds);
 	if (j == NULL) {
 		cw_error_set(&e, CW_INTERNAL, "out of memory");
 		refuse(r, CW_INTERNAL, &e);
@@ -457,6 +490,7 @@ static void route(cw_cluster *cl, const char *addr, cw_mux_req *r)
 	}
 	j->cl = cl;
 	j->req = r;
+	j->failed = j->hops + r->ncmds;
 	memset(r->replies, 0, (size_t)r->ncmds * sizeof *r->replies);
 	r->nreplies = r->ncmds; /* so cw_mux_req_free frees what came */
 	pthread_mutex_lock(&cl->mu);

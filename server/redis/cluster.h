@@ -27,7 +27,9 @@
  * serves, a request fails at once with CW_UNAVAILABLE and the reason. A
  * request split over several masters waits for every part; if a part
  * fails, the request fails with that part's status and message (the
- * first to fail), and the other parts may have been applied.
+ * first to fail), prefixed, for a request of several commands, with the
+ * indexes of those that failed ("3 of 100 keys failed (4, 17, 52): ...");
+ * the other parts may have been applied.
  */
 #ifndef CW_REDIS_CLUSTER_H
 #define CW_REDIS_CLUSTER_H
