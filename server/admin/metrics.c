@@ -178,6 +178,22 @@ static void redis(buf *b, cw_daemon *d)
 	    "Redis requests queued or awaiting replies.");
 	put(b, "cachewire_redis_pending_commands %llu\n",
 	    (unsigned long long)c.pending);
+	if (c.master_known < 0)
+		return;
+	char where[256];
+	cw_cache_describe(d->cache, where, sizeof where);
+	family(b, "cachewire_redis_sentinel_master", "gauge",
+	    "redis.mode sentinel: 1, labelled with the master Sentinel "
+	    "named; 0 (no label) while none is known.");
+	if (c.master_known)
+		put(b, "cachewire_redis_sentinel_master{url=\"%s\"} 1\n",
+		    where);
+	else
+		put(b, "cachewire_redis_sentinel_master 0\n");
+	family(b, "cachewire_redis_sentinel_master_moves_total", "counter",
+	    "redis.mode sentinel: times the master moved (failovers seen).");
+	put(b, "cachewire_redis_sentinel_master_moves_total %llu\n",
+	    (unsigned long long)c.master_moves);
 }
 
 static void node_line(void *arg, const char *addr, const cw_mux_stats *s)

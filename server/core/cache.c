@@ -138,6 +138,8 @@ void cw_cache_get_stats(cw_cache *c, cw_cache_stats *out)
 	    .pending = m.pending,
 	    .errors = m.errors,
 	    .reconnects = m.reconnects,
+	    .master_known = c->cluster != NULL ? -1 : m.master_known,
+	    .master_moves = m.master_moves,
 	};
 }
 

@@ -123,12 +123,15 @@ int cw_cache_set_limits(cw_cache *c, const cw_cache_options *o, cw_error *err);
 
 /* What c's Redis connections are doing (shared with its views). */
 typedef struct cw_cache_stats {
-	int connections_up;  /* connected and ready now */
-	int pool_size;       /* redis.pool_size */
-	uint64_t pending;    /* Redis requests queued or awaiting replies */
-	uint64_t errors;     /* connection attempts that failed, connections
-	                        that broke or stalled */
-	uint64_t reconnects; /* connections made to replace ones that broke */
+	int connections_up;    /* connected and ready now */
+	int pool_size;         /* redis.pool_size */
+	uint64_t pending;      /* Redis requests queued or awaiting replies */
+	uint64_t errors;       /* connection attempts that failed, connections
+	                          that broke or stalled */
+	uint64_t reconnects;   /* connections made to replace ones that broke */
+	int master_known;      /* redis.mode sentinel: 1 when Sentinel has
+	                          named a master, 0 not yet; -1 other modes */
+	uint64_t master_moves; /* sentinel: the master moved (failovers) */
 } cw_cache_stats;
 
 void cw_cache_get_stats(cw_cache *c, cw_cache_stats *out);

@@ -460,6 +460,9 @@ void cw_mux_retarget(cw_mux *m, const char *host, int port, const cw_error *why)
 		if (why != NULL)
 			m->last_err = *why;
 	} else {
+		if (m->had_master)
+			m->master_moves++;
+		m->had_master = true;
 		free(m->target.host);
 		m->target.host = h;
 		m->target.port = port;
@@ -646,6 +649,8 @@ void cw_mux_stats_get(cw_mux *m, cw_mux_stats *out)
 	    .pending = count_pending(&m->queue),
 	    .errors = m->errors,
 	    .reconnects = m->reconnects,
+	    .master_known = m->sentinel == NULL ? -1 : !m->no_target,
+	    .master_moves = m->master_moves,
 	};
 	for (int i = 0; i < m->nconns; i++) {
 		out->connections_up += m->conns[i].st == C_READY;

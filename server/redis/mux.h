@@ -142,7 +142,10 @@ typedef struct cw_mux_stats {
 	int pool_size;
 	uint64_t pending; /* requests queued or awaiting replies */
 	uint64_t errors;  /* connection attempts failed, connections broken */
-	uint64_t reconnects; /* connections made to replace broken ones */
+	uint64_t reconnects;   /* connections made to replace broken ones */
+	int master_known;      /* Sentinel mode: 1 a master is known, 0 none;
+	                          -1 in other modes */
+	uint64_t master_moves; /* Sentinel mode: times the master moved */
 } cw_mux_stats;
 
 void cw_mux_stats_get(cw_mux *m, cw_mux_stats *out);

@@ -49,6 +49,8 @@ struct cw_mux {
 	cw_redis_target target;
 	bool no_target; /* sentinel mode, no master known: last_err says why */
 	struct cw_sentinel *sentinel; /* NULL in standalone mode */
+	bool had_master;       /* sentinel mode: a master was known once */
+	uint64_t master_moves; /* masters Sentinel named after the first */
 	char desc[192];
 	int connect_timeout_ms;
 	int command_timeout_ms;

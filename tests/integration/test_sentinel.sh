@@ -72,8 +72,10 @@ for p in "${PS[@]}"; do
 done
 
 URL="tcp://127.0.0.1:$(free_port)"
+ADMIN="http://127.0.0.1:$(free_port)"
+metrics() { curl -s "$ADMIN/metrics"; }
 start_daemon() { # start_daemon MASTER_NAME NODES
-	CACHEWIRE_LISTEN="$URL" CACHEWIRE_ADMIN_LISTEN= \
+	CACHEWIRE_LISTEN="$URL" CACHEWIRE_ADMIN_LISTEN="$ADMIN" \
 	CACHEWIRE_REDIS_MODE=sentinel CACHEWIRE_REDIS_NODES="$2" \
 	CACHEWIRE_REDIS_SENTINEL_MASTER="$1" CACHEWIRE_CACHE_NAMESPACE=st \
 	CACHEWIRE_REDIS_CONNECT_TIMEOUT_MS=300 \
@@ -96,6 +98,11 @@ out=$(CACHEWIRE_REDIS_MODE=sentinel CACHEWIRE_REDIS_NODES="$SENTINELS" \
 	CACHEWIRE_REDIS_SENTINEL_MASTER=cwm "$DAEMON_BIN" --check-redis 2>&1) || true
 t; check_has "--check-redis names the master it found" \
 	"Sentinel master 'cwm' (now at redis://127.0.0.1:$PM/0) answers" "$out"
+
+t; check_has "metrics: the master Sentinel named" \
+	"cachewire_redis_sentinel_master{url=\"redis://127.0.0.1:$PM/0\"} 1" "$(metrics)"
+t; check_has "metrics: no move yet" \
+	"cachewire_redis_sentinel_master_moves_total 0" "$(metrics)"
 
 # ---- SENTINEL FAILOVER: acknowledged writes survive, service recovers ---
 for i in $(seq 1 50); do echo -n "v$i" | cw set "w$i"; done
@@ -142,6 +149,10 @@ t; check "calls went on during the failover" yes "$([ "$calls" -gt "$bad" ] && e
 t; check "the old master was $PM" "$PM" "$old"
 t; check_has "the log says the master moved" \
 	"master 'cwm' moved from 127.0.0.1:$PM to 127.0.0.1:$PR" "$(cat "$TMP/cachewired.log")"
+t; check_has "metrics: the new master" \
+	"cachewire_redis_sentinel_master{url=\"redis://127.0.0.1:$PR/0\"} 1" "$(metrics)"
+t; check_has "metrics: one move" \
+	"cachewire_redis_sentinel_master_moves_total 1" "$(metrics)"
 lost=0
 for i in $(seq 1 50); do [ "$(cw get "w$i")" = "v$i" ] || lost=$((lost + 1)); done
 t; check "writes acknowledged before the failover read back" 0 "$lost"
@@ -170,6 +181,7 @@ stop_daemon
 start_daemon nosuch "$SENTINELS"
 cw get k1 2>"$TMP/err"; rc=$?; t
 check "unknown master name: get exits 3 (UNAVAILABLE)" 3 "$rc"
+t; check_has "metrics: no master known" "cachewire_redis_sentinel_master 0" "$(metrics)"
 t; check_has "unknown master name: the call says why" \
 	"knows no master named 'nosuch'" "$(cat "$TMP/err")"
 t; check_has "unknown master name: the log says why" \
