@@ -22,29 +22,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "cluster.h"
+#include "cluster_internal.h"
 #include "dial.h"
 #include "log.h"
 #include "mux_req.h"
 #include "slot.h"
 
-#define MAX_HOPS       5    /* redirections of one command */
-#define RECHECK_MS     5000 /* read the slot map this often in any case */
-#define RETRY_MS       500  /* while no map, or slots are uncovered */
-#define REFRESH_MIN_MS 100  /* at most this often when asked to */
-
-typedef struct node {
-	struct node *next;
-	char addr[CW_NODE_ADDR_MAX];
-	char host[256];
-	int port;
-	cw_mux *mux;
-	int refs;    /* parts in flight on it */
-	bool master; /* serves slots in the current map */
-	/* scratch, while a job is split */
-	int count;
-	struct part *part;
-} node;
+#define MAX_HOPS 5 /* redirections of one command */
 
 typedef struct job {
 	cw_cluster *cl;
@@ -65,28 +49,6 @@ typedef struct part {
 	int idx[]; /* the job's command for each of r's; -1 for an ASKING */
 } part;
 
-struct cw_cluster {
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	/* under mu */
-	bool stopping;
-	bool want_refresh;
-	node *nodes;
-	node *slots[CW_SLOTS];
-	int masters, replicas, covered;
-	bool have_map;
-	cw_error map_err; /* why there is no map, or why the last read failed */
-	uint64_t map_sig; /* of the last map logged */
-	uint64_t moved, ask, refreshes, refresh_errors;
-	/* set at create */
-	cw_redis_target target;
-	cw_redis_node *seeds;
-	int nseeds;
-	int connections, connect_timeout_ms, command_timeout_ms;
-};
-
 /* ---- nodes ---- */
 
 static int split_addr(const char *addr, char *host, size_t hlen, int *port)
@@ -106,7 +68,7 @@ static int split_addr(const char *addr, char *host, size_t hlen, int *port)
 }
 
 /* The node at host:port, made (with its mux) when new; under mu. */
-static node *node_get(cw_cluster *cl, const char *host, int port, cw_error *e)
+node *cw__cluster_node(cw_cluster *cl, const char *host, int port, cw_error *e)
 {
 	node *n;
 
@@ -343,7 +305,7 @@ static bool follow(cw_cluster *cl, job *j, node *from, int i,
 		return true;
 	}
 	j->hops[i]++;
-	node *t = node_get(cl, host, port, &e);
+	node *t = cw__cluster_node(cl, host, port, &e);
 	part *p = t != NULL ? part_new(j, t, 2) : NULL;
 	if (p == NULL) {
 		if (t != NULL)
@@ -508,7 +470,7 @@ static void route(cw_cluster *cl, const char *addr, cw_mux_req *r)
 			memmove(host, host + 1, strlen(host));
 			host[strlen(host) - 1] = '\0';
 		}
-		ok = ok && (to = node_get(cl, host, port, &e)) != NULL;
+		ok = ok && (to = cw__cluster_node(cl, host, port, &e)) != NULL;
 	}
 	ok = ok && split(cl, j, to, &out, &e);
 	pthread_mutex_unlock(&cl->mu);
@@ -528,199 +490,6 @@ void cw_cluster_submit(cw_cluster *cl, cw_mux_req *r)
 void cw_cluster_submit_node(cw_cluster *cl, const char *addr, cw_mux_req *r)
 {
 	route(cl, addr, r);
-}
-
-/* ---- the slot map ---- */
-
-static uint64_t map_sig(const cw_slot_range *v, int n)
-{
-	uint64_t h = 1469598103934665603u;
-
-	for (int i = 0; i < n; i++) {
-		char b[300];
-		int l = snprintf(b, sizeof b, "%d-%d@%s:%d;", v[i].start,
-		    v[i].end, v[i].host, v[i].port);
-		for (int k = 0; k < l; k++)
-			h = (h ^ (uint8_t)b[k]) * 1099511628211u;
-	}
-	return h;
-}
-
-/* Take the map read from `from`; nodes no longer used go to *dead. */
-static void apply(cw_cluster *cl, const cw_slot_range *v, int n,
-    const char *from, node **dead)
-{
-	node *x, **pp;
-	cw_error e;
-
-	for (x = cl->nodes; x != NULL; x = x->next)
-		x->master = false;
-	memset(cl->slots, 0, sizeof cl->slots);
-	cl->masters = cl->replicas = cl->covered = 0;
-	for (int i = 0; i < n; i++) {
-		node *t = node_get(cl, v[i].host, v[i].port, &e);
-		if (t == NULL) {
-			cw_log(CW_LOG_WARN, "cluster: %s:%d: %s", v[i].host,
-			    v[i].port, e.message);
-			continue;
-		}
-		if (!t->master) {
-			t->master = true;
-			cl->masters++;
-			cl->replicas += v[i].replicas;
-		}
-		for (int s = v[i].start; s <= v[i].end; s++) {
-			cl->covered += cl->slots[s] == NULL;
-			cl->slots[s] = t;
-		}
-	}
-	cl->have_map = true;
-	cl->refreshes++;
-	for (pp = &cl->nodes; (x = *pp) != NULL;) {
-		if (!x->master && x->refs == 0) {
-			*pp = x->next;
-			x->next = *dead;
-			*dead = x;
-		} else {
-			pp = &x->next;
-		}
-	}
-	uint64_t sig = map_sig(v, n) ^ (uint64_t)cl->replicas;
-	if (sig != cl->map_sig) {
-		cl->map_sig = sig;
-		cw_log(cl->covered == CW_SLOTS ? CW_LOG_INFO : CW_LOG_WARN,
-		    "cluster: slot map from %s: %d master%s, %d replica%s, "
-		    "%d of %d slots served",
-		    from, cl->masters, cl->masters == 1 ? "" : "s",
-		    cl->replicas, cl->replicas == 1 ? "" : "s", cl->covered,
-		    CW_SLOTS);
-	}
-}
-
-/* CLUSTER SLOTS of host:port, into *v / *n. */
-static int ask_slots(cw_cluster *cl, const char *host, int port,
-    cw_slot_range **v, int *n, cw_error *err)
-{
-	redisContext *c = cw__redis_dial(host, port, cl->target.user,
-	    cl->target.password, cl->connect_timeout_ms, err);
-	if (c == NULL)
-		return err->code;
-	redisReply *r = redisCommand(c, "CLUSTER SLOTS");
-	int rc;
-	if (r == NULL)
-		rc = cw_error_set(err, CW_UNAVAILABLE,
-		    "%s:%d did not answer CLUSTER SLOTS: %s", host, port,
-		    c->errstr);
-	else if ((rc = cw_cluster_slots_parse(r, host, v, n, err)) != CW_OK) {
-		char why[sizeof err->message];
-		snprintf(why, sizeof why, "%s", err->message);
-		cw_error_set(err, rc, "%s:%d: %s", host, port, why);
-	}
-	freeReplyObject(r);
-	redisFree(c);
-	return rc;
-}
-
-typedef struct where {
-	char host[256];
-	int port;
-} where;
-
-/* Read the map from a master we know, else from a seed; apply it. */
-static void refresh(cw_cluster *cl)
-{
-	node *dead = NULL;
-	int n = 0, k = 0, rc = CW_UNAVAILABLE;
-	cw_slot_range *v = NULL;
-	cw_error err = {0};
-
-	pthread_mutex_lock(&cl->mu);
-	for (node *x = cl->nodes; x != NULL; x = x->next)
-		n += x->master;
-	where *w = malloc((size_t)(n + cl->nseeds) * sizeof *w);
-	for (node *x = cl->nodes; w != NULL && x != NULL; x = x->next)
-		if (x->master) {
-			snprintf(w[k].host, sizeof w[k].host, "%s", x->host);
-			w[k++].port = x->port;
-		}
-	for (int i = 0; w != NULL && i < cl->nseeds; i++) {
-		snprintf(w[k].host, sizeof w[k].host, "%s", cl->seeds[i].host);
-		w[k++].port = cl->seeds[i].port;
-	}
-	pthread_mutex_unlock(&cl->mu);
-	if (w == NULL)
-		cw_error_set(&err, CW_INTERNAL, "out of memory");
-	int i;
-	for (i = 0; i < k; i++) {
-		int got;
-		if ((rc = ask_slots(
-		         cl, w[i].host, w[i].port, &v, &got, &err)) == CW_OK) {
-			n = got;
-			break;
-		}
-	}
-	pthread_mutex_lock(&cl->mu);
-	if (rc == CW_OK) {
-		char from[CW_NODE_ADDR_MAX];
-		snprintf(from, sizeof from, "%s:%d", w[i].host, w[i].port);
-		apply(cl, v, n, from, &dead);
-	} else {
-		char why[sizeof err.message];
-		snprintf(why, sizeof why, "%s", err.message);
-		cl->refresh_errors++;
-		cw_error_set(&cl->map_err, CW_UNAVAILABLE,
-		    "no node of the Redis Cluster gave its slot map (%d "
-		    "asked): %s",
-		    k, why);
-		if (cl->map_sig != 0 || !cl->have_map)
-			cw_log(CW_LOG_WARN, "cluster: %s%s",
-			    cl->map_err.message,
-			    cl->have_map ? "; keeping the last map" : "");
-		cl->map_sig = 0; /* log the next map read */
-	}
-	pthread_mutex_unlock(&cl->mu);
-	free(v);
-	free(w);
-	while (dead != NULL) {
-		node *next = dead->next;
-		cw_mux_destroy(dead->mux);
-		free(dead);
-		dead = next;
-	}
-}
-
-static void *watch(void *arg)
-{
-	cw_cluster *cl = arg;
-	uint64_t last = cw_mono_ms();
-
-	pthread_setname_np(pthread_self(), "cw:cluster");
-	pthread_mutex_lock(&cl->mu);
-	while (!cl->stopping) {
-		uint64_t now = cw_mono_ms();
-		uint64_t due =
-		    last + (cl->have_map && cl->covered == CW_SLOTS ? RECHECK_MS
-		                                                    : RETRY_MS);
-		if (cl->want_refresh && last + REFRESH_MIN_MS < due)
-			due = last + REFRESH_MIN_MS;
-		if (now < due) {
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			uint64_t ns =
-			    (uint64_t)ts.tv_nsec + (due - now) * 1000000u;
-			ts.tv_sec += (time_t)(ns / 1000000000u);
-			ts.tv_nsec = (long)(ns % 1000000000u);
-			pthread_cond_timedwait(&cl->cv, &cl->mu, &ts);
-			continue;
-		}
-		cl->want_refresh = false;
-		pthread_mutex_unlock(&cl->mu);
-		refresh(cl);
-		last = cw_mono_ms();
-		pthread_mutex_lock(&cl->mu);
-	}
-	pthread_mutex_unlock(&cl->mu);
-	return NULL;
 }
 
 /* ---- life ---- */
@@ -775,8 +544,8 @@ int cw_cluster_create(
 		cluster_free(cl);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
-	refresh(cl);
-	if (pthread_create(&cl->thread, NULL, watch, cl) != 0) {
+	cw__cluster_refresh(cl);
+	if (pthread_create(&cl->thread, NULL, cw__cluster_watch, cl) != 0) {
 		cluster_free(cl);
 		return cw_error_set(
 		    err, CW_INTERNAL, "cannot start the cluster thread");
