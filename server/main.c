@@ -1,6 +1,7 @@
 /*
  * main.c - cachewired: load the configuration, open the cache core, serve
- * the Cache service over nng until SIGINT or SIGTERM; SIGHUP reloads.
+ * the Cache service (and the gRPC health check) over nng, and over gRPC
+ * when grpc.listen says so, until SIGINT or SIGTERM; SIGHUP reloads.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -18,7 +19,10 @@
 #include "admin.h"
 #include "auth.h"
 #include "cache.h"
+#include "gate.h"
+#include "grpc_server.h"
 #include "health.h"
+#include "health_service.h"
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
@@ -105,6 +109,13 @@ static int open_cache(
 		cw_cache_describe(*out, where, wherelen);
 	}
 	return 0;
+}
+
+/* The health service's question: what /readyz would say. */
+static bool daemon_ready(void *arg)
+{
+	char why[256];
+	return cw_daemon_ready(arg, why, sizeof why);
 }
 
 /* --check-redis: does the configured Redis answer? 0 yes, 1 no. */
@@ -247,8 +258,10 @@ int main(int argc, char **argv)
 
 	int status = 1;
 	cw_cache *cache = NULL;
-	ProtobufCService *svc = NULL;
+	ProtobufCService *svc = NULL, *health_svc = NULL;
 	cw_server *server = NULL;
+	cw_grpc_server *grpc = NULL;
+	cw_gate *gate = NULL;
 	cw_auth *auth = NULL;
 	cw_health *health = NULL;
 	cw_admin *admin = NULL;
@@ -296,10 +309,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cw_log_auth("", &cfg);
-	if ((svc = cw_service_new(cache, cfg.namespace_)) == NULL) {
+	if ((svc = cw_service_new(cache, cfg.namespace_)) == NULL ||
+	    (health_svc = cw_health_service_new(daemon_ready, &daemon)) ==
+	        NULL ||
+	    (gate = cw_gate_new(cfg.max_in_flight)) == NULL) {
 		cw_log(CW_LOG_ERROR, "out of memory");
 		goto out;
 	}
+	cw_services svcs = {.cache = svc, .health = health_svc};
 	cw_server_tls tls = {
 	    .cert_file = cfg.tls_cert_file,
 	    .key_file = cfg.tls_key_file,
@@ -312,29 +329,55 @@ int main(int argc, char **argv)
 	    .listen_count = cfg.listen_count,
 	    .tls = &tls,
 	    .auth = auth,
+	    .gate = gate,
 	    .max_in_flight = cfg.max_in_flight,
 	    .max_message_bytes = cfg.max_message_bytes,
 	    .default_timeout_ms = cfg.default_timeout_ms,
 	};
-	if (cw_server_start(&server, svc, &so, &err) != CW_OK) {
+	if (cw_server_start(&server, &svcs, &so, &err) != CW_OK) {
+		cw_log(CW_LOG_ERROR, "%s", err.message);
+		goto out;
+	}
+	cw_grpc_tls gtls = {
+	    .cert_file = cfg.tls_cert_file,
+	    .key_file = cfg.tls_key_file,
+	    .client_ca_file = cfg.tls_client_ca_file,
+	    .min_version = cfg.tls_min_version,
+	};
+	cw_grpc_options go = {
+	    .listen = cfg.grpc_listen,
+	    .tls = &gtls,
+	    .auth = auth,
+	    .gate = gate,
+	    .max_message_bytes = cfg.max_message_bytes,
+	    .default_timeout_ms = cfg.default_timeout_ms,
+	};
+	if (cfg.grpc_listen != NULL &&
+	    cw_grpc_start(&grpc, &svcs, &go, &err) != CW_OK) {
 		cw_log(CW_LOG_ERROR, "%s", err.message);
 		goto out;
 	}
 	pthread_mutex_lock(&daemon.mu);
 	daemon.server = server;
-	daemon.service = svc->descriptor;
+	daemon.grpc = grpc;
+	daemon.gate = gate;
+	daemon.services = svcs;
 	daemon.phase = CW_SERVING;
 	pthread_mutex_unlock(&daemon.mu);
 	cw_log(CW_LOG_INFO, "ready");
 
-	cw_reload_targets targets = {
-	    .auth = auth, .server = server, .cache = cache};
+	cw_reload_targets targets = {.auth = auth,
+	    .server = server,
+	    .grpc = grpc,
+	    .gate = gate,
+	    .cache = cache};
 	int sig = wait_for_stop(&stop, argc, argv, &cfg, &targets);
 	cw_log(CW_LOG_INFO, "stopping on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	set_phase(&daemon, CW_STOPPING); /* /readyz: 503 "stopping" */
 	start_watchdog(cfg.drain_timeout_ms + WATCHDOG_SLACK_MS);
-	int left = cw_server_drain(server, cfg.drain_timeout_ms);
+	cw_grpc_shutdown(grpc); /* GOAWAY: clients open no more calls */
+	int left = cw_gate_drain(gate, cfg.drain_timeout_ms);
 	if (left > 0) {
 		cw_log(CW_LOG_WARN,
 		    "%d request%s still in flight after "
@@ -350,13 +393,20 @@ out:
 	pthread_mutex_lock(&daemon.mu);
 	daemon.phase = CW_STOPPING;
 	daemon.server = NULL;
+	daemon.grpc = NULL;
+	daemon.gate = NULL;
 	daemon.cache = NULL;
 	daemon.health = NULL;
 	pthread_mutex_unlock(&daemon.mu);
 	cw_health_stop(health);
+	cw_gate_drain(gate, 0); /* if we got here by an error */
+	cw_grpc_stop(grpc);
 	cw_server_stop(server);
+	cw_gate_free(gate);
 	if (svc != NULL)
 		protobuf_c_service_destroy(svc);
+	if (health_svc != NULL)
+		protobuf_c_service_destroy(health_svc);
 	if (auth != NULL)
 		cfg.auth_tokens = NULL; /* auth's; freed with it */
 	cw_auth_free(auth);

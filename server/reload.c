@@ -69,6 +69,10 @@ static bool apply_limits(bool server, bool cache, cw_config *cfg,
 			    err.message);
 			return false;
 		}
+		cw_gate_set_max(t->gate, fresh->max_in_flight);
+		if (t->grpc != NULL)
+			cw_grpc_set_limits(t->grpc, fresh->max_message_bytes,
+			    fresh->default_timeout_ms);
 		cfg->max_in_flight = fresh->max_in_flight;
 		cfg->max_message_bytes = fresh->max_message_bytes;
 		cfg->default_timeout_ms = fresh->default_timeout_ms;

@@ -17,11 +17,15 @@
 #include "auth.h"
 #include "cache.h"
 #include "config.h"
+#include "gate.h"
+#include "grpc_server.h"
 #include "server.h"
 
 typedef struct cw_reload_targets {
-	cw_auth *auth;     /* owns the tokens; cfg borrows them */
-	cw_server *server; /* NULL: not serving yet */
+	cw_auth *auth;        /* owns the tokens; cfg borrows them */
+	cw_server *server;    /* NULL: not serving yet */
+	cw_grpc_server *grpc; /* NULL: no gRPC */
+	cw_gate *gate;
 	cw_cache *cache;
 } cw_reload_targets;
 

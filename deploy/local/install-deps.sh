@@ -31,10 +31,11 @@ if [ "$mode" = --runtime ]; then
 	# Debian 12 names. libnng1 pulls mbedTLS in as a dependency; listed
 	# anyway because nng's tls+tcp:// is a feature we rely on.
 	pkgs=(libhiredis0.14 libnng1 libprotobuf-c1 libyaml-0-2
-		libmbedtls14 libmbedx509-1 libmbedcrypto7)
+		libmbedtls14 libmbedx509-1 libmbedcrypto7 libnghttp2-14 libssl3)
 else
 	pkgs=(cmake make gcc pkg-config libhiredis-dev libprotobuf-c-dev
-		protobuf-c-compiler libnng-dev libyaml-dev redis-server)
+		protobuf-c-compiler libnng-dev libyaml-dev libnghttp2-dev libssl-dev
+		redis-server)
 fi
 if [ "$mode" = --test ]; then
 	pkgs+=(libcmocka-dev protobuf-compiler nng-utils clang-format git
@@ -42,6 +43,10 @@ if [ "$mode" = --test ]; then
 		iproute2 curl python3-yaml systemd)
 	# the Python client's tests (tests/python/run.sh)
 	pkgs+=(python3-protobuf python3-cachecontrol python3-requests)
+	# gRPC clients no one here wrote (tests/python/test_grpc*.py): grpcio
+	# with stubs from Debian's protoc + grpc_python_plugin, and h2 for
+	# frames no gRPC library would send
+	pkgs+=(python3-grpcio protobuf-compiler-grpc python3-h2)
 fi
 if [ -n "$list" ]; then
 	printf '%s\n' "${pkgs[@]}"

@@ -82,20 +82,56 @@ bool cw_daemon_ready(cw_daemon *d, char *why, size_t len)
 	return ready;
 }
 
-/* The method's name for labels: "Get", or "unknown" for index -1. */
-static const char *method_name(const cw_daemon *d, int i)
+/* Add x's counters into *into. */
+static void add(cw_method_stats *into, const cw_method_stats *x)
 {
-	return i < 0 ? "unknown" : d->service->methods[i].name;
+	for (int c = 0; c < CW_STATS_CODES; c++)
+		into->codes[c] += x->codes[c];
+	for (int k = 0; k <= CW_STATS_BUCKETS; k++)
+		into->buckets[k] += x->buckets[k];
+	into->count += x->count;
+	into->sum_ns += x->sum_ns;
 }
 
+static const char *method_name(const cw_daemon *d, int i)
+{
+	return cw_services_method_name(&d->services, i);
+}
+
+/* Requests of every transport together, by method; and each
+ * transport's count. */
 static void requests(buf *b, cw_daemon *d)
 {
-	const cw_rpc_stats *s = cw_server_stats(d->server);
-	int n = (int)d->service->n_methods;
-	cw_method_stats m[n + 1]; /* n is the service's few methods */
+	const cw_rpc_stats *t[2] = {cw_server_stats(d->server),
+	    d->grpc != NULL ? cw_grpc_stats(d->grpc) : NULL};
+	static const char *const tname[2] = {"nng", "grpc"};
+	uint64_t per[2] = {0, 0}, in = 0, out = 0;
+	int n = cw_services_methods(&d->services);
+	cw_method_stats m[n + 1]; /* n is the services' few methods */
 
-	for (int i = -1; i < n; i++)
-		cw_rpc_stats_read(s, i, &m[i + 1]);
+	memset(m, 0, sizeof m);
+	for (int k = 0; k < 2; k++) {
+		if (t[k] == NULL)
+			continue;
+		for (int i = -1; i < n; i++) {
+			cw_method_stats x;
+			cw_rpc_stats_read(t[k], i, &x);
+			add(&m[i + 1], &x);
+			per[k] += x.count;
+		}
+		uint64_t ki, ko;
+		cw_rpc_stats_read_bytes(t[k], &ki, &ko);
+		in += ki;
+		out += ko;
+	}
+	family(b, "cachewire_transport_requests_total", "counter",
+	    "Requests answered, by transport (nng, grpc).");
+	for (int k = 0; k < 2; k++)
+		if (t[k] != NULL)
+			put(b,
+			    "cachewire_transport_requests_total{transport="
+			    "\"%s\"} %llu\n",
+			    tname[k], (unsigned long long)per[k]);
 	family(b, "cachewire_requests_total", "counter",
 	    "Requests answered, by method and status code.");
 	for (int i = -1; i < n; i++)
@@ -133,11 +169,9 @@ static void requests(buf *b, cw_daemon *d)
 	}
 
 	int in_flight, max;
-	uint64_t in, out;
-	cw_server_load(d->server, &in_flight, &max);
-	cw_rpc_stats_read_bytes(s, &in, &out);
+	cw_gate_load(d->gate, &in_flight, &max);
 	family(b, "cachewire_requests_in_flight", "gauge",
-	    "Requests being served now.");
+	    "Requests being served now (every transport).");
 	put(b, "cachewire_requests_in_flight %d\n", in_flight);
 	family(b, "cachewire_max_in_flight", "gauge",
 	    "server.max_in_flight: requests served at once before refusing.");

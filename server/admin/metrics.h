@@ -14,6 +14,9 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "cache.h"
+#include "dispatch.h"
+#include "gate.h"
+#include "grpc_server.h"
 #include "health.h"
 #include "server.h"
 
@@ -23,8 +26,10 @@ typedef struct cw_daemon {
 	pthread_mutex_t mu;
 	/* under mu: main.c sets them, and clears them before freeing */
 	enum cw_phase phase;
-	cw_server *server; /* NULL until the listeners are up */
-	const ProtobufCServiceDescriptor *service;
+	cw_server *server;    /* NULL until the listeners are up */
+	cw_grpc_server *grpc; /* NULL: no gRPC */
+	cw_gate *gate;
+	cw_services services;
 	cw_cache *cache;
 	cw_health *health;
 	long long start_time; /* Unix seconds */

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "config_internal.h"
 #include "redis_url.h"
+#include "grpc_server.h" /* cw_grpc_listen_parse */
 
 #define FILE_MAX       (1 << 20)  /* cw_config_load_file reads at most this */
 #define ENVELOPE_BYTES (64 * KIB) /* room for the rpc envelope of a value */
@@ -68,6 +69,7 @@ const struct key cw__cfg_keys[] = {
     {"tls", "client_ca_file", KT_FILE, F(tls_client_ca_file), 0, 0, ""},
     {"tls", "min_version", KT_TLS_VERSION, F(tls_min_version), 0, 0, "1.2"},
     {"auth", "tokens_file", KT_TOKENS, F(auth_tokens_file), 0, 0, ""},
+    {"grpc", "listen", KT_GRPC_LISTEN, F(grpc_listen), 0, 0, ""},
     {"admin", "listen", KT_ADMIN_URL, F(admin_listen), 0, 0,
         "http://127.0.0.1:7421"},
     {"log", "level", KT_LEVEL, F(log_level), 0, 0, "info"},
@@ -154,7 +156,8 @@ void cw_config_free(cw_config *c)
 	free(c->redis_user);
 	c->redis_user = NULL;
 	char **files[] = {&c->tls_cert_file, &c->tls_key_file,
-	    &c->tls_client_ca_file, &c->auth_tokens_file, &c->admin_listen};
+	    &c->tls_client_ca_file, &c->auth_tokens_file, &c->admin_listen,
+	    &c->grpc_listen};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		free(*files[i]);
 		*files[i] = NULL;
@@ -211,6 +214,7 @@ static bool same_value(
 		return *(const int *)pa == *(const int *)pb;
 	case KT_STRING:
 	case KT_NODES:
+	case KT_GRPC_LISTEN:
 	case KT_FILE:
 	case KT_NAMESPACE:
 	case KT_REDIS_URL:
@@ -318,18 +322,32 @@ int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen)
 		return cw_fail_line(errbuf, errlen,
 		    "tls.client_ca_file needs tls.cert_file and "
 		    "tls.key_file (the server's own certificate)");
-	int tls_urls = 0;
+	int tls_urls = 0, grpc_tls = 0;
 	for (int i = 0; i < c->listen_count; i++)
 		tls_urls += strncmp(c->listen[i], "tls+", 4) == 0;
+	if (c->grpc_listen != NULL) {
+		cw_grpc_addr a[CW_GRPC_MAX_LISTEN];
+		int n = 0;
+		cw_error e;
+		if (cw_grpc_listen_parse(
+		        c->grpc_listen, a, CW_GRPC_MAX_LISTEN, &n, &e) != CW_OK)
+			return cw_fail_line(errbuf, errlen, "%s", e.message);
+		for (int i = 0; i < n; i++)
+			grpc_tls += a[i].tls;
+	}
 	if (tls_urls > 0 && c->tls_cert_file == NULL)
 		return cw_fail_line(errbuf, errlen,
 		    "a tls+tcp:// listen URL needs tls.cert_file and "
 		    "tls.key_file");
-	if (tls_urls == 0 && c->tls_cert_file != NULL)
+	if (grpc_tls > 0 && c->tls_cert_file == NULL)
 		return cw_fail_line(errbuf, errlen,
-		    "tls.cert_file is set but no listen URL is tls+tcp://: "
-		    "add one (e.g. tls+tcp://0.0.0.0:7421) or unset the tls "
-		    "keys");
+		    "a tls:// grpc.listen entry needs tls.cert_file and "
+		    "tls.key_file");
+	if (tls_urls + grpc_tls == 0 && c->tls_cert_file != NULL)
+		return cw_fail_line(errbuf, errlen,
+		    "tls.cert_file is set but no listen URL is tls+tcp:// and "
+		    "no grpc.listen entry is tls://: add one (e.g. "
+		    "tls+tcp://0.0.0.0:7421) or unset the tls keys");
 
 	if (check_redis_mode(c, msg, sizeof msg) != 0)
 		return cw_fail_line(errbuf, errlen, "%s", msg);

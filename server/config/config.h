@@ -96,6 +96,9 @@ typedef struct cw_config {
 	/* auth.* */
 	char *auth_tokens_file;        /* NULL: no authentication */
 	struct cw_tokens *auth_tokens; /* what it held, read when set */
+	/* grpc.*: NULL (default: no gRPC), or "host:port,tls://host:port",
+	 * each entry cw_grpc_listen_parse-able */
+	char *grpc_listen;
 	/* admin.* */
 	char *admin_listen; /* NULL: no admin endpoint; else http://HOST:PORT,
 	                       default http://127.0.0.1:7421 */

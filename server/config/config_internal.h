@@ -48,6 +48,8 @@ enum ktype {
 	KT_LOG_FORMAT,  /* enum cw_log_format by name */
 	KT_REDIS_MODE,  /* enum cw_redis_mode by name */
 	KT_NODES,       /* char *, host:port list, comma-joined; "" is NULL */
+	KT_GRPC_LISTEN, /* char *, grpc.listen entries, comma-joined; "" is
+	                   NULL */
 };
 
 struct key {

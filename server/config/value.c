@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "grpc_server.h"
 #include "redis_url.h"
 #include "config_internal.h"
 #include "log.h"
@@ -64,6 +65,8 @@ const char *cw__cfg_type_name(enum ktype t)
 		return "a mode (standalone, cluster or sentinel)";
 	case KT_NODES:
 		return "host:port or a list of them";
+	case KT_GRPC_LISTEN:
+		return "host:port or tls://host:port, or a list of them";
 	}
 	return "a value";
 }
@@ -169,6 +172,21 @@ static int check_redis_url(
  * redis.nodes: "host:port" items, comma-separated (YAML lists are joined
  * so), up to 64 of them, no duplicates; "" is none.
  */
+static int check_grpc_listen(
+    const char *s, const char *subject, char *msg, size_t len)
+{
+	cw_grpc_addr a[CW_GRPC_MAX_LISTEN];
+	cw_error err = {0};
+	int n = 0;
+
+	if (cw_grpc_listen_parse(s, a, CW_GRPC_MAX_LISTEN, &n, &err) == CW_OK)
+		return 0;
+	/* its message names grpc.listen already */
+	snprintf(msg, len, "%s", err.message);
+	(void)subject;
+	return -1;
+}
+
 static int check_nodes(
     const char *s, const char *subject, char *msg, size_t len)
 {
@@ -451,6 +469,15 @@ int cw__cfg_set_value(cw_config *c, const struct key *k, const char *text,
 		return set_string(c, k, text, msg, len);
 	case KT_SECRET_FILE:
 		return set_secret_file(c, k, text, subject, msg, len);
+	case KT_GRPC_LISTEN:
+		if (check_grpc_listen(text, subject, msg, len) != 0)
+			return -1;
+		if (text[0] == '\0') {
+			free(*(char **)field(c, k));
+			*(char **)field(c, k) = NULL;
+			return 0;
+		}
+		return set_string(c, k, text, msg, len);
 	case KT_NODES:
 		if (check_nodes(text, subject, msg, len) != 0)
 			return -1;
@@ -577,6 +604,11 @@ int cw__cfg_check_value(
 	case KT_NODES: {
 		const char *const *v = cfield(c, k);
 		return *v == NULL ? 0 : check_nodes(*v, subject, msg, len);
+	}
+	case KT_GRPC_LISTEN: {
+		const char *const *v = cfield(c, k);
+		return *v == NULL ? 0
+		                  : check_grpc_listen(*v, subject, msg, len);
 	}
 	case KT_SECRET_FILE:
 		if (*(char *const *)cfield(c, k) != NULL &&

@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "config_internal.h"
+#include "grpc_server.h"
 #include "redis_url.h"
 
 struct ydoc {
@@ -173,7 +174,7 @@ static void yaml_hint(
 	}
 }
 
-/* "listen, server, redis, cache, tls, auth, admin, log": what the top level may
+/* "listen, server, redis, cache, tls, auth, grpc, admin, log": what the top level may
  * hold.
  */
 static const char *top_names(char *buf, size_t len)
@@ -209,16 +210,28 @@ static int apply_nodes(
 	for (const yaml_node_item_t *i = v->data.sequence.items.start;
 	     i < v->data.sequence.items.top; i++) {
 		const yaml_node_t *item = node(y, *i);
-		if (text_of(y, item, "host:port in redis.nodes", &text) != 0)
+		char what[128];
+		snprintf(what, sizeof what, "%s in %s",
+		    k->type == KT_NODES ? "host:port" : "an entry", path);
+		if (text_of(y, item, what, &text) != 0)
 			return -1;
-		cw_redis_node n;
 		cw_error err = {0};
 		if (strchr(text, ',') != NULL)
-			return yfail(
-			    y, item, "%s: one host:port per list item", path);
-		if (cw_redis_node_parse(text, &n, &err) != CW_OK)
-			return yfail(y, item, "%s: %s", path, err.message);
-		cw_redis_node_free(&n);
+			return yfail(y, item, "%s: one %s per list item", path,
+			    k->type == KT_NODES ? "host:port" : "entry");
+		if (k->type == KT_NODES) {
+			cw_redis_node n;
+			if (cw_redis_node_parse(text, &n, &err) != CW_OK)
+				return yfail(
+				    y, item, "%s: %s", path, err.message);
+			cw_redis_node_free(&n);
+		} else {
+			cw_grpc_addr a;
+			int n;
+			if (cw_grpc_listen_parse(text, &a, 1, &n, &err) !=
+			    CW_OK)
+				return yfail(y, item, "%s", err.message);
+		}
 		int w = snprintf(joined + used, sizeof joined - used, "%s%s",
 		    used ? "," : "", text);
 		if (w < 0 || (size_t)w >= sizeof joined - used)
@@ -255,7 +268,8 @@ static int apply_node(
 		cw__cfg_urls_commit(c, &l);
 		return 0;
 	}
-	if (k->type == KT_NODES && v->type == YAML_SEQUENCE_NODE)
+	if ((k->type == KT_NODES || k->type == KT_GRPC_LISTEN) &&
+	    v->type == YAML_SEQUENCE_NODE)
 		return apply_nodes(y, c, k, v);
 	snprintf(
 	    what, sizeof what, "%s for %s", cw__cfg_type_name(k->type), path);

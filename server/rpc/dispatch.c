@@ -1,6 +1,7 @@
 /* dispatch.c - one call: auth, method lookup, payload decode, invoke, answer.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,10 +64,39 @@ static const ProtobufCMethodDescriptor *find_method(
 	return m;
 }
 
-void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const cw_request *req,
+/* Does path name a method of svc ("/<svc's full name>/...")? */
+static bool of_service(const ProtobufCService *svc, const char *path)
+{
+	if (svc == NULL)
+		return false;
+	size_t n = strlen(svc->descriptor->name);
+	return path[0] == '/' &&
+	       strncmp(path + 1, svc->descriptor->name, n) == 0 &&
+	       path[n + 1] == '/';
+}
+
+int cw_services_methods(const cw_services *svcs)
+{
+	return (int)svcs->cache->descriptor->n_methods +
+	       (svcs->health != NULL ? (int)svcs->health->descriptor->n_methods
+	                             : 0);
+}
+
+const char *cw_services_method_name(const cw_services *svcs, int i)
+{
+	int n = (int)svcs->cache->descriptor->n_methods;
+	if (i >= 0 && i < n)
+		return svcs->cache->descriptor->methods[i].name;
+	if (svcs->health != NULL && i >= n &&
+	    i - n < (int)svcs->health->descriptor->n_methods)
+		return svcs->health->descriptor->methods[i - n].name;
+	return "unknown";
+}
+
+void cw_dispatch(const cw_services *svcs, cw_auth *auth, const cw_request *req,
     int default_timeout_ms, cw_call *call, cw_reply_sink *sink)
 {
-	const ProtobufCServiceDescriptor *sd = svc->descriptor;
+	ProtobufCService *svc = svcs->cache;
 	const ProtobufCMethodDescriptor *m = NULL;
 
 	*call = (cw_call){
@@ -90,6 +120,13 @@ void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const cw_request *req,
 	if (req->timeout_ms > 0)
 		call->timeout_ms =
 		    req->timeout_ms > INT_MAX ? INT_MAX : (int)req->timeout_ms;
+	/* The health check is for anyone: probes carry no token. */
+	if (strlen(call->method_buf) == req->method_len &&
+	    of_service(svcs->health, call->method_buf)) {
+		svc = svcs->health;
+		auth = NULL;
+	}
+	const ProtobufCServiceDescriptor *sd = svc->descriptor;
 	/* Who asks, before anything else is done for them: an unknown
 	 * caller learns nothing of the methods and gets nothing decoded. */
 	if (auth != NULL &&
@@ -104,6 +141,8 @@ void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const cw_request *req,
 	if ((m = find_method(sd, call->method_buf, call)) == NULL)
 		goto answer;
 	call->method_index = (int)(m - sd->methods);
+	if (svc != svcs->cache)
+		call->method_index += (int)svcs->cache->descriptor->n_methods;
 	call->input = protobuf_c_message_unpack(
 	    m->input, NULL, req->payload_len, req->payload);
 	if (call->input == NULL) {

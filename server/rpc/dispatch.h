@@ -66,11 +66,30 @@ struct cw_reply_sink {
 	void (*done)(cw_reply_sink *sink, int code, const cw_error *outcome);
 };
 
+/*
+ * What a server serves: its cache service, and optionally the standard
+ * gRPC health service (grpc.health.v1.Health), which any caller may ask
+ * without a token (probes carry none) and whatever namespace it names.
+ */
+typedef struct cw_services {
+	ProtobufCService *cache;  /* callers are checked by auth */
+	ProtobufCService *health; /* NULL: not served */
+} cw_services;
+
+/*
+ * The methods of svcs counted together, for stats: the cache service's
+ * first, then the health service's; cw_call.method_index is an index into
+ * them. The name of method i ("Get", "Check"), or "unknown" for an
+ * index out of range (-1: a call whose method was never known).
+ */
+int cw_services_methods(const cw_services *svcs);
+const char *cw_services_method_name(const cw_services *svcs, int i);
+
 typedef struct cw_call {
 	cw_error err;       /* set by the service on failure */
 	int timeout_ms;     /* the caller's timeout, or the server default */
 	const char *method; /* "/cachewire.v1.Cache/Get", for logs */
-	int method_index;   /* in the service descriptor's methods; -1 while
+	int method_index;   /* cw_services_methods' numbering; -1 while
 	                       unknown (refused or undecodable), for metrics */
 	/* The namespace the call works in, as authentication resolved it;
 	 * "" when dispatch had no cw_auth (the service's default). */
@@ -88,7 +107,8 @@ typedef struct cw_call {
 } cw_call;
 
 /*
- * Handle the call req with svc; the answer goes to sink. call is the
+ * Handle the call req with the service of svcs its method names; the
+ * answer goes to sink. call is the
  * call's state and must stay valid until sink->done has run; req's bytes
  * may be freed when cw_dispatch returns. default_timeout_ms applies when
  * the request names none.
@@ -97,9 +117,10 @@ typedef struct cw_call {
  * request's token and namespace first (in place, nothing allocated),
  * before the method is looked up and the payload decoded: a caller it
  * refuses (UNAUTHENTICATED, PERMISSION_DENIED) costs no more than that.
- * On success call->ns is the namespace the call works in.
+ * On success call->ns is the namespace the call works in. Calls to the
+ * health service skip auth.
  */
-void cw_dispatch(ProtobufCService *svc, cw_auth *auth, const cw_request *req,
+void cw_dispatch(const cw_services *svcs, cw_auth *auth, const cw_request *req,
     int default_timeout_ms, cw_call *call, cw_reply_sink *sink);
 
 /*

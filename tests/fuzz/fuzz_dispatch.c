@@ -12,6 +12,12 @@
  * returns, which this target checks. A request left unanswered, a reply that is
  * not a valid cachewire.v1.Reply, a crash, a leak or a sanitizer report is a
  * finding.
+ *
+ * The same bytes also go through the gRPC transport's own framing
+ * (transport/grpc/wire.h): as a request body fed in chunks whose sizes the
+ * input's first byte picks (a body whose prefix claims more than came, or
+ * a second message, must be refused, never read past), and as the
+ * grpc-timeout, authorization and content-type headers.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +30,7 @@
 #include "dispatch.h"
 #include "envelope.h"
 #include "service.h"
+#include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -106,7 +113,8 @@ static void dispatch_once(cw_auth *auth, const uint8_t *data, size_t size)
 	sink k = {.base = {.reply = sink_reply, .done = sink_done}};
 	cw_call call;
 
-	cw_envelope_dispatch(service(), auth, data, size, 1000, &call, &k.base);
+	cw_services svcs = {.cache = service()};
+	cw_envelope_dispatch(&svcs, auth, data, size, 1000, &call, &k.base);
 	if (k.done != 1) {
 		fprintf(stderr, "request answered %d times, want 1\n", k.done);
 		abort();
@@ -123,8 +131,40 @@ static void dispatch_once(cw_auth *auth, const uint8_t *data, size_t size)
 	free(k.buf);
 }
 
+/* The bytes as a gRPC request body and as headers (wire.h). */
+static void grpc_wire(const uint8_t *data, size_t size)
+{
+	cw_grpc_body b;
+	size_t step = size > 0 ? (size_t)data[0] % 17 + 1 : 1;
+	int rc = CW_OK;
+
+	cw_grpc_body_init(&b, 4096);
+	for (size_t off = 0; off < size && rc == CW_OK; off += step)
+		rc = cw_grpc_body_feed(
+		    &b, data + off, size - off < step ? size - off : step);
+	if (rc == CW_OK)
+		rc = cw_grpc_body_end(&b);
+	if (rc == CW_OK && (b.got != b.len || b.got > 4096 ||
+	                       b.got + CW_GRPC_PREFIX != size)) {
+		fprintf(stderr, "grpc body: %zu of %zu bytes taken as whole\n",
+		    b.got, b.len);
+		abort();
+	}
+	cw_grpc_body_free(&b);
+	uint64_t ms;
+	const uint8_t *tok;
+	size_t tlen;
+	if (cw_grpc_timeout_parse(data, size, &ms) == 0 && ms == 0)
+		abort(); /* a timeout read is never "none" */
+	if (cw_grpc_bearer(data, size, &tok, &tlen) == 0 &&
+	    (tok < data || tok + tlen != data + size))
+		abort();
+	(void)cw_grpc_content_type_ok(data, size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	grpc_wire(data, size);
 	dispatch_once(NULL, data, size);
 	dispatch_once(with_tokens(), data, size);
 	return 0;

@@ -180,8 +180,8 @@ static Cachewire__V1__Reply *roundtrip(const void *req, size_t len)
 {
 	test_sink sink = new_sink();
 	cw_call state;
-	cw_envelope_dispatch(
-	    &fake.base, auth, req, len, 5000, &state, &sink.base);
+	cw_services svcs = {.cache = &fake.base};
+	cw_envelope_dispatch(&svcs, auth, req, len, 5000, &state, &sink.base);
 	return sink_reply(&sink);
 }
 
@@ -397,7 +397,8 @@ static void late_answer(void **state)
 	cw_call st;
 
 	later_done = NULL;
-	cw_envelope_dispatch(&fake.base, NULL, buf, n, 5000, &st, &sink.base);
+	cw_services svcs = {.cache = &fake.base};
+	cw_envelope_dispatch(&svcs, NULL, buf, n, 5000, &st, &sink.base);
 	assert_int_equal(sink.done_calls, 0);
 	assert_non_null(later_done);
 	assert_string_equal(st.method, "/cachewire.v1.Cache/Delete");

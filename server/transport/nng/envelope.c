@@ -161,7 +161,7 @@ bool cw_envelope_decode(const uint8_t *buf, size_t len, cw_request *e)
 	return true;
 }
 
-void cw_envelope_dispatch(ProtobufCService *svc, cw_auth *auth,
+void cw_envelope_dispatch(const cw_services *svcs, cw_auth *auth,
     const uint8_t *buf, size_t len, int default_timeout_ms, cw_call *call,
     cw_reply_sink *sink)
 {
@@ -176,5 +176,5 @@ void cw_envelope_dispatch(ProtobufCService *svc, cw_auth *auth,
 		cw_dispatch_refuse(call, sink, CW_INVALID_ARGUMENT, msg);
 		return;
 	}
-	cw_dispatch(svc, auth, &req, default_timeout_ms, call, sink);
+	cw_dispatch(svcs, auth, &req, default_timeout_ms, call, sink);
 }

@@ -43,7 +43,7 @@ void cw_envelope_reply_pack(int code, const char *message,
  * INVALID_ARGUMENT through sink, as dispatch answers. buf may be freed
  * when this returns.
  */
-void cw_envelope_dispatch(ProtobufCService *svc, cw_auth *auth,
+void cw_envelope_dispatch(const cw_services *svcs, cw_auth *auth,
     const uint8_t *buf, size_t len, int default_timeout_ms, cw_call *call,
     cw_reply_sink *sink);
 

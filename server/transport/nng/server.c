@@ -21,6 +21,7 @@
 
 #include "dispatch.h"
 #include "envelope.h"
+#include "gate.h"
 #include "log.h"
 #include "server.h"
 #include "stats.h"
@@ -41,6 +42,7 @@ typedef struct context {
 	enum state state;
 	nng_msg *reply;
 	uint64_t started_ns; /* when the request arrived (CLOCK_MONOTONIC) */
+	bool admitted;       /* let in by the gate: leave it when done */
 	cw_call call;
 } context;
 
@@ -54,8 +56,9 @@ typedef struct block {
 
 struct cw_server {
 	nng_socket sock;
-	ProtobufCService *svc;
+	cw_services svcs;
 	cw_auth *auth;
+	cw_gate *gate;
 	cw_rpc_stats *stats;
 	atomic_int default_timeout_ms;
 	block *blocks;
@@ -68,7 +71,6 @@ struct cw_server {
 	bool running;        /* the contexts were started */
 	bool closing;        /* contexts park instead of receiving */
 	int parked;
-	int max_in_flight;
 };
 
 static uint64_t now_ns(void)
@@ -144,6 +146,8 @@ static void sink_done(cw_reply_sink *sink, int code, const cw_error *outcome)
 	    s->stats, c->call.method_index, code, now_ns() - c->started_ns);
 	if (c->reply != NULL)
 		cw_rpc_stats_bytes(s->stats, 0, nng_msg_len(c->reply));
+	if (c->admitted)
+		cw_gate_leave(s->gate);
 	dispatch_ended(s);
 	if (c->reply == NULL) {
 		next(c); /* nothing to send: the caller times out */
@@ -190,26 +194,22 @@ static void on_aio(void *arg)
 		return;
 	}
 	bool stopping = s->stopping;
-	int max = s->max_in_flight;
-	bool over = s->dispatching >= max;
 	s->dispatching++;
 	pthread_mutex_unlock(&s->mu);
 	c->state = DISPATCHING;
+	cw_error refused;
+	c->admitted = false;
 	if (stopping) {
 		/* Nothing new once stopping, but the caller hears so now. */
 		cw_dispatch_refuse(&c->call, &c->sink, CW_UNAVAILABLE,
 		    "the server is stopping");
-	} else if (over) {
-		/* Past the cap: say so at once rather than queue. */
-		char msg[96];
-		snprintf(msg, sizeof msg,
-		    "server overloaded: %d requests in flight "
-		    "(server.max_in_flight)",
-		    max);
+	} else if (cw_gate_enter(s->gate, &refused) != CW_OK) {
+		/* Past the cap, or stopping: say so at once, never queue. */
 		cw_dispatch_refuse(
-		    &c->call, &c->sink, CW_RESOURCE_EXHAUSTED, msg);
+		    &c->call, &c->sink, refused.code, refused.message);
 	} else {
-		cw_envelope_dispatch(s->svc, s->auth, nng_msg_body(req),
+		c->admitted = true;
+		cw_envelope_dispatch(&s->svcs, s->auth, nng_msg_body(req),
 		    nng_msg_len(req), atomic_load(&s->default_timeout_ms),
 		    &c->call, &c->sink);
 	}
@@ -419,7 +419,7 @@ static int add_contexts(cw_server *s, int n, cw_error *err)
 	return CW_OK;
 }
 
-int cw_server_start(cw_server **out, ProtobufCService *svc,
+int cw_server_start(cw_server **out, const cw_services *svcs,
     const cw_server_options *o, cw_error *err)
 {
 	cw_server *s = calloc(1, sizeof *s);
@@ -427,10 +427,10 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 
 	if (s == NULL)
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
-	s->svc = svc;
+	s->svcs = *svcs;
 	s->auth = o->auth;
+	s->gate = o->gate;
 	atomic_init(&s->default_timeout_ms, o->default_timeout_ms);
-	s->max_in_flight = o->max_in_flight;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -448,8 +448,7 @@ int cw_server_start(cw_server **out, ProtobufCService *svc,
 
 	/* As many contexts again as the cap, to refuse the excess at once
 	 * (beyond that, requests wait in the transport). */
-	if ((s->stats = cw_rpc_stats_new((int)svc->descriptor->n_methods)) ==
-	    NULL) {
+	if ((s->stats = cw_rpc_stats_new(cw_services_methods(svcs))) == NULL) {
 		cw_server_stop(s);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
@@ -486,18 +485,7 @@ int cw_server_set_limits(cw_server *s, int max_in_flight,
 		return cw_error_set(err, CW_INTERNAL,
 		    "cannot set the message size limit: %s", nng_strerror(rv));
 	atomic_store(&s->default_timeout_ms, default_timeout_ms);
-	pthread_mutex_lock(&s->mu);
-	s->max_in_flight = max_in_flight;
-	pthread_mutex_unlock(&s->mu);
 	return CW_OK;
-}
-
-void cw_server_load(cw_server *s, int *in_flight, int *max_in_flight)
-{
-	pthread_mutex_lock(&s->mu);
-	*in_flight = s->dispatching;
-	*max_in_flight = s->max_in_flight;
-	pthread_mutex_unlock(&s->mu);
 }
 
 const cw_rpc_stats *cw_server_stats(const cw_server *s)
@@ -518,23 +506,6 @@ static struct timespec in_ms(int ms)
 		t.tv_nsec -= 1000000000L;
 	}
 	return t;
-}
-
-int cw_server_drain(cw_server *s, int timeout_ms)
-{
-	int left;
-
-	if (s == NULL)
-		return 0;
-	struct timespec until = in_ms(timeout_ms);
-	pthread_mutex_lock(&s->mu);
-	s->stopping = true;
-	while (s->dispatching > 0 &&
-	       pthread_cond_timedwait(&s->idle, &s->mu, &until) == 0)
-		;
-	left = s->dispatching;
-	pthread_mutex_unlock(&s->mu);
-	return left;
 }
 
 /* Wait up to ms for every context to park; true when they all have. */
