@@ -174,8 +174,8 @@ static void yaml_hint(
 	}
 }
 
-/* "listen, server, redis, cache, tls, auth, grpc, admin, log": what the top level may
- * hold.
+/* "listen, server, redis, cache, tls, auth, grpc, admin, log": what the top
+ * level may hold.
  */
 static const char *top_names(char *buf, size_t len)
 {
