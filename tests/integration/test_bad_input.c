@@ -158,8 +158,17 @@ static void unknown_methods(void **state)
 {
 	expect(send_call(state, "/cachewire.v1.Cache/Flush", NULL, 0),
 	    CW_UNIMPLEMENTED, "/cachewire.v1.Cache/Flush");
-	expect(send_call(state, "/grpc.health.v1.Health/Check", NULL, 0),
+	/* the standard health service is served, but only its Check */
+	expect(send_call(state, "/grpc.health.v1.Health/Watch", NULL, 0),
 	    CW_UNIMPLEMENTED, "unknown method");
+	Cachewire__V1__Reply *r =
+	    send_call(state, "/grpc.health.v1.Health/Check", NULL, 0);
+	assert_non_null(r);
+	assert_int_equal(r->code, CW_OK);
+	/* HealthCheckResponse{status: SERVING} */
+	assert_int_equal(r->payload.len, 2);
+	assert_memory_equal(r->payload.data, "\x08\x01", 2);
+	cachewire__v1__reply__free_unpacked(r, NULL);
 	expect(send_call(state, "Get", NULL, 0), CW_UNIMPLEMENTED,
 	    "unknown method");
 }

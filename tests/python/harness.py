@@ -114,11 +114,13 @@ class Servers:
     directory; adds a tls+tcp:// listener (s.tls_url) with its
     server.crt/server.key (and, with client_ca=True, requires client
     certificates signed by its ca.crt). tcp_port: the tcp:// port to use
-    (default a free one).
+    (default a free one). grpc=True: gRPC on a free port too (s.grpc_addr,
+    "127.0.0.1:PORT", h2c), and with tls_dir on another (s.grpc_tls_addr).
     """
 
     def __init__(self, cachewired=None, env=None, tls_dir=None,
-                 client_ca=False, namespace=NAMESPACE, tcp_port=None):
+                 client_ca=False, namespace=NAMESPACE, tcp_port=None,
+                 grpc=False):
         self.cachewired = cachewired or CACHEWIRED
         if not self.cachewired:
             raise RuntimeError("no cachewired: set CW_CACHEWIRED")
@@ -131,6 +133,8 @@ class Servers:
         self.daemon = None
         self.tls_url = None
         self.tcp_port = tcp_port
+        self.grpc = grpc
+        self.grpc_addr = self.grpc_tls_addr = None
 
     # ---- lifecycle ------------------------------------------------------
 
@@ -216,6 +220,15 @@ class Servers:
             if self.client_ca:
                 env["CACHEWIRE_TLS_CLIENT_CA_FILE"] = os.path.join(self.tls_dir, "ca.crt")
         env["CACHEWIRE_LISTEN"] = ",".join(listen)
+        if self.grpc:
+            taken = (tcp, admin)
+            self.grpc_addr = "127.0.0.1:%d" % free_port(avoid=taken)
+            grpc_listen = [self.grpc_addr]
+            if self.tls_dir:
+                self.grpc_tls_addr = "127.0.0.1:%d" % free_port(
+                    avoid=taken + (int(self.grpc_addr.split(":")[1]),))
+                grpc_listen.append("tls://" + self.grpc_tls_addr)
+            env["CACHEWIRE_GRPC_LISTEN"] = ",".join(grpc_listen)
         env.update(self.extra_env)
         argv = shlex.split(os.environ.get("CW_TEST_WRAPPER", "")) + [self.cachewired]
         with open(self.log_path, "wb") as log:

@@ -383,8 +383,15 @@ static void test_tls_keys(void **state)
 	assert_int_equal(
 	    parse(c, "listen: tcp://127.0.0.1:1\n", err, sizeof err), 0);
 	expect_invalid(c, "tls.cert_file is set but no listen URL is "
-	                  "tls+tcp://: add one (e.g. tls+tcp://0.0.0.0:7421) "
-	                  "or unset the tls keys");
+	                  "tls+tcp:// and no grpc.listen entry is tls://: add "
+	                  "one (e.g. tls+tcp://0.0.0.0:7421) or unset the tls "
+	                  "keys");
+	/* a tls:// gRPC entry is a use for it */
+	assert_int_equal(
+	    parse(c, "grpc:\n  listen: [tls://127.0.0.1:0]\n", err, sizeof err),
+	    0);
+	assert_int_equal(cw_config_validate(c, err, sizeof err), 0);
+	assert_int_equal(parse(c, "grpc:\n  listen: []\n", err, sizeof err), 0);
 	/* a key without a certificate */
 	char *env_none[] = {"CACHEWIRE_TLS_CERT_FILE=", NULL};
 	assert_int_equal(cw_config_apply_env(c, env_none, err, sizeof err), 0);

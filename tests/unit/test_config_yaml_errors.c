@@ -194,11 +194,12 @@ static const yaml_case yaml_cases[] = {
     /* the shape of the document */
     {"shape: top-level sequence", "- server\n- redis\n",
         "t.yaml:1:1: expected a mapping of sections (listen, server, "
-        "redis, cache, tls, auth, admin, log) at the top level, got a "
+        "redis, cache, tls, auth, grpc, admin, log) at the top level, got a "
         "sequence"},
     {"shape: top-level scalar", "\n  hello\n",
         "t.yaml:2:3: expected a mapping of sections (listen, server, "
-        "redis, cache, tls, auth, admin, log) at the top level, got \"hello\""},
+        "redis, cache, tls, auth, grpc, admin, log) at the top level, got "
+        "\"hello\""},
     {"shape: second document",
         "server: {max_in_flight: 2}\n---\nserver: {max_in_flight: 3}\n",
         "t.yaml:2:1: a second YAML document; a configuration file holds "
