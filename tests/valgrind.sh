@@ -62,6 +62,9 @@ run test_wire_stock_tools tests/integration/test_wire_stock_tools.sh \
 run test_bench tests/integration/test_bench.sh "$TMP/cachewired" \
 	"$BUILD/cachewire-bench"
 run test_redis_cluster $VG "$BUILD/tests/test_redis_cluster"
+# gRPC: the daemons under memcheck, the clients (grpcio, h2) native.
+run test_grpc env CW_PYTHON_TESTS="test_grpc test_grpc_hostile" \
+	tests/python/run.sh "$BUILD/cachewired" "$BUILD/cachewire" "$PWD" "$BUILD"
 # Redis Cluster: the daemons and test_conformance (core and client) under
 # memcheck; the load and its failovers run in the plain and sanitize
 # passes only (CW_CLUSTER_QUICK, see test_cluster.sh).
