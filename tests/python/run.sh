@@ -2,7 +2,9 @@
 # run.sh CACHEWIRED CLI SOURCE_DIR BUILD_DIR - the Python client's tests:
 # builds the package into BUILD_DIR/python (client/python/build.sh), then
 # runs every tests/python/test_*.py, each in its own /usr/bin/python3
-# process (Debian's, with python3-protobuf, -cachecontrol, -requests).
+# process (Debian's, with python3-protobuf, -cachecontrol, -requests,
+# -grpcio, -h2), after installing the Node test clients (tests/node) into
+# BUILD_DIR/node.
 # Fails when any module fails, errors, skips a test or runs none: a skip
 # is never counted as a pass. Extra: CW_PYTHON_TESTS="test_client ..."
 # runs only those modules; CW_PYTHON overrides the interpreter.
@@ -18,6 +20,8 @@ export CW_CACHEWIRED CW_CLI CW_SOURCE_DIR CW_PYTHON_BUILD
 PY=${CW_PYTHON:-/usr/bin/python3}
 
 "$CW_SOURCE_DIR/client/python/build.sh" "$CW_PYTHON_BUILD"
+# the Node gRPC clients (test_grpc_node), into the build tree too
+"$CW_SOURCE_DIR/tests/node/install.sh" "$(dirname "$CW_PYTHON_BUILD")/node"
 
 modules=${CW_PYTHON_TESTS:-$(cd "$here" && ls test_*.py | sed 's/\.py$//')}
 [ -n "$modules" ] || { echo "FAIL no tests/python/test_*.py"; exit 1; }
