@@ -31,7 +31,7 @@ DAEMON = os.path.join(PREFIX, "bin", "cachewired")
 CLI = os.path.join(PREFIX, "bin", "cachewire")
 TMP = tempfile.mkdtemp(prefix="cw-deploy-")
 atexit.register(shutil.rmtree, TMP, True)  # also when a check crashes
-SERVICE_PORT, ADMIN_PORT = 7420, 7421
+SERVICE_PORT, ADMIN_PORT, GRPC_PORT = 7420, 7421, 7422
 # Where the deployments put the configuration and the secrets.
 CONFIG_PATH = "/etc/cachewire/cachewire.yaml"
 results = [0, 0]
@@ -236,7 +236,10 @@ def effective(conf_path, env):
     listen = listen.split(",") if listen else conf.get("listen", [])
     listen = [listen] if isinstance(listen, str) else listen
     admin = env.get("CACHEWIRE_ADMIN_LISTEN", (conf.get("admin") or {}).get("listen"))
-    return listen, admin
+    grpc = env.get("CACHEWIRE_GRPC_LISTEN")
+    grpc = grpc.split(",") if grpc else (conf.get("grpc") or {}).get("listen", [])
+    grpc = [grpc] if isinstance(grpc, str) else grpc
+    return listen, admin, grpc
 
 
 def host_port(url):
@@ -247,7 +250,7 @@ def host_port(url):
 WILDCARD = ("0.0.0.0", "", "*", "[::]")
 for ctx in ["Dockerfile", "compose cachewired", "k8s Deployment"]:
     conf, env = contexts[ctx]
-    listen, admin = effective(conf, env)
+    listen, admin, grpc = effective(conf, env)
     tcp = [host_port(u) for u in listen if u.startswith(("tcp://", "tls+tcp://"))]
     check(any(h in WILDCARD and p == SERVICE_PORT for h, p in tcp),
           "%s listens on port %d on all interfaces" % (ctx, SERVICE_PORT), "listen: %s" % listen)
@@ -256,13 +259,18 @@ for ctx in ["Dockerfile", "compose cachewired", "k8s Deployment"]:
     h, p = host_port(admin)
     check(admin and admin.startswith("http://") and h in WILDCARD and p == ADMIN_PORT,
           "%s: admin on http://0.0.0.0:%d" % (ctx, ADMIN_PORT), "admin.listen: %s" % admin)
+    check(any(host_port("x://" + g.replace("tls://", "")) in [(w, GRPC_PORT) for w in WILDCARD]
+              for g in grpc),
+          "%s: gRPC on 0.0.0.0:%d" % (ctx, GRPC_PORT), "grpc.listen: %s" % grpc)
 
 exposed = {int(x.split("/")[0]) for st, op, a in instrs if op == "EXPOSE" and st == final
            for x in a.split()}
-check(exposed == {SERVICE_PORT, ADMIN_PORT}, "Dockerfile EXPOSEs 7420 and 7421", str(exposed))
+check(exposed == {SERVICE_PORT, ADMIN_PORT, GRPC_PORT}, "Dockerfile EXPOSEs 7420, 7421 and 7422",
+      str(exposed))
 cw = services.get("cachewired", {})
 published = {int(str(p).rsplit(":", 1)[1].split("/")[0]) for p in cw.get("ports", [])}
-check(published == {SERVICE_PORT, ADMIN_PORT}, "compose publishes container ports 7420 and 7421",
+check(published == {SERVICE_PORT, ADMIN_PORT, GRPC_PORT},
+      "compose publishes container ports 7420, 7421 and 7422",
       str(published))
 smoke_cmd = "\n".join(services.get("smoke", {}).get("entrypoint", [])[2:])
 urls = set(re.findall(r"--url (\S+)", smoke_cmd))
@@ -274,23 +282,25 @@ check(cw.get("depends_on", {}).get("redis", {}).get("condition") == "service_hea
       "compose waits for healthy redis and cachewired", "depends_on conditions")
 
 cports = {p.get("name"): p.get("containerPort") for p in container.get("ports", [])}
-check(sorted(cports.values()) == [SERVICE_PORT, ADMIN_PORT], "k8s containerPorts are 7420, 7421",
-      str(cports))
+check(sorted(cports.values()) == [SERVICE_PORT, ADMIN_PORT, GRPC_PORT],
+      "k8s containerPorts are 7420, 7421, 7422", str(cports))
 
 
 def resolve(port):
     return cports.get(port) if isinstance(port, str) else port
 
 
-for probe, path in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")]:
-    g = (container.get(probe) or {}).get("httpGet", {})
-    check(g.get("path") == path and resolve(g.get("port")) == ADMIN_PORT,
-          "k8s %s GETs %s on %d" % (probe, path, ADMIN_PORT), str(g))
+g = (container.get("livenessProbe") or {}).get("httpGet", {})
+check(g.get("path") == "/healthz" and resolve(g.get("port")) == ADMIN_PORT,
+      "k8s livenessProbe GETs /healthz on %d" % ADMIN_PORT, str(g))
+g = (container.get("readinessProbe") or {}).get("grpc", {})
+check(resolve(g.get("port")) == GRPC_PORT and g.get("service", "") == "",
+      "k8s readinessProbe asks gRPC health on %d" % GRPC_PORT, str(g))
 svc = k8s.get("Service", {}).get("spec", {})
 sp = svc.get("ports", [{}])
-check(len(sp) == 1 and sp[0].get("port") == SERVICE_PORT
-      and resolve(sp[0].get("targetPort")) == SERVICE_PORT,
-      "k8s Service: port 7420 -> container 7420", str(sp))
+check(sorted((p.get("port"), resolve(p.get("targetPort"))) for p in sp)
+      == [(SERVICE_PORT, SERVICE_PORT), (GRPC_PORT, GRPC_PORT)],
+      "k8s Service: ports 7420 and 7422 -> the container's", str(sp))
 dep = k8s.get("Deployment", {}).get("spec", {})
 labels = dep.get("template", {}).get("metadata", {}).get("labels", {})
 for what, sel in [("Deployment", dep.get("selector", {}).get("matchLabels")),
@@ -522,12 +532,13 @@ try:
     r = run(["redis-cli", "-s", sock, "ping"])
     check("NOAUTH" in r.stdout + r.stderr, "compose's redis requires the password", r.stdout)
 
-    sport, aport = free_port(), free_port()
+    sport, aport, gport = free_port(), free_port(), free_port()
     url, admin = "tcp://127.0.0.1:%d" % sport, "http://127.0.0.1:%d" % aport
     conf, env = contexts["compose cachewired"]
     env = {n: local_value(n, v, conf) for n, v in env.items()}
     env.update({"CACHEWIRE_CONFIG": conf, "CACHEWIRE_REDIS_URL": "unix://" + sock,
-                "CACHEWIRE_LISTEN": url, "CACHEWIRE_ADMIN_LISTEN": admin})
+                "CACHEWIRE_LISTEN": url, "CACHEWIRE_ADMIN_LISTEN": admin,
+                "CACHEWIRE_GRPC_LISTEN": "127.0.0.1:%d" % gport})
     log = open(os.path.join(TMP, "cachewired.log"), "w")
     daemon = subprocess.Popen([DAEMON], env=clean_env(env), stdout=log, stderr=log)
     procs.append(daemon)
@@ -550,6 +561,15 @@ try:
     check(status == (200, "ready\n"), "GET /readyz -> 200 ready (deployment's config, real "
           "Redis with password file)", str(status))
     check(get("/healthz") == (200, "ok\n"), "GET /healthz -> 200 ok", str(get("/healthz")))
+    # what the kubelet's gRPC readiness probe asks: Health/Check, service ""
+    # (an empty HealthCheckRequest); SERVING is HealthCheckResponse{status: 1}
+    import grpc
+    with grpc.insecure_channel("127.0.0.1:%d" % gport) as ch:
+        try:
+            got = ch.unary_unary("/grpc.health.v1.Health/Check")(b"", timeout=5)
+        except grpc.RpcError as e:
+            got = "%s: %s" % (e.code(), e.details())
+    check(got == b"\x08\x01", "gRPC Health/Check (the readiness probe) -> SERVING", repr(got))
     for args, what in [(["health"], "the image's HEALTHCHECK"),
                        (["health", "--ready"], "compose's healthcheck")]:
         r = run([CLI] + args + ["--admin", admin], env=clean_env())
