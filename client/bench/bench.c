@@ -28,6 +28,8 @@ static int run_target(const struct bench_opts *o, enum bench_target t,
 		return target_service_run(o, res);
 	case TARGET_REDIS:
 		return target_redis_run(o, res);
+	case TARGET_GRPC:
+		return target_grpc_run(o, res);
 	case TARGET_ECHO:
 		if (echo_url == NULL) {
 			snprintf(res->message, sizeof(res->message), "%s",

@@ -1,7 +1,7 @@
 /*
  * bench.h - what the parts of cachewire-bench share: the options, the
  * workload (which operation on which keys), the per-slot counters, the
- * result of one target, and the three targets.
+ * result of one target, and the four targets.
  *
  * A target is measured in passes (run.h): an optional prepare pass that
  * stores the keys a get workload should find, then the measured pass with
@@ -35,6 +35,7 @@ enum bench_target {
 	TARGET_SERVICE,
 	TARGET_REDIS,
 	TARGET_ECHO,
+	TARGET_GRPC, /* the service over gRPC; only when --targets names it */
 	TARGET_COUNT,
 };
 
@@ -63,6 +64,7 @@ struct bench_opts {
 	const char *redis_url; /* as given, for messages */
 	struct redis_addr redis;
 	const char *echo_url; /* NULL: tcp://127.0.0.1:<free port> */
+	const char *grpc_addr; /* the service's gRPC host:port */
 	enum bench_target order[TARGET_COUNT]; /* targets to run, in order */
 	unsigned ntargets;
 	enum bench_workload workload;
@@ -201,6 +203,7 @@ struct target_result {
  */
 int target_service_run(const struct bench_opts *o, struct target_result *res);
 int target_redis_run(const struct bench_opts *o, struct target_result *res);
+int target_grpc_run(const struct bench_opts *o, struct target_result *res);
 /* url: where echo_start()'s server listens. */
 int target_echo_run(
     const struct bench_opts *o, const char *url, struct target_result *res);

@@ -33,8 +33,8 @@ static const char usage_text[] =
     "latency percentiles and the ratios between them.\n"
     "\n"
     "Targets:\n"
-    "      --targets LIST    service,redis,echo (default: all three, in that\n"
-    "                        order)\n"
+    "      --targets LIST    service,redis,echo,grpc (default: the first\n"
+    "                        three, in that order)\n"
     "      --url URL         cachewired (default: $CACHEWIRE_URL, else\n"
     "                        " CW_DEFAULT_URL ")\n"
     "      --redis URL       redis://[user:pass@]host:port[/db] or\n"
@@ -44,6 +44,9 @@ static const char usage_text[] =
     "                        cwbench:), so they never meet the service's\n"
     "      --echo-url URL    where the echo server listens (default\n"
     "                        tcp://127.0.0.1:<free port>)\n"
+    "      --grpc HOST:PORT  cachewired's gRPC listener, for the grpc target\n"
+    "                        (default 127.0.0.1:7422): the service's calls\n"
+    "                        over HTTP/2 instead of nng\n"
     "      --server-pid PID  report cachewired's memory (VmRSS before and\n"
     "                        after, VmHWM, and the peak sampled while the\n"
     "                        service is measured)\n"
@@ -215,7 +218,7 @@ static int parse_targets(struct bench_opts *o, const char *list)
 				break;
 		if (t == TARGET_COUNT)
 			return bad("--targets: unknown target '%s' (service, "
-			           "redis or echo)",
+			           "redis, echo or grpc)",
 			    tok);
 		for (i = 0; i < o->ntargets; i++)
 			if (o->order[i] == (enum bench_target)t)
@@ -347,6 +350,7 @@ enum {
 	OPT_REDIS_PREFIX,
 	OPT_TARGETS,
 	OPT_ECHO_URL,
+	OPT_GRPC,
 	OPT_WORKLOAD,
 	OPT_RATIO,
 	OPT_VALUE_SIZE,
@@ -372,6 +376,7 @@ static const struct option long_opts[] = {
     {"redis-prefix", required_argument, NULL, OPT_REDIS_PREFIX},
     {"targets", required_argument, NULL, OPT_TARGETS},
     {"echo-url", required_argument, NULL, OPT_ECHO_URL},
+    {"grpc", required_argument, NULL, OPT_GRPC},
     {"workload", required_argument, NULL, OPT_WORKLOAD},
     {"ratio", required_argument, NULL, OPT_RATIO},
     {"value-size", required_argument, NULL, OPT_VALUE_SIZE},
@@ -419,6 +424,7 @@ static void set_defaults(struct bench_opts *o)
 	o->url = env != NULL && *env != '\0' ? env : CW_DEFAULT_URL;
 	o->redis_url = DEFAULT_REDIS_URL;
 	o->redis_prefix = "cwbench:";
+	o->grpc_addr = "127.0.0.1:7422";
 	o->order[0] = TARGET_SERVICE;
 	o->order[1] = TARGET_REDIS;
 	o->order[2] = TARGET_ECHO;
@@ -515,6 +521,9 @@ int options_parse(struct bench_opts *o, int argc, char **argv, bool *help_shown)
 			break;
 		case OPT_ECHO_URL:
 			o->echo_url = optarg;
+			break;
+		case OPT_GRPC:
+			o->grpc_addr = optarg;
 			break;
 		case OPT_WORKLOAD:
 			if (parse_workload(optarg, &o->workload) != 0)

@@ -56,9 +56,10 @@ static const struct target_result *find(
 
 /* The ratios between targets; false where a target is missing. */
 struct ratios {
-	bool have_echo, have_redis, have_p50;
+	bool have_echo, have_redis, have_p50, have_grpc;
 	double over_echo, over_redis, p50_overhead_us;
 	double svc_p50, echo_p50, redis_p50;
+	double grpc_over_service, grpc_p50; /* the service over gRPC */
 };
 
 static void ratios(
@@ -67,7 +68,8 @@ static void ratios(
 	const struct target_result *s = find(res, n, TARGET_SERVICE);
 	const struct target_result *r = find(res, n, TARGET_REDIS);
 	const struct target_result *e = find(res, n, TARGET_ECHO);
-	struct figures fs, fr, fe;
+	const struct target_result *g = find(res, n, TARGET_GRPC);
+	struct figures fs, fr, fe, fg;
 
 	memset(q, 0, sizeof(*q));
 	if (s == NULL)
@@ -85,6 +87,12 @@ static void ratios(
 		q->have_redis = fr.ops_s > 0;
 		q->over_redis = q->have_redis ? fs.ops_s / fr.ops_s : 0;
 		q->redis_p50 = fr.pct_us[0];
+	}
+	if (g != NULL) {
+		figures(g, &fg);
+		q->have_grpc = fs.ops_s > 0;
+		q->grpc_over_service = q->have_grpc ? fg.ops_s / fs.ops_s : 0;
+		q->grpc_p50 = fg.pct_us[0];
 	}
 	q->have_p50 = e != NULL && r != NULL;
 	q->p50_overhead_us = q->svc_p50 - (q->echo_p50 + q->redis_p50);
@@ -199,8 +207,12 @@ void report_table(const struct bench_opts *o, const struct target_result *res,
 			table_errors(&res[i]);
 
 	ratios(res, n, &q);
-	if (q.have_echo || q.have_redis || q.have_p50)
+	if (q.have_echo || q.have_redis || q.have_p50 || q.have_grpc)
 		printf("\n");
+	if (q.have_grpc)
+		printf("grpc/service  ops/s: %.3f; p50 %.1f us over gRPC, %.1f us "
+		       "over nng\n",
+		    q.grpc_over_service, q.grpc_p50, q.svc_p50);
 	if (q.have_echo)
 		printf("service/echo  ops/s: %.3f\n", q.over_echo);
 	if (q.have_redis)
@@ -340,6 +352,8 @@ void report_json(const struct bench_opts *o, const struct target_result *res,
 	printf("}, \"ratios\": {");
 	json_ratio("service_over_echo_ops", q.have_echo, q.over_echo, false);
 	json_ratio("service_over_redis_ops", q.have_redis, q.over_redis, false);
+	json_ratio("grpc_over_service_ops", q.have_grpc, q.grpc_over_service,
+	    false);
 	json_ratio("p50_overhead_us", q.have_p50, q.p50_overhead_us, true);
 	printf("}, \"server\": ");
 	if (o->server_pid <= 0) {

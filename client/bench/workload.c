@@ -30,6 +30,7 @@ const char *target_name(enum bench_target t)
 	    [TARGET_SERVICE] = "service",
 	    [TARGET_REDIS] = "redis",
 	    [TARGET_ECHO] = "echo",
+	    [TARGET_GRPC] = "grpc",
 	};
 	return t < TARGET_COUNT ? names[t] : "?";
 }

@@ -4,18 +4,23 @@
 # errors, hits + misses = lookups, hit ratio 1 / 0 exact, histogram count =
 # ops, percentiles ordered), that a set run really stores its keys, and its
 # error paths. Nothing here is timed: speed is not a test result.
+# The grpc target (the service over HTTP/2) is held to the same counts.
 # Usage: test_bench.sh CACHEWIRED CACHEWIRE_BENCH
 . "$(dirname "$0")/lib.sh"
 BENCH=$2
 REDIS_CLI=${REDIS_CLI:-redis-cli}
 PYTHON=${PYTHON:-python3}
+# the daemon serves gRPC too, for the grpc target
+GRPC_ADDR="127.0.0.1:$(free_port)"
+export CACHEWIRE_GRPC_LISTEN=$GRPC_ADDR
 start_servers "$1"
 total=0
 t() { total=$((total + 1)); }
 
 OPS=2000
-bench() { # bench ARGS...: a short JSON run of all three targets
+bench() { # bench ARGS...: a short JSON run of all four targets
 	"$BENCH" --url "$TCP_URL" --redis "unix://$TMP/redis.sock" \
+		--grpc "$GRPC_ADDR" --targets service,redis,echo,grpc \
 		--ops "$OPS" --warmup 0 --keys 500 --conns 2 --depth 8 \
 		--timeout-ms 5000 --json --quiet "$@"
 }
@@ -67,7 +72,8 @@ for name in p["targets"]:
         out("no lookups", 0, r["lookups"])
     if not reading and p["workload"] != "delete":
         out("value bytes", r["keys"] * p["value_size"], r["bytes"])
-for k in ("service_over_echo_ops", "service_over_redis_ops"):
+for k in ("service_over_echo_ops", "service_over_redis_ops",
+          "grpc_over_service_ops"):
     print(f"ratio {k}|True|{d['ratios'][k] is not None and d['ratios'][k] > 0}")
 PY
 	)
@@ -127,6 +133,13 @@ timeout 60 "$BENCH" --targets redis --redis "unix://$TMP/none.sock" \
 	--ops 100 --timeout-ms 500 >"$TMP/out" 2>"$TMP/err"; rc=$?
 t; check "no redis: exits 1" 1 $rc
 t; check_has "no redis: says where" "none.sock" "$(cat "$TMP/err")"
+timeout 60 "$BENCH" --targets grpc --grpc "127.0.0.1:$(free_port)" \
+	--ops 100 --timeout-ms 500 >"$TMP/out" 2>"$TMP/err"; rc=$?
+t; check "no gRPC listener: exits 1" 1 $rc
+t; check_has "no gRPC listener: says so" "Connection refused" "$(cat "$TMP/err")"
+"$BENCH" --url "$TCP_URL" --grpc "$GRPC_ADDR" --targets service,grpc \
+	--ops 500 --warmup 0 --keys 100 >"$TMP/table" 2>&1
+t; check_has "table has the gRPC ratio" "grpc/service  ops/s" "$(cat "$TMP/table")"
 set -e
 
 finish "$total"
