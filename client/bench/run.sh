@@ -10,8 +10,9 @@
 #
 # Scenarios (each target measured in the same invocation):
 #   get, set     100 B values, 4 conns x 16 deep = 64 in flight: ops/s of
-#                service, redis and echo, service/echo and service/redis
-#   get-1        1 in flight: p50 of service, echo and redis, and
+#                service, redis, echo and the service over gRPC (grpc),
+#                service/echo, service/redis and grpc/service
+#   get-1        1 in flight: p50 of service, echo, redis and grpc, and
 #                service - (echo + redis)
 #   getmany      100 keys of 100 B per call at 64 in flight: service keys/s
 #                against the redis target's single GETs of the get scenario
@@ -74,7 +75,9 @@ wait_for 10 redis-cli -p "$REDIS_PORT" ping >/dev/null ||
 	{ cat "$TMP/redis.log"; exit 1; }
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 URL="tcp://127.0.0.1:$(free_port)"
-CACHEWIRE_ADMIN_LISTEN= "$DAEMON" --listen "$URL" --redis-url "$REDIS_URL" >"$TMP/cachewired.log" 2>&1 &
+GRPC="127.0.0.1:$(free_port)"
+CACHEWIRE_ADMIN_LISTEN= CACHEWIRE_GRPC_LISTEN=$GRPC "$DAEMON" --listen "$URL" \
+	--redis-url "$REDIS_URL" >"$TMP/cachewired.log" 2>&1 &
 DAEMON_PID=$!
 wait_for 10 grep -q ' INFO ready' "$TMP/cachewired.log" ||
 	{ cat "$TMP/cachewired.log"; exit 1; }
@@ -97,11 +100,12 @@ scenario() {
 	done
 }
 
-scenario get --workload get --value-size 100 --conns 4 --depth 16
-scenario set --workload set --value-size 100 --conns 4 --depth 16
+ALL=(--targets service,redis,echo,grpc --grpc "$GRPC")
+scenario get "${ALL[@]}" --workload get --value-size 100 --conns 4 --depth 16
+scenario set "${ALL[@]}" --workload set --value-size 100 --conns 4 --depth 16
 scenario getmany --workload getmany --batch 100 --value-size 100 \
 	--conns 4 --depth 16
-scenario get-1 --workload get --value-size 100 --conns 1 --depth 1
+scenario get-1 "${ALL[@]}" --workload get --value-size 100 --conns 1 --depth 1
 # 64 clients each waiting for its GET: what a direct-Redis user gets at a
 # concurrency of 64 without pipelining by hand
 scenario redis-64x1 --targets redis --workload get --value-size 100 \
@@ -132,14 +136,18 @@ def figure(label, values, unit=""):
 get, set_, many, one, big, single = (runs(n) for n in
     ("get", "set", "getmany", "get-1", "mixed-1mib", "redis-64x1"))
 for name, rs in (("get", get), ("set", set_)):
-    for t in ("service", "redis", "echo"):
+    for t in ("service", "redis", "echo", "grpc"):
         figure(f"{name} 100 B @64: {t} ops/s", [res(d, t, "ops_per_s") for d in rs])
+    figure(f"{name} 100 B @64: grpc/service",
+           [d["ratios"]["grpc_over_service_ops"] for d in rs])
     figure(f"{name} 100 B @64: service/echo",
            [d["ratios"]["service_over_echo_ops"] for d in rs])
     figure(f"{name} 100 B @64: service/redis",
            [d["ratios"]["service_over_redis_ops"] for d in rs])
-for t in ("service", "echo", "redis"):
+for t in ("service", "echo", "redis", "grpc"):
     figure(f"get 100 B @1: {t} p50", [res(d, t, "latency_us", "p50") for d in one], "us")
+figure("get 100 B @1: grpc/service ops/s",
+       [d["ratios"]["grpc_over_service_ops"] for d in one])
 figure("get 100 B @1: service - (echo + redis) p50",
        [d["ratios"]["p50_overhead_us"] for d in one], "us")
 figure("getmany 100x100 B @64: service keys/s",

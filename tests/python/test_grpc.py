@@ -308,6 +308,77 @@ class GrpcRedisTrouble(unittest.TestCase):
             self.assertEqual(code, grpc.StatusCode.UNAVAILABLE, details)
 
 
+class GrpcStopAndReload(unittest.TestCase):
+    """SIGTERM drains gRPC as it drains nng; SIGHUP's limits and tokens
+    apply to gRPC calls."""
+
+    def test_sigterm_answers_calls_in_flight_then_exits_0(self):
+        with Servers(grpc=True) as s:
+            ch = grpc.insecure_channel(s.grpc_addr)
+            c = GrpcCache(ch)
+            c.set(b"k", b"v")
+            s.redis.send_signal(signal.SIGSTOP)  # hold the next call
+            pending = c.stub.Get.future(pb.GetRequest(key=b"k"), timeout=10)
+            time.sleep(0.3)
+            s.daemon.send_signal(signal.SIGTERM)
+            # stopping: new calls are refused (GOAWAY, or UNAVAILABLE)
+            self.assertTrue(wait_for(lambda: "stopping on SIGTERM" in s.log(), 5))
+            code, _ = code_of(GrpcCache(grpc.insecure_channel(s.grpc_addr))
+                              .stub.Ping, pb.PingRequest(), timeout=2)
+            self.assertEqual(code, grpc.StatusCode.UNAVAILABLE)
+            time.sleep(0.3)
+            s.redis.send_signal(signal.SIGCONT)
+            r = pending.result(timeout=10)  # the call in flight is answered
+            self.assertTrue(r.found)
+            self.assertEqual(r.value, b"v")
+            self.assertEqual(s.daemon.wait(20), 0)
+            ch.close()
+
+    def test_sighup_limits_and_tokens_apply_to_grpc(self):
+        d = tempfile.mkdtemp(prefix="cw-test-grpc-hup-")
+        tokens, conf = os.path.join(d, "tokens.yaml"), os.path.join(d, "c.yaml")
+        with open(tokens, "w") as f:
+            f.write("- token: first-token-0123456789abcdef\n  namespaces: [a]\n")
+        with open(conf, "w") as f:
+            f.write("server:\n  max_message_bytes: 4MiB\n"
+                    "cache:\n  max_value_bytes: 2MiB\n")
+        with Servers(grpc=True, env={"CACHEWIRE_AUTH_TOKENS_FILE": tokens,
+                                     "CACHEWIRE_CONFIG": conf}) as s, \
+                grpc.insecure_channel(s.grpc_addr, options=CALL_OPTIONS) as ch:
+            first = GrpcCache(ch, metadata=[
+                ("authorization", "Bearer first-token-0123456789abcdef")])
+            second = GrpcCache(ch, metadata=[
+                ("authorization", "Bearer second-token-0123456789abcde")])
+            first.set(b"k", b"x" * 1500000)  # under the limits
+            self.assertEqual(code_of(second.stub.Ping, pb.PingRequest(),
+                                     metadata=second.metadata, timeout=5)[0],
+                             grpc.StatusCode.UNAUTHENTICATED)
+            with open(tokens, "w") as f:
+                f.write("- token: second-token-0123456789abcde\n"
+                        "  namespaces: [a]\n")
+            with open(conf, "w") as f:
+                f.write("server:\n  max_message_bytes: 1MiB\n"
+                        "cache:\n  max_value_bytes: 512KiB\n")
+            s.daemon.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: "SIGHUP: configuration reloaded"
+                                     in s.log(), 5), s.log())
+            self.assertTrue(second.ping())
+            self.assertEqual(status_of(first.ping), "UNAUTHENTICATED")
+            code, details = code_of(second.stub.Set, pb.SetRequest(
+                key=b"k", value=b"x" * 1500000), metadata=second.metadata,
+                timeout=5)
+            self.assertEqual(code, grpc.StatusCode.RESOURCE_EXHAUSTED, details)
+            self.assertIn("server.max_message_bytes", details)
+
+
+def status_of(fn, *args):
+    try:
+        fn(*args)
+        return "OK"
+    except cachewire.Error as e:
+        return e.status
+
+
 TOKEN_A = "grpc-token-of-tenant-a-0123456789"
 TOKEN_AS = "grpc-token-a-and-shared-01234567"
 
