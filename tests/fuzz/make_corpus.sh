@@ -29,3 +29,9 @@ seed delete-many DeleteMany DeleteManyRequest 'keys: "a" keys: ""'
 seed unknown-method Frobnicate PingRequest ''
 printf 'method: "/other.v1.X/Get" auth_token: "t"' | enc Request >"$out/other-service"
 printf '\377\377\377\377\017\001' >"$out/garbage"
+# gRPC request bodies (transport/grpc/wire.h): a whole prefixed message,
+# one whose prefix claims more than follows, and two messages
+printf '\000\000\000\000\003\012\001k' >"$out/grpc-body"
+printf '\000\000\000\001\000\012\001k' >"$out/grpc-body-short"
+printf '\000\000\000\000\000\000\000\000\000\000' >"$out/grpc-body-two"
+printf '250m' >"$out/grpc-timeout"

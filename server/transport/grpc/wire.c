@@ -121,13 +121,13 @@ int cw_grpc_timeout_parse(const uint8_t *v, size_t n, uint64_t *ms)
 	switch (v[n - 1]) {
 	case 'H':
 		*ms = x * 3600000u;
-		return 0;
+		break;
 	case 'M':
 		*ms = x * 60000u;
-		return 0;
+		break;
 	case 'S':
 		*ms = x * 1000u;
-		return 0;
+		break;
 	case 'm':
 		*ms = x;
 		break;
