@@ -24,6 +24,28 @@ cluster_node() { # cluster_node PORT: start (or restart) the node on PORT
 	eval "CLUSTER_PID_$p=$!"
 }
 
+# free_cluster_port: a port for a cluster node: free, and so is its
+# cluster bus port (port + 10000), and neither is a port or bus port of a
+# node started here already (a node that cannot bind its bus port does not
+# start at all). Ports 10000-21999, so that bus ports stay below Linux's
+# ephemeral range (32768-60999), where an outgoing connection of anyone's
+# could hold the port between this check and redis-server's bind.
+free_cluster_port() {
+	local p q taken
+	while :; do
+		p=$((10000 + RANDOM % 12000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+		(exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null && continue
+		taken=0
+		for q in "${CLUSTER_PORTS[@]}"; do
+			[ "$p" = "$q" ] || [ "$p" = $((q + 10000)) ] ||
+				[ $((p + 10000)) = "$q" ] || continue
+			taken=1
+		done
+		[ "$taken" = 0 ] && { echo "$p"; return; }
+	done
+}
+
 cluster_ok() { # does every node say cluster_state:ok?
 	local p
 	for p in "${CLUSTER_PORTS[@]}"; do
@@ -35,8 +57,7 @@ cluster_ok() { # does every node say cluster_state:ok?
 cluster_start() {
 	local p i
 	for i in 1 2 3 4 5 6; do
-		p=$(free_port)
-		while [[ " ${CLUSTER_PORTS[*]} " == *" $p "* ]]; do p=$(free_port); done
+		p=$(free_cluster_port)
 		CLUSTER_PORTS+=("$p")
 		CLUSTER_NODES="$CLUSTER_NODES${CLUSTER_NODES:+,}127.0.0.1:$p"
 		cluster_node "$p"

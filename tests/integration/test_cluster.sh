@@ -258,13 +258,13 @@ stop_daemon
 kill "$PLAIN_PID"; wait "$PLAIN_PID" 2>/dev/null
 
 # a one-node cluster serving half the slots
-HALF=$(free_port)
+HALF=$(free_cluster_port)
 mkdir -p "$TMP/half"
 "$REDIS_SERVER" --port "$HALF" --bind 127.0.0.1 --save '' --dir "$TMP/half" \
 	--cluster-enabled yes --cluster-config-file "$TMP/half/nodes.conf" \
 	>"$TMP/half.log" 2>&1 &
 HALF_PID=$!
-wait_for 10 sh -c "redis-cli -p $HALF ping | grep -q PONG"
+wait_for 10 sh -c "redis-cli -p $HALF ping | grep -q PONG" || cat "$TMP/half.log"
 redis-cli -p "$HALF" cluster addslotsrange 0 8191 >/dev/null
 wait_for 10 sh -c "redis-cli -p $HALF cluster slots | grep -qx 8191"
 out=$(CACHEWIRE_REDIS_MODE=cluster CACHEWIRE_REDIS_NODES="127.0.0.1:$HALF" "$DAEMON_BIN" --check-redis 2>&1); rc=$?
