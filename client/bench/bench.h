@@ -63,7 +63,7 @@ struct bench_opts {
 	const char *url;       /* cachewired */
 	const char *redis_url; /* as given, for messages */
 	struct redis_addr redis;
-	const char *echo_url; /* NULL: tcp://127.0.0.1:<free port> */
+	const char *echo_url;  /* NULL: tcp://127.0.0.1:<free port> */
 	const char *grpc_addr; /* the service's gRPC host:port */
 	enum bench_target order[TARGET_COUNT]; /* targets to run, in order */
 	unsigned ntargets;

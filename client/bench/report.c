@@ -210,8 +210,9 @@ void report_table(const struct bench_opts *o, const struct target_result *res,
 	if (q.have_echo || q.have_redis || q.have_p50 || q.have_grpc)
 		printf("\n");
 	if (q.have_grpc)
-		printf("grpc/service  ops/s: %.3f; p50 %.1f us over gRPC, %.1f us "
-		       "over nng\n",
+		printf(
+		    "grpc/service  ops/s: %.3f; p50 %.1f us over gRPC, %.1f us "
+		    "over nng\n",
 		    q.grpc_over_service, q.grpc_p50, q.svc_p50);
 	if (q.have_echo)
 		printf("service/echo  ops/s: %.3f\n", q.over_echo);
@@ -352,8 +353,8 @@ void report_json(const struct bench_opts *o, const struct target_result *res,
 	printf("}, \"ratios\": {");
 	json_ratio("service_over_echo_ops", q.have_echo, q.over_echo, false);
 	json_ratio("service_over_redis_ops", q.have_redis, q.over_redis, false);
-	json_ratio("grpc_over_service_ops", q.have_grpc, q.grpc_over_service,
-	    false);
+	json_ratio(
+	    "grpc_over_service_ops", q.have_grpc, q.grpc_over_service, false);
 	json_ratio("p50_overhead_us", q.have_p50, q.p50_overhead_us, true);
 	printf("}, \"server\": ");
 	if (o->server_pid <= 0) {

@@ -96,8 +96,10 @@ static int g_build(struct gslot *s)
 	const ProtobufCMessage *m;
 	Cachewire__V1__GetRequest get = CACHEWIRE__V1__GET_REQUEST__INIT;
 	Cachewire__V1__DeleteRequest del = CACHEWIRE__V1__DELETE_REQUEST__INIT;
-	Cachewire__V1__GetManyRequest gm = CACHEWIRE__V1__GET_MANY_REQUEST__INIT;
-	Cachewire__V1__SetManyRequest sm = CACHEWIRE__V1__SET_MANY_REQUEST__INIT;
+	Cachewire__V1__GetManyRequest gm =
+	    CACHEWIRE__V1__GET_MANY_REQUEST__INIT;
+	Cachewire__V1__SetManyRequest sm =
+	    CACHEWIRE__V1__SET_MANY_REQUEST__INIT;
 	ProtobufCBinaryData value = {o->value_size, s->c->t->value};
 
 	for (unsigned i = 0; i < s->n; i++) {
@@ -187,7 +189,8 @@ static int g_issue(struct gslot *s)
 	    NV(":path", method_path(s->kind)), NV(":authority", t->host),
 	    NV("content-type", "application/grpc"), NV("te", "trailers"),
 	    NV("grpc-timeout", timeout)};
-	nghttp2_data_provider p = {.source.ptr = s, .read_callback = g_read_req};
+	nghttp2_data_provider p = {
+	    .source.ptr = s, .read_callback = g_read_req};
 	s->status = -1;
 	s->message[0] = '\0';
 	s->resp_len = 0;
@@ -248,7 +251,8 @@ static void g_count(struct gslot *s)
 			bytes += r->results[i]->value.len;
 		}
 		if (r != NULL)
-			cachewire__v1__get_many_response__free_unpacked(r, NULL);
+			cachewire__v1__get_many_response__free_unpacked(
+			    r, NULL);
 	} else if (s->kind == OP_SET || s->kind == OP_SETMANY) {
 		bytes = (uint64_t)s->n * vsize;
 	}
@@ -275,8 +279,8 @@ static void g_next(struct gslot *s)
 	enum claim c = run_claim(t->run, &seq);
 
 	if (c != CLAIM_STOP) {
-		s->n = wl_plan(t->o, &s->rng, t->run->prepare, seq, &s->kind,
-		    s->idx);
+		s->n = wl_plan(
+		    t->o, &s->rng, t->run->prepare, seq, &s->kind, s->idx);
 		s->measured = c == CLAIM_MEASURE;
 		if (g_issue(s) == 0)
 			return;
@@ -335,8 +339,8 @@ static int on_close(nghttp2_session *h2, int32_t id, uint32_t code, void *arg)
 		return 0;
 	s->busy = false;
 	if (s->status < 0 && code != NGHTTP2_NO_ERROR)
-		snprintf(s->message, sizeof s->message,
-		    "stream reset: %s", nghttp2_http2_strerror(code));
+		snprintf(s->message, sizeof s->message, "stream reset: %s",
+		    nghttp2_http2_strerror(code));
 	if (s->measured) {
 		g_count(s);
 		run_completed(s->c->t->run);
@@ -414,8 +418,8 @@ static void *g_loop(void *arg)
 		for (unsigned i = 0; i < c->nslots; i++) {
 			if (c->slots[i].busy) {
 				c->slots[i].busy = false;
-				stats_error(&c->slots[i].st, CW_UNAVAILABLE,
-				    c->error);
+				stats_error(
+				    &c->slots[i].st, CW_UNAVAILABLE, c->error);
 				run_slot_done(c->t->run);
 			}
 		}
@@ -429,14 +433,14 @@ static int g_connect(struct gtarget *t, struct gconn *c, char *err, size_t len)
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
 	int rc = getaddrinfo(t->host, t->port, &hints, &res);
 	if (rc != 0) {
-		snprintf(err, len, "%s:%s: %s", t->host, t->port,
-		    gai_strerror(rc));
+		snprintf(
+		    err, len, "%s:%s: %s", t->host, t->port, gai_strerror(rc));
 		return -1;
 	}
 	c->fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
 	if (c->fd < 0 || connect(c->fd, res->ai_addr, res->ai_addrlen) != 0) {
-		snprintf(err, len, "%s:%s: %s", t->host, t->port,
-		    strerror(errno));
+		snprintf(
+		    err, len, "%s:%s: %s", t->host, t->port, strerror(errno));
 		freeaddrinfo(res);
 		return -1;
 	}
@@ -468,8 +472,7 @@ static int g_start(void *ctx)
 	struct gtarget *t = ctx;
 	for (unsigned i = 0; i < t->o->conns; i++) {
 		struct gconn *c = &t->conns[i];
-		c->started =
-		    pthread_create(&c->thread, NULL, g_loop, c) == 0;
+		c->started = pthread_create(&c->thread, NULL, g_loop, c) == 0;
 		if (!c->started)
 			for (unsigned k = 0; k < c->nslots; k++)
 				run_slot_done(t->run);
