@@ -237,6 +237,7 @@ static void respond_ping(cw_call *call, const cw_result *r)
 	Cachewire__V1__PingResponse out = CACHEWIRE__V1__PING_RESPONSE__INIT;
 	(void)r;
 	out.version = CW_VERSION_STRING;
+	out.batches = true; /* the nng transport serves Request.calls */
 	answer(call, &out);
 }
 

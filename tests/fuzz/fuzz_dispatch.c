@@ -13,6 +13,10 @@
  * not a valid cachewire.v1.Reply, a crash, a leak or a sanitizer report is a
  * finding.
  *
+ * An input that is a batch envelope (Request.calls) is also served as the
+ * nng server serves one, call by call (batch.h): answered exactly once,
+ * with one Reply per call.
+ *
  * The same bytes also go through the gRPC transport's own framing
  * (transport/grpc/wire.h): as a request body fed in chunks whose sizes the
  * input's first byte picks (a body whose prefix claims more than came, or
@@ -26,6 +30,7 @@
 
 #include "cachewire/v1/rpc.pb-c.h"
 
+#include "batch.h"
 #include "cache.h"
 #include "dispatch.h"
 #include "envelope.h"
@@ -131,6 +136,52 @@ static void dispatch_once(cw_auth *auth, const uint8_t *data, size_t size)
 	free(k.buf);
 }
 
+/* A batch's answer: counted, kept for checking. */
+typedef struct batch_sink {
+	int done;
+	uint8_t *reply;
+	size_t len;
+} batch_sink;
+
+static void batch_done(void *arg, uint8_t *reply, size_t len)
+{
+	batch_sink *b = arg;
+	b->done++;
+	b->reply = reply;
+	b->len = len;
+}
+
+/* A batch envelope (Request.calls) is served call by call, as the nng
+ * server does: answered once, with one Reply per call. */
+static void batch_once(cw_auth *auth, const uint8_t *data, size_t size)
+{
+	cw_request req;
+	size_t ncalls = 0;
+
+	if (!cw_envelope_decode(data, size, &req, &ncalls) || ncalls == 0 ||
+	    ncalls > 256)
+		return;
+	cw_services svcs = {.cache = service()};
+	cw_batch_ctx ctx = {
+	    .svcs = &svcs, .auth = auth, .default_timeout_ms = 1000};
+	batch_sink b = {0};
+	cw_batch_serve(&ctx, data, size, ncalls, batch_done, &b);
+	if (b.done != 1) {
+		fprintf(stderr, "batch answered %d times, want 1\n", b.done);
+		abort();
+	}
+	Cachewire__V1__Reply *r =
+	    b.reply != NULL ? cachewire__v1__reply__unpack(NULL, b.len, b.reply)
+	                    : NULL;
+	if (r == NULL || r->n_replies != ncalls) {
+		fprintf(stderr, "batch reply undecodable or not %zu replies\n",
+		    ncalls);
+		abort();
+	}
+	cachewire__v1__reply__free_unpacked(r, NULL);
+	free(b.reply);
+}
+
 /* The bytes as a gRPC request body and as headers (wire.h). */
 static void grpc_wire(const uint8_t *data, size_t size)
 {
@@ -165,6 +216,7 @@ static void grpc_wire(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	grpc_wire(data, size);
+	batch_once(with_tokens(), data, size);
 	dispatch_once(NULL, data, size);
 	dispatch_once(with_tokens(), data, size);
 	return 0;

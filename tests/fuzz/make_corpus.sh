@@ -35,3 +35,8 @@ printf '\000\000\000\000\003\012\001k' >"$out/grpc-body"
 printf '\000\000\000\001\000\012\001k' >"$out/grpc-body-short"
 printf '\000\000\000\000\000\000\000\000\000\000' >"$out/grpc-body-two"
 printf '250m' >"$out/grpc-timeout"
+# batch envelopes: a Ping and a Get, and one with a nested batch
+printf 'calls { method: "/cachewire.v1.Cache/Ping" } calls { method: "/cachewire.v1.Cache/Get" payload: "\\n\\001k" timeout_ms: 5 }' |
+	enc Request >"$out/batch"
+printf 'calls { calls { method: "/cachewire.v1.Cache/Ping" } } calls { auth_token: "fuzz-token-0123456789" namespace: "other" method: "/cachewire.v1.Cache/Clear" }' |
+	enc Request >"$out/batch-nested"

@@ -281,7 +281,7 @@ static void envelope_wire_format(void **state)
 	    '1', '.', 'C', 'a', 'c', 'h', 'e', '/', 'P', 'i', 'n', 'g'
 	/* unknown fields of every wire type, before and after: skipped */
 	static const uint8_t unknown[] = {0x48, 0x96, 0x01, /* 9: varint */
-	    0x31, 1, 2, 3, 4, 5, 6, 7, 8,                   /* 6: fixed64 */
+	    0x51, 1, 2, 3, 4, 5, 6, 7, 8,                   /* 10: fixed64 */
 	    0x3d, 1, 2, 3, 4,                               /* 7: fixed32 */
 	    PING_METHOD, 0x42, 2, 'h', 'i',                 /* 8: bytes */
 	    0x22, 3, 't', 'o', 'k'};                        /* auth_token */
@@ -304,6 +304,10 @@ static void envelope_wire_format(void **state)
 	expect(roundtrip(wt3, sizeof wt3), CW_INVALID_ARGUMENT, NULL);
 	static const uint8_t wt2[] = {PING_METHOD, 0x10, 1};
 	expect(roundtrip(wt2, sizeof wt2), CW_INVALID_ARGUMENT, NULL);
+	/* calls (6, a batch's) as a fixed64 */
+	static const uint8_t wt6[] = {
+	    PING_METHOD, 0x31, 1, 2, 3, 4, 5, 6, 7, 8};
+	expect(roundtrip(wt6, sizeof wt6), CW_INVALID_ARGUMENT, NULL);
 	/* a method name with a NUL byte names no method */
 	static const uint8_t nul[] = {0x0a, 3, '/', 0, 'x'};
 	expect(roundtrip(nul, sizeof nul), CW_UNIMPLEMENTED, "unknown method");

@@ -98,46 +98,61 @@ static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return false; /* truncated, or more than 10 bytes */
 }
 
-bool cw_envelope_decode(const uint8_t *buf, size_t len, cw_request *e)
+/* One field at *p: its number, wire type, and for wire type 2 its
+ * bytes (data, v); false when it does not decode. */
+static bool next_field(const uint8_t **p, const uint8_t *end, uint64_t *field,
+    unsigned *wire, const uint8_t **data, uint64_t *v)
+{
+	uint64_t key;
+
+	*v = 0;
+	*data = NULL;
+	if (!get_varint(p, end, &key) || key >> 3 == 0 || key >> 3 > 0x1fffffff)
+		return false;
+	*field = key >> 3;
+	*wire = (unsigned)(key & 7);
+	switch (*wire) {
+	case 0: /* varint */
+		return get_varint(p, end, v);
+	case 1: /* 64-bit */
+		if (end - *p < 8)
+			return false;
+		*p += 8;
+		return true;
+	case 2: /* length-delimited */
+		if (!get_varint(p, end, v) || *v > (uint64_t)(end - *p))
+			return false;
+		*data = *p;
+		*p += *v;
+		return true;
+	case 5: /* 32-bit */
+		if (end - *p < 4)
+			return false;
+		*p += 4;
+		return true;
+	default: /* groups (3, 4) and reserved wire types */
+		return false;
+	}
+}
+
+bool cw_envelope_decode(
+    const uint8_t *buf, size_t len, cw_request *e, size_t *ncalls)
 {
 	const uint8_t *p = buf, *end = buf + len;
 
 	*e = (cw_request){.method = (const uint8_t *)""};
+	if (ncalls != NULL)
+		*ncalls = 0;
 	while (p < end) {
-		uint64_t key, v = 0;
-		if (!get_varint(&p, end, &key) || key >> 3 == 0 ||
-		    key >> 3 > 0x1fffffff)
+		uint64_t field, v;
+		unsigned wire;
+		const uint8_t *data;
+		if (!next_field(&p, end, &field, &wire, &data, &v))
 			return false;
-		uint64_t field = key >> 3;
-		unsigned wire = (unsigned)(key & 7);
-		const uint8_t *data = NULL;
-		switch (wire) {
-		case 0: /* varint */
-			if (!get_varint(&p, end, &v))
-				return false;
-			break;
-		case 1: /* 64-bit */
-			if (end - p < 8)
-				return false;
-			p += 8;
-			break;
-		case 2: /* length-delimited */
-			if (!get_varint(&p, end, &v) || v > (uint64_t)(end - p))
-				return false;
-			data = p;
-			p += v;
-			break;
-		case 5: /* 32-bit */
-			if (end - p < 4)
-				return false;
-			p += 4;
-			break;
-		default: /* groups (3, 4) and reserved wire types */
-			return false;
-		}
 		/* method 1, payload 2, auth_token 4, namespace 5: bytes;
 		 * timeout_ms 3 */
-		if ((field == 1 || field == 2 || field == 4 || field == 5) &&
+		if ((field == 1 || field == 2 || field == 4 || field == 5 ||
+		        field == 6) &&
 		    wire != 2)
 			return false;
 		if (field == 3 && wire != 0)
@@ -156,9 +171,29 @@ bool cw_envelope_decode(const uint8_t *buf, size_t len, cw_request *e)
 		} else if (field == 5) {
 			e->ns = data;
 			e->ns_len = (size_t)v;
+		} else if (field == 6 && ncalls != NULL) {
+			(*ncalls)++;
 		}
 	}
 	return true;
+}
+
+bool cw_envelope_next_call(
+    cw_envelope_calls *it, const uint8_t **call, size_t *call_len)
+{
+	while (it->p < it->end) {
+		uint64_t field, v;
+		unsigned wire;
+		const uint8_t *data;
+		if (!next_field(&it->p, it->end, &field, &wire, &data, &v))
+			return false;
+		if (field == 6) {
+			*call = data;
+			*call_len = (size_t)v;
+			return true;
+		}
+	}
+	return false;
 }
 
 void cw_envelope_dispatch(const cw_services *svcs, cw_auth *auth,
@@ -167,7 +202,7 @@ void cw_envelope_dispatch(const cw_services *svcs, cw_auth *auth,
 {
 	cw_request req;
 
-	if (!cw_envelope_decode(buf, len, &req)) {
+	if (!cw_envelope_decode(buf, len, &req, NULL)) {
 		char msg[96];
 		snprintf(msg, sizeof msg,
 		    "request is not a cachewire.v1.Request envelope (%zu "

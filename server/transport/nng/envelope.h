@@ -22,8 +22,21 @@
  * point into buf (nothing is copied, so a large payload is not copied
  * twice). Unknown fields are skipped, as protobuf requires; a known field
  * with the wrong wire type, a truncated field or a group make it false.
+ * *ncalls (may be NULL) gets how many calls it holds as a batch
+ * (Request.calls; 0: not a batch).
  */
-bool cw_envelope_decode(const uint8_t *buf, size_t len, cw_request *req);
+bool cw_envelope_decode(
+    const uint8_t *buf, size_t len, cw_request *req, size_t *ncalls);
+
+/* The calls of a decoded batch, one by one: start with {buf, buf + len}. */
+typedef struct cw_envelope_calls {
+	const uint8_t *p, *end;
+} cw_envelope_calls;
+
+/* The next call's bytes (a Request of its own, in buf); false when there
+ * are no more. */
+bool cw_envelope_next_call(
+    cw_envelope_calls *it, const uint8_t **call, size_t *call_len);
 
 /*
  * The size of the cachewire.v1.Reply for an outcome: code (CW_OK or an

@@ -3,6 +3,7 @@
  *
  * Each context is a small state machine run by its aio's callback:
  *   RECEIVING --request--> cw_dispatch() ... sink done --> SENDING
+ *   RECEIVING --batch--> cw_batch_serve() ... batch done --> SENDING
  *   SENDING --sent (or failed)--> RECEIVING
  * The callback never blocks; dispatch answers when the cache core does.
  */
@@ -19,6 +20,7 @@
 #include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "batch.h"
 #include "dispatch.h"
 #include "envelope.h"
 #include "gate.h"
@@ -159,6 +161,59 @@ static void sink_done(cw_reply_sink *sink, int code, const cw_error *outcome)
 	nng_ctx_send(c->ctx, c->aio);
 }
 
+/* A batch is answered: send its Reply (from whatever thread this is). */
+static void batch_done(void *arg, uint8_t *reply, size_t len)
+{
+	context *c = arg;
+	cw_server *s = c->server;
+	nng_msg *m = NULL;
+
+	if (reply != NULL && nng_msg_alloc(&m, len) == 0)
+		memcpy(nng_msg_body(m), reply, len);
+	else
+		cw_log(
+		    CW_LOG_ERROR, "cannot build a %zu-byte batch reply", len);
+	free(reply);
+	if (m != NULL)
+		cw_rpc_stats_bytes(s->stats, 0, len);
+	dispatch_ended(s);
+	if (m == NULL) {
+		next(c); /* nothing to send: the caller times out */
+		return;
+	}
+	c->state = SENDING;
+	nng_aio_set_msg(c->aio, m);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+/* Serve the batch of ncalls calls in req (dispatching, not stopping). */
+static void serve_batch(context *c, nng_msg *req, size_t ncalls)
+{
+	cw_server *s = c->server;
+	int in, max;
+
+	cw_gate_load(s->gate, &in, &max);
+	if (ncalls > (size_t)max) {
+		char msg[128];
+		snprintf(msg, sizeof msg,
+		    "a batch of %zu calls is more than server.max_in_flight "
+		    "(%d)",
+		    ncalls, max);
+		cw_dispatch_refuse(
+		    &c->call, &c->sink, CW_RESOURCE_EXHAUSTED, msg);
+		return;
+	}
+	cw_batch_ctx ctx = {
+	    .svcs = &s->svcs,
+	    .auth = s->auth,
+	    .gate = s->gate,
+	    .stats = s->stats,
+	    .default_timeout_ms = atomic_load(&s->default_timeout_ms),
+	};
+	cw_batch_serve(
+	    &ctx, nng_msg_body(req), nng_msg_len(req), ncalls, batch_done, c);
+}
+
 static void on_aio(void *arg)
 {
 	context *c = arg;
@@ -198,20 +253,32 @@ static void on_aio(void *arg)
 	pthread_mutex_unlock(&s->mu);
 	c->state = DISPATCHING;
 	cw_error refused;
+	cw_request one;
+	size_t ncalls = 0;
+	bool decoded = cw_envelope_decode(
+	    nng_msg_body(req), nng_msg_len(req), &one, &ncalls);
 	c->admitted = false;
 	if (stopping) {
 		/* Nothing new once stopping, but the caller hears so now. */
 		cw_dispatch_refuse(&c->call, &c->sink, CW_UNAVAILABLE,
 		    "the server is stopping");
+	} else if (decoded && ncalls > 0) {
+		serve_batch(c, req, ncalls);
 	} else if (cw_gate_enter(s->gate, &refused) != CW_OK) {
 		/* Past the cap, or stopping: say so at once, never queue. */
 		cw_dispatch_refuse(
 		    &c->call, &c->sink, refused.code, refused.message);
 	} else {
 		c->admitted = true;
-		cw_envelope_dispatch(&s->svcs, s->auth, nng_msg_body(req),
-		    nng_msg_len(req), atomic_load(&s->default_timeout_ms),
-		    &c->call, &c->sink);
+		if (decoded) /* decoded once: dispatch it as it is */
+			cw_dispatch(&s->svcs, s->auth, &one,
+			    atomic_load(&s->default_timeout_ms), &c->call,
+			    &c->sink);
+		else /* refused there, with the envelope's error */
+			cw_envelope_dispatch(&s->svcs, s->auth,
+			    nng_msg_body(req), nng_msg_len(req),
+			    atomic_load(&s->default_timeout_ms), &c->call,
+			    &c->sink);
 	}
 	nng_msg_free(req); /* dispatch keeps what it needs */
 }
