@@ -52,7 +52,7 @@ run() { # run NAME COMMAND...
 	fi
 }
 
-for t in test_conformance test_bad_input test_batch_envelope test_daemon test_faults test_security test_admin; do
+for t in test_conformance test_bad_input test_batch_envelope test_coalesce test_daemon test_faults test_security test_admin; do
 	run "$t" $VG "$BUILD/tests/$t"
 done
 run test_tls env CW_TEST_WRAPPER= $VG "$BUILD/tests/test_tls"

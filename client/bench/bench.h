@@ -65,6 +65,8 @@ struct bench_opts {
 	struct redis_addr redis;
 	const char *echo_url;  /* NULL: tcp://127.0.0.1:<free port> */
 	const char *grpc_addr; /* the service's gRPC host:port */
+	bool no_coalescing;    /* the service target's client sends each
+	                          call alone */
 	enum bench_target order[TARGET_COUNT]; /* targets to run, in order */
 	unsigned ntargets;
 	enum bench_workload workload;

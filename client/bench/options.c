@@ -44,6 +44,9 @@ static const char usage_text[] =
     "                        cwbench:), so they never meet the service's\n"
     "      --echo-url URL    where the echo server listens (default\n"
     "                        tcp://127.0.0.1:<free port>)\n"
+    "      --no-coalescing   the service target's client sends every call\n"
+    "                        as a message of its own (default: calls that\n"
+    "                        overlap go together, as batches)\n"
     "      --grpc HOST:PORT  cachewired's gRPC listener, for the grpc target\n"
     "                        (default 127.0.0.1:7422): the service's calls\n"
     "                        over HTTP/2 instead of nng\n"
@@ -351,6 +354,7 @@ enum {
 	OPT_TARGETS,
 	OPT_ECHO_URL,
 	OPT_GRPC,
+	OPT_NO_COALESCING,
 	OPT_WORKLOAD,
 	OPT_RATIO,
 	OPT_VALUE_SIZE,
@@ -377,6 +381,7 @@ static const struct option long_opts[] = {
     {"targets", required_argument, NULL, OPT_TARGETS},
     {"echo-url", required_argument, NULL, OPT_ECHO_URL},
     {"grpc", required_argument, NULL, OPT_GRPC},
+    {"no-coalescing", no_argument, NULL, OPT_NO_COALESCING},
     {"workload", required_argument, NULL, OPT_WORKLOAD},
     {"ratio", required_argument, NULL, OPT_RATIO},
     {"value-size", required_argument, NULL, OPT_VALUE_SIZE},
@@ -524,6 +529,9 @@ int options_parse(struct bench_opts *o, int argc, char **argv, bool *help_shown)
 			break;
 		case OPT_GRPC:
 			o->grpc_addr = optarg;
+			break;
+		case OPT_NO_COALESCING:
+			o->no_coalescing = true;
 			break;
 		case OPT_WORKLOAD:
 			if (parse_workload(optarg, &o->workload) != 0)

@@ -258,7 +258,8 @@ static int svc_alloc(struct svc *svc)
 static int svc_connect(struct svc *svc, struct target_result *res)
 {
 	const struct bench_opts *o = svc->o;
-	cw_client_options copts = {.timeout_ms = o->timeout_ms};
+	cw_client_options copts = {
+	    .timeout_ms = o->timeout_ms, .no_coalescing = o->no_coalescing};
 	cw_error err;
 	unsigned i;
 	int rc;

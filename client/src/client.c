@@ -368,6 +368,10 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	c->max_message_bytes = opts->max_message_bytes > 0
 	                           ? opts->max_message_bytes
 	                           : CW_DEFAULT_MAX_MESSAGE_BYTES;
+	c->coalesce = !opts->no_coalescing;
+	c->queue_tail = &c->queue;
+	c->batches = CW_BATCHES_UNKNOWN;
+	c->max_batch = CW__MAX_BATCH;
 	atomic_init(&c->npipes, 0);
 	atomic_init(&c->connects, 0);
 	atomic_init(&c->redials, 0);

@@ -98,6 +98,24 @@ struct cw_client {
 	int inflight;
 	bool closing; /* cw_close has begun: no new calls */
 	/*
+	 * Coalescing (coalesce.c), under mu: messages in flight on the
+	 * socket; calls queued for the next batch message; whether the
+	 * server takes batches (asked with a Ping the first time a call
+	 * finds messages in flight).
+	 */
+	bool coalesce; /* cw_client_options.no_coalescing not set */
+	int sending;
+	struct xfer *queue, **queue_tail;
+	size_t queued;
+	enum {
+		CW_BATCHES_UNKNOWN,
+		CW_BATCHES_ASKING,
+		CW_BATCHES_YES,
+		CW_BATCHES_NO
+	} batches;
+	nng_time ask_after; /* when UNKNOWN: not before then */
+	size_t max_batch;   /* calls per batch message */
+	/*
 	 * Several replicas (replicas.c): a client opened with "url,url,..."
 	 * is only a front over members, clients of one URL each; of its own
 	 * fields only service, url and timeout_ms are set.
@@ -106,6 +124,10 @@ struct cw_client {
 	int nmembers;
 	atomic_uint next; /* the member to try first, in turn */
 };
+
+/* Calls per batch message at most (coalesce.c); halved for a server that
+ * refuses a batch as too many calls. */
+#define CW__MAX_BATCH 64
 
 /* Told once when an exchange ends; resp (on CW_OK) becomes the callee's. */
 typedef void (*cw__xfer_done)(

@@ -18,6 +18,7 @@
 #include "cachewire/v1/rpc.pb-c.h"
 
 #include "client_internal.h"
+#include "xfer.h"
 
 /* Request.payload is field 2, length-delimited: tag byte (2 << 3) | 2. */
 #define REQUEST_PAYLOAD_TAG 0x12u
@@ -96,7 +97,7 @@ static int build_request(const struct cw_client *c, const char *method,
 	return CW_OK;
 }
 
-static int transport_error(
+int cw__transport_error(
     struct cw_client *c, int rv, int timeout_ms, cw_error *err)
 {
 	char why[sizeof c->diag_why];
@@ -139,6 +140,31 @@ static int reply_status(int code)
 	return code > CW_OK && code <= CW_UNAUTHENTICATED ? code : CW_UNKNOWN;
 }
 
+int cw__reply_outcome(const struct cw_client *c,
+    const ProtobufCMethodDescriptor *md, const Cachewire__V1__Reply *reply,
+    ProtobufCMessage **out, cw_error *err)
+{
+	ProtobufCMessage *resp;
+	int status;
+
+	if (reply->code != CACHEWIRE__V1__CODE__OK) {
+		status = reply_status((int)reply->code);
+		if (reply->message != NULL && reply->message[0] != '\0')
+			cw_error_set(err, status, "%s", reply->message);
+		else
+			cw_error_set(err, status, "the server answered %s",
+			    cw_strerror((int)reply->code));
+		return status;
+	}
+	resp = protobuf_c_message_unpack(md->output, &cw__response_allocator,
+	    reply->payload.len, reply->payload.data);
+	if (resp == NULL)
+		return cw_error_set(err, CW_INTERNAL, "undecodable %s from %s",
+		    md->output->name, c->url);
+	*out = resp;
+	return CW_OK;
+}
+
 /*
  * Decode the reply envelope (consumes m) and, when the server says OK, the
  * response message with the response allocator.
@@ -148,57 +174,26 @@ static int decode_reply(const struct cw_client *c,
     cw_error *err)
 {
 	Cachewire__V1__Reply *reply;
-	ProtobufCMessage *resp;
 	size_t len = nng_msg_len(m);
-	int status;
 
 	reply = cachewire__v1__reply__unpack(NULL, len, nng_msg_body(m));
 	nng_msg_free(m);
 	if (reply == NULL)
 		return cw_error_set(err, CW_INTERNAL,
 		    "undecodable reply from %s (%zu bytes)", c->url, len);
-	if (reply->code != CACHEWIRE__V1__CODE__OK) {
-		status = reply_status((int)reply->code);
-		if (reply->message != NULL && reply->message[0] != '\0')
-			cw_error_set(err, status, "%s", reply->message);
-		else
-			cw_error_set(err, status, "the server answered %s",
-			    cw_strerror((int)reply->code));
-		cachewire__v1__reply__free_unpacked(reply, NULL);
-		return status;
-	}
-	resp = protobuf_c_message_unpack(md->output, &cw__response_allocator,
-	    reply->payload.len, reply->payload.data);
+	int status = cw__reply_outcome(c, md, reply, out, err);
 	cachewire__v1__reply__free_unpacked(reply, NULL);
-	if (resp == NULL)
-		return cw_error_set(err, CW_INTERNAL, "undecodable %s from %s",
-		    md->output->name, c->url);
-	*out = resp;
-	return CW_OK;
+	return status;
 }
 
 /* ---- exchanges: one request and its reply, driven by aio callbacks ------ */
 
 typedef cw__xfer_done xfer_done;
 
-typedef struct xfer {
-	struct cw_client *c;
-	struct xfer *next;     /* in the client's free list */
-	struct xfer *all_next; /* in the client's list of all */
-	nng_ctx ctx;
-	nng_aio *aio;
-	bool receiving;
-	nng_time deadline;
-	int timeout_ms;
-	const ProtobufCMethodDescriptor *md;
-	xfer_done done;
-	void *arg;
-} xfer;
-
 static void xfer_cb(void *arg);
 
 /* A free exchange (context + aio), reused or new; NULL with *rv set. */
-static xfer *xfer_get(struct cw_client *c, int *rv)
+xfer *cw__xfer_get(struct cw_client *c, int *rv)
 {
 	xfer *x;
 
@@ -229,7 +224,20 @@ static xfer *xfer_get(struct cw_client *c, int *rv)
 	return x;
 }
 
-/* The exchange is over: tell its owner, then make x reusable. */
+void cw__xfer_pool(xfer *x)
+{
+	struct cw_client *c = x->c;
+
+	pthread_mutex_lock(&c->mu);
+	x->next = c->free;
+	c->free = x;
+	if (--c->inflight == 0)
+		pthread_cond_broadcast(&c->idle);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* A single exchange is over: tell its owner, make x reusable, and send
+ * what waited for a message to end. */
 static void xfer_end(
     xfer *x, int status, const cw_error *err, ProtobufCMessage *resp)
 {
@@ -237,11 +245,10 @@ static void xfer_end(
 
 	x->done(x->arg, status, err, resp);
 	pthread_mutex_lock(&c->mu);
-	x->next = c->free;
-	c->free = x;
-	if (--c->inflight == 0)
-		pthread_cond_broadcast(&c->idle);
+	c->sending--;
 	pthread_mutex_unlock(&c->mu);
+	cw__xfer_pool(x);
+	cw__coalesce_flush(c);
 }
 
 static void xfer_cb(void *arg)
@@ -253,6 +260,10 @@ static void xfer_cb(void *arg)
 	cw_error err = {.code = CW_OK};
 	int status;
 
+	if (x->role != X_SINGLE) {
+		cw__coalesce_cb(x, rv);
+		return;
+	}
 	if (!x->receiving) {
 		if (rv != 0) {
 			/* A failed send leaves the message with us. */
@@ -278,7 +289,7 @@ failed:
 		status = cw_error_set(&err, CW_CANCELLED,
 		    "the client was closed before the reply came");
 	else
-		status = transport_error(c, rv, x->timeout_ms, &err);
+		status = cw__transport_error(c, rv, x->timeout_ms, &err);
 	xfer_end(x, status, &err, NULL);
 }
 
@@ -306,21 +317,21 @@ int cw__xfer_start(struct cw_client *c, unsigned method_index,
 	rc = build_request(c, method, input, timeout_ms, &request, err);
 	if (rc != CW_OK)
 		return rc;
-	if ((x = xfer_get(c, &rv)) == NULL) {
+	if ((x = cw__xfer_get(c, &rv)) == NULL) {
 		nng_msg_free(request);
-		return transport_error(c, rv, timeout_ms, err);
+		return cw__transport_error(c, rv, timeout_ms, err);
 	}
 	/* No connection up: find out why, should the call fail. */
 	if (atomic_load(&c->npipes) == 0)
 		cw__diag_kick(c);
+	x->role = X_SINGLE;
 	x->receiving = false;
 	x->timeout_ms = timeout_ms;
 	x->deadline = nng_clock() + (nng_time)timeout_ms;
 	x->md = md;
 	x->done = done;
 	x->arg = arg;
-	nng_aio_set_timeout(x->aio, timeout_ms);
-	nng_aio_set_msg(x->aio, request);
+	bool ask = false;
 	pthread_mutex_lock(&c->mu);
 	if (c->closing) { /* the caller broke cw_close's contract */
 		x->next = c->free;
@@ -330,8 +341,20 @@ int cw__xfer_start(struct cw_client *c, unsigned method_index,
 		return cw_error_set(err, CW_CANCELLED, "the client is closed");
 	}
 	c->inflight++;
+	/* Messages in flight already: ride with the next batch. */
+	if (cw__coalesce_queue_locked(c, x, request, &ask)) {
+		pthread_mutex_unlock(&c->mu);
+		if (ask)
+			cw__coalesce_ask(c);
+		return CW_OK;
+	}
+	c->sending++;
+	nng_aio_set_timeout(x->aio, timeout_ms);
+	nng_aio_set_msg(x->aio, request);
 	nng_ctx_send(x->ctx, x->aio);
 	pthread_mutex_unlock(&c->mu);
+	if (ask)
+		cw__coalesce_ask(c);
 	return CW_OK;
 }
 
@@ -449,6 +472,8 @@ void cw__xfers_free(struct cw_client *c)
 		struct xfer *x = c->all;
 		c->all = x->all_next;
 		nng_aio_free(x->aio);
+		if (x->timer != NULL)
+			nng_aio_free(x->timer);
 		free(x);
 	}
 }

@@ -124,6 +124,15 @@ static void requests(buf *b, cw_daemon *d)
 		in += ki;
 		out += ko;
 	}
+	uint64_t nb, nc;
+	cw_server_batches(d->server, &nb, &nc);
+	family(b, "cachewire_nng_batches_total", "counter",
+	    "Batch envelopes (many calls in one nng message) served.");
+	put(b, "cachewire_nng_batches_total %llu\n", (unsigned long long)nb);
+	family(b, "cachewire_nng_batched_calls_total", "counter",
+	    "Calls that came in batch envelopes.");
+	put(b, "cachewire_nng_batched_calls_total %llu\n",
+	    (unsigned long long)nc);
 	family(b, "cachewire_transport_requests_total", "counter",
 	    "Requests answered, by transport (nng, grpc).");
 	for (int k = 0; k < 2; k++)

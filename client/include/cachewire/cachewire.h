@@ -104,6 +104,20 @@ typedef struct cw_client_options {
 	 * allow the caller is CW_PERMISSION_DENIED, call by call. Copied.
 	 */
 	const char *namespace_;
+
+	/*
+	 * Calls are coalesced by default: a call that finds the connection
+	 * idle (fewer than 2 messages in flight) goes at once, alone; calls
+	 * started while messages are in flight wait for the next one to end
+	 * and then go together, as one batch message (rpc.proto,
+	 * Request.calls; up to 64 calls and the message size limit), which
+	 * the server serves call by call and answers at once. Each call keeps
+	 * its own deadline, status and result; none waits on a timer. Only
+	 * with servers that take batches (PingResponse.batches, asked once
+	 * when calls first overlap). true: every call is a message of its
+	 * own, as before.
+	 */
+	bool no_coalescing;
 } cw_client_options;
 
 /* 32 MiB value + 1 MiB for key and envelope; matches cachewired's default. */

@@ -62,6 +62,7 @@ struct cw_server {
 	cw_auth *auth;
 	cw_gate *gate;
 	cw_rpc_stats *stats;
+	atomic_uint_fast64_t batches, batched_calls; /* batch envelopes */
 	atomic_int default_timeout_ms;
 	block *blocks;
 	int ncontexts; /* in all blocks; changes under mu */
@@ -203,6 +204,9 @@ static void serve_batch(context *c, nng_msg *req, size_t ncalls)
 		    &c->call, &c->sink, CW_RESOURCE_EXHAUSTED, msg);
 		return;
 	}
+	atomic_fetch_add_explicit(&s->batches, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(
+	    &s->batched_calls, ncalls, memory_order_relaxed);
 	cw_batch_ctx ctx = {
 	    .svcs = &s->svcs,
 	    .auth = s->auth,
@@ -558,6 +562,12 @@ int cw_server_set_limits(cw_server *s, int max_in_flight,
 const cw_rpc_stats *cw_server_stats(const cw_server *s)
 {
 	return s->stats;
+}
+
+void cw_server_batches(cw_server *s, uint64_t *batches, uint64_t *calls)
+{
+	*batches = atomic_load_explicit(&s->batches, memory_order_relaxed);
+	*calls = atomic_load_explicit(&s->batched_calls, memory_order_relaxed);
 }
 
 /* CLOCK_MONOTONIC now + ms, for pthread_cond_timedwait on s->idle. */

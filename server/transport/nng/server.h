@@ -13,6 +13,7 @@
 #define CW_TRANSPORT_NNG_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -65,6 +66,10 @@ int cw_server_start(cw_server **out, const cw_services *svcs,
  */
 int cw_server_set_limits(cw_server *s, int max_in_flight,
     size_t max_message_bytes, int default_timeout_ms, cw_error *err);
+
+/* Batch envelopes served, and the calls they carried (every call counts
+ * in the request counters as well). */
+void cw_server_batches(cw_server *s, uint64_t *batches, uint64_t *calls);
 
 /* The request counters (stats.h), valid until cw_server_stop. */
 const struct cw_rpc_stats *cw_server_stats(const cw_server *s);

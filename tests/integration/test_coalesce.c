@@ -1,0 +1,400 @@
+/*
+ * test_coalesce.c - the C client's coalescing (many calls in one message)
+ * against a real cachewired and Redis:
+ * - interleaving: 16 threads of blocking calls and a stream of async
+ *   ones share one client: mixed Set/Get/Delete/GetMany, random
+ *   deadlines, some calls invalid. Every call gets its own reply: checked
+ *   by value (each thread's keys hold values only it writes), status by
+ *   status; and batches really were sent (the server's
+ *   cachewire_nng_batches_total grew);
+ * - the same load with coalescing off sends no batch;
+ * - a server SIGKILLed under that load: every call ends by its own
+ *   deadline (plus slack) or with UNAVAILABLE, none hangs, and the client
+ *   works again once the server is back.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <cachewire/cachewire.h>
+
+#include "servers.h"
+
+#define THREADS 16
+#define CALLS   400
+#define SLACK_MS                                                               \
+	(getenv("CW_TEST_SLACK_MS") ? atoi(getenv("CW_TEST_SLACK_MS")) : 700)
+
+typedef struct fixture {
+	cw_test_redis redis;
+	cw_test_daemon daemon;
+} fixture;
+
+static int setup(void **state)
+{
+	static fixture f;
+	if (cw_test_redis_start(&f.redis, NULL, false, NULL) != 0)
+		return -1;
+	const char *env[] = {"CACHEWIRE_LOG_LEVEL=info", NULL};
+	if (cw_test_daemon_start(&f.daemon, f.redis.url, env) != 0)
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	int status = cw_test_daemon_stop(&f->daemon);
+	cw_test_redis_stop(&f->redis, false);
+	return status == 0 ? 0 : -1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A metric's value from the admin endpoint, via the CLI's stats. */
+static double metric(const fixture *f, const char *name)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "curl -s %s/metrics", f->daemon.admin_url);
+	FILE *p = popen(cmd, "r");
+	char line[512];
+	double v = -1;
+	while (p != NULL && fgets(line, sizeof line, p) != NULL)
+		if (strncmp(line, name, strlen(name)) == 0 &&
+		    line[strlen(name)] == ' ')
+			v = atof(line + strlen(name) + 1);
+	if (p != NULL)
+		pclose(p);
+	return v;
+}
+
+typedef struct worker {
+	cw_client *c;
+	int id;
+	bool server_dies; /* failures allowed: UNAVAILABLE or by deadline */
+	unsigned seed;
+	int ok, failed, wrong, late;
+	char first_wrong[256];
+	int set_failed_key[CALLS]; /* the key a failed set i wrote, or -1 */
+} worker;
+
+static void wrong(worker *w, const char *fmt, ...)
+{
+	va_list ap;
+	if (w->wrong++ == 0) {
+		va_start(ap, fmt);
+		vsnprintf(w->first_wrong, sizeof w->first_wrong, fmt, ap);
+		va_end(ap);
+	}
+}
+
+/* A failure is fine when the server dies (UNAVAILABLE, or its deadline),
+ * or for a deadline of a few ms; it must never come late. */
+static void failed(worker *w, int rc, int tmo, long long took, const char *what)
+{
+	w->failed++;
+	if (took > tmo + SLACK_MS)
+		w->late++;
+	if (rc == CW_DEADLINE_EXCEEDED && (tmo < 1000 || w->server_dies))
+		return;
+	if (rc == CW_UNAVAILABLE && w->server_dies)
+		return;
+	wrong(w, "%s: %s (timeout %d ms)", what, cw_strerror(rc), tmo);
+}
+
+static void *work(void *arg)
+{
+	worker *w = arg;
+	char key[64], val[64], got_key[64];
+	cw_error err;
+
+	for (int i = 0; i < CALLS; i++) {
+		/* with the server gone each call waits out its timeout: a
+		 * few such are enough */
+		if (w->server_dies && w->failed >= 3)
+			break;
+		unsigned r = (unsigned)rand_r(&w->seed);
+		/* a tenth of the calls with deadlines that a Redis stall
+		 * (staller) outlasts, the rest with room to spare */
+		int tmo = r % 10 == 0 ? 50 + (int)(r % 300) : 3000;
+		int k = (int)(r / 7 % 8);
+		snprintf(key, sizeof key, "t%d:k%d", w->id, k);
+		snprintf(val, sizeof val, "v%d:%d:%u", w->id, i, r);
+		long long t0 = now_ms();
+		int rc;
+		switch (r / 3 % 5) {
+		case 0: { /* set, then get it back */
+			rc = cw_set(w->c, key, strlen(key), val, strlen(val),
+			    CW_NO_EXPIRY, tmo, &err);
+			if (rc != CW_OK) {
+				/* it may still be done, later */
+				w->set_failed_key[i] = k;
+				failed(w, rc, tmo, now_ms() - t0, "set");
+				break;
+			}
+			bool found;
+			void *v = NULL;
+			size_t vl = 0;
+			t0 = now_ms();
+			rc = cw_get(w->c, key, strlen(key), &found, &v, &vl,
+			    3000, &err);
+			if (rc != CW_OK) {
+				failed(w, rc, 3000, now_ms() - t0, "get");
+				break;
+			}
+			int id = -1, j = -1;
+			if (found &&
+			    sscanf((char *)v, "v%d:%d:", &id, &j) == 2 &&
+			    id == w->id && j >= 0 && j < i &&
+			    w->set_failed_key[j] == k) {
+				/* an earlier set that failed (its deadline)
+				 * was done after all, after this one */
+				w->ok++;
+				cw_free(v);
+				break;
+			}
+			/* only this thread writes its keys: a successful set
+			 * reads back, unless the server died in between */
+			if (!found || vl != strlen(val) ||
+			    memcmp(v, val, vl) != 0) {
+				if (!w->server_dies || found)
+					wrong(w, "get %s: wanted %s, got %.*s",
+					    key, val, found ? (int)vl : 4,
+					    found ? (char *)v : "miss");
+			} else {
+				w->ok++;
+			}
+			cw_free(v);
+			break;
+		}
+		case 1: { /* get: a value of this thread's key, or a miss */
+			bool found;
+			void *v = NULL;
+			size_t vl = 0;
+			rc = cw_get(
+			    w->c, key, strlen(key), &found, &v, &vl, tmo, &err);
+			if (rc != CW_OK) {
+				failed(w, rc, tmo, now_ms() - t0, "get");
+				break;
+			}
+			snprintf(got_key, sizeof got_key, "v%d:", w->id);
+			if (found && strncmp(v, got_key, strlen(got_key)) != 0)
+				wrong(w, "get %s: another's value %.*s", key,
+				    (int)vl, (char *)v);
+			else
+				w->ok++;
+			cw_free(v);
+			break;
+		}
+		case 2: /* invalid: an empty key */
+			rc = cw_set(w->c, "", 0, val, strlen(val), CW_NO_EXPIRY,
+			    tmo, &err);
+			if (rc == CW_INVALID_ARGUMENT &&
+			    strstr(err.message, "key is empty") != NULL)
+				w->ok++;
+			else if (rc != CW_INVALID_ARGUMENT)
+				failed(w, rc, tmo, now_ms() - t0, "empty key");
+			else
+				wrong(w, "empty key: %s", err.message);
+			break;
+		case 3: { /* delete */
+			bool existed;
+			rc = cw_delete(
+			    w->c, key, strlen(key), &existed, tmo, &err);
+			if (rc != CW_OK)
+				failed(w, rc, tmo, now_ms() - t0, "delete");
+			else
+				w->ok++;
+			break;
+		}
+		default: { /* get_many of two of this thread's keys */
+			char k2[64];
+			snprintf(k2, sizeof k2, "t%d:k%d", w->id, (k + 1) % 8);
+			cw_key keys[] = {{key, strlen(key)}, {k2, strlen(k2)}};
+			cw_value vals[2];
+			rc = cw_get_many(w->c, 2, keys, vals, tmo, &err);
+			if (rc != CW_OK) {
+				failed(w, rc, tmo, now_ms() - t0, "get_many");
+				break;
+			}
+			snprintf(got_key, sizeof got_key, "v%d:", w->id);
+			bool ok = true;
+			for (int j = 0; j < 2; j++)
+				if (vals[j].found &&
+				    strncmp(vals[j].data, got_key,
+				        strlen(got_key)) != 0)
+					ok = false;
+			if (ok)
+				w->ok++;
+			else
+				wrong(w, "get_many: another's value");
+			cw_values_free(vals, 2);
+			break;
+		}
+		}
+	}
+	return NULL;
+}
+
+/* THREADS workers on one client; returns the sums. */
+static void load(cw_client *c, bool dies, worker *sum)
+{
+	pthread_t t[THREADS];
+	worker w[THREADS];
+
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (worker){.c = c,
+		    .id = i,
+		    .server_dies = dies,
+		    .seed = 1234u + (unsigned)i};
+		for (int j = 0; j < CALLS; j++)
+			w[i].set_failed_key[j] = -1;
+		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+	}
+	*sum = (worker){.first_wrong = ""};
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		sum->ok += w[i].ok;
+		sum->failed += w[i].failed;
+		sum->late += w[i].late;
+		if (w[i].wrong > 0 && sum->wrong == 0)
+			snprintf(sum->first_wrong, sizeof sum->first_wrong,
+			    "%s", w[i].first_wrong);
+		sum->wrong += w[i].wrong;
+	}
+}
+
+/* Redis stopped for 400 ms, 100 ms into the load: the short deadlines
+ * pass meanwhile, the others do not. */
+static void *stall(void *arg)
+{
+	fixture *f = arg;
+	cw_test_sleep_ms(100);
+	kill(f->redis.pid, SIGSTOP);
+	cw_test_sleep_ms(400);
+	kill(f->redis.pid, SIGCONT);
+	return NULL;
+}
+
+static void interleaved_calls_get_their_own_replies(void **state)
+{
+	fixture *f = *state;
+	cw_client *c;
+	cw_error err;
+	worker sum;
+	pthread_t staller;
+
+	assert_int_equal(cw_open(&c, f->daemon.tcp_url, NULL, &err), CW_OK);
+	double before = metric(f, "cachewire_nng_batches_total");
+	double calls0 = metric(f, "cachewire_nng_batched_calls_total");
+	assert_int_equal(pthread_create(&staller, NULL, stall, f), 0);
+	load(c, false, &sum);
+	pthread_join(staller, NULL);
+	double after = metric(f, "cachewire_nng_batches_total");
+	double calls = metric(f, "cachewire_nng_batched_calls_total") - calls0;
+	printf("coalescing on: %d ok, %d failed, %d wrong; %.0f batches "
+	       "carried %.0f calls\n",
+	    sum.ok, sum.failed, sum.wrong, after - before, calls);
+	if (sum.wrong > 0)
+		fail_msg("%d wrong, the first: %s", sum.wrong, sum.first_wrong);
+	assert_int_equal(sum.late, 0);
+	assert_true(sum.ok > THREADS * CALLS / 2);
+	assert_true(after > before); /* calls did travel together */
+	assert_true(calls >= 2 * (after - before));
+	cw_close(c);
+}
+
+static void coalescing_off_sends_no_batch(void **state)
+{
+	fixture *f = *state;
+	cw_client *c;
+	cw_error err;
+	worker sum;
+	cw_client_options o = {.no_coalescing = true};
+
+	assert_int_equal(cw_open(&c, f->daemon.tcp_url, &o, &err), CW_OK);
+	double before = metric(f, "cachewire_nng_batches_total");
+	load(c, false, &sum);
+	double after = metric(f, "cachewire_nng_batches_total");
+	if (sum.wrong > 0)
+		fail_msg("%d wrong, the first: %s", sum.wrong, sum.first_wrong);
+	assert_int_equal(sum.late, 0);
+	assert_true(after == before);
+	cw_close(c);
+}
+
+typedef struct killer {
+	fixture *f;
+	int after_ms;
+} killer;
+
+static void *kill_later(void *arg)
+{
+	killer *k = arg;
+	cw_test_sleep_ms(k->after_ms);
+	cw_test_daemon_kill(&k->f->daemon);
+	return NULL;
+}
+
+static void server_killed_under_load(void **state)
+{
+	fixture *f = *state;
+	cw_client *c;
+	cw_error err;
+	worker sum;
+	pthread_t t;
+	killer k = {f, 60};
+
+	assert_int_equal(cw_open(&c, f->daemon.tcp_url, NULL, &err), CW_OK);
+	assert_int_equal(pthread_create(&t, NULL, kill_later, &k), 0);
+	long long t0 = now_ms();
+	load(c, true, &sum);
+	long long took = now_ms() - t0;
+	pthread_join(t, NULL);
+	printf("server killed: %d ok, %d failed (all UNAVAILABLE or by their "
+	       "deadline), %d late, in %lld ms\n",
+	    sum.ok, sum.failed, sum.late, took);
+	if (sum.wrong > 0)
+		fail_msg("%d wrong, the first: %s", sum.wrong, sum.first_wrong);
+	assert_int_equal(sum.late, 0);
+	assert_true(sum.failed > 0);
+	/* back again: the same client works */
+	assert_int_equal(
+	    cw_test_daemon_restart(&f->daemon, f->redis.url,
+	        (const char *const[]){"CACHEWIRE_LOG_LEVEL=info", NULL}),
+	    0);
+	int rc = CW_UNAVAILABLE;
+	for (int i = 0; i < 100 && rc != CW_OK; i++) {
+		rc = cw_ping(c, NULL, 1000, &err);
+		if (rc != CW_OK)
+			cw_test_sleep_ms(100);
+	}
+	assert_int_equal(rc, CW_OK);
+	cw_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(interleaved_calls_get_their_own_replies),
+	    cmocka_unit_test(coalescing_off_sends_no_batch),
+	    cmocka_unit_test(server_killed_under_load),
+	};
+	return cw_test_exit(cmocka_run_group_tests(tests, setup, teardown));
+}
