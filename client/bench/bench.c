@@ -30,6 +30,8 @@ static int run_target(const struct bench_opts *o, enum bench_target t,
 		return target_redis_run(o, res);
 	case TARGET_GRPC:
 		return target_grpc_run(o, res);
+	case TARGET_TWEMPROXY:
+		return target_twemproxy_run(o, res);
 	case TARGET_ECHO:
 		if (echo_url == NULL) {
 			snprintf(res->message, sizeof(res->message), "%s",

@@ -36,6 +36,8 @@ enum bench_target {
 	TARGET_REDIS,
 	TARGET_ECHO,
 	TARGET_GRPC, /* the service over gRPC; only when --targets names it */
+	TARGET_TWEMPROXY, /* the redis target through twemproxy (nutcracker)
+	                     in front of the same Redis; only when named */
 	TARGET_COUNT,
 };
 
@@ -63,10 +65,12 @@ struct bench_opts {
 	const char *url;       /* cachewired */
 	const char *redis_url; /* as given, for messages */
 	struct redis_addr redis;
-	const char *echo_url;  /* NULL: tcp://127.0.0.1:<free port> */
-	const char *grpc_addr; /* the service's gRPC host:port */
-	bool no_coalescing;    /* the service target's client sends each
-	                          call alone */
+	const char *echo_url;      /* NULL: tcp://127.0.0.1:<free port> */
+	const char *grpc_addr;     /* the service's gRPC host:port */
+	const char *twemproxy_url; /* redis://host:port of twemproxy, or NULL */
+	struct redis_addr twemproxy;
+	bool no_coalescing; /* the service target's client sends each
+	                       call alone */
 	enum bench_target order[TARGET_COUNT]; /* targets to run, in order */
 	unsigned ntargets;
 	enum bench_workload workload;
@@ -206,6 +210,7 @@ struct target_result {
 int target_service_run(const struct bench_opts *o, struct target_result *res);
 int target_redis_run(const struct bench_opts *o, struct target_result *res);
 int target_grpc_run(const struct bench_opts *o, struct target_result *res);
+int target_twemproxy_run(const struct bench_opts *o, struct target_result *res);
 /* url: where echo_start()'s server listens. */
 int target_echo_run(
     const struct bench_opts *o, const char *url, struct target_result *res);

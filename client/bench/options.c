@@ -33,8 +33,8 @@ static const char usage_text[] =
     "latency percentiles and the ratios between them.\n"
     "\n"
     "Targets:\n"
-    "      --targets LIST    service,redis,echo,grpc (default: the first\n"
-    "                        three, in that order)\n"
+    "      --targets LIST    service,redis,echo,grpc,twemproxy (default:\n"
+    "                        the first three, in that order)\n"
     "      --url URL         cachewired (default: $CACHEWIRE_URL, else\n"
     "                        " CW_DEFAULT_URL ")\n"
     "      --redis URL       redis://[user:pass@]host:port[/db] or\n"
@@ -47,6 +47,9 @@ static const char usage_text[] =
     "      --no-coalescing   the service target's client sends every call\n"
     "                        as a message of its own (default: calls that\n"
     "                        overlap go together, as batches)\n"
+    "      --twemproxy URL   redis://host:port of twemproxy (nutcracker) in\n"
+    "                        front of the same Redis, for the twemproxy\n"
+    "                        target: the redis target's load through it\n"
     "      --grpc HOST:PORT  cachewired's gRPC listener, for the grpc target\n"
     "                        (default 127.0.0.1:7422): the service's calls\n"
     "                        over HTTP/2 instead of nng\n"
@@ -221,7 +224,7 @@ static int parse_targets(struct bench_opts *o, const char *list)
 				break;
 		if (t == TARGET_COUNT)
 			return bad("--targets: unknown target '%s' (service, "
-			           "redis, echo or grpc)",
+			           "redis, echo, grpc or twemproxy)",
 			    tok);
 		for (i = 0; i < o->ntargets; i++)
 			if (o->order[i] == (enum bench_target)t)
@@ -355,6 +358,7 @@ enum {
 	OPT_ECHO_URL,
 	OPT_GRPC,
 	OPT_NO_COALESCING,
+	OPT_TWEMPROXY,
 	OPT_WORKLOAD,
 	OPT_RATIO,
 	OPT_VALUE_SIZE,
@@ -382,6 +386,7 @@ static const struct option long_opts[] = {
     {"echo-url", required_argument, NULL, OPT_ECHO_URL},
     {"grpc", required_argument, NULL, OPT_GRPC},
     {"no-coalescing", no_argument, NULL, OPT_NO_COALESCING},
+    {"twemproxy", required_argument, NULL, OPT_TWEMPROXY},
     {"workload", required_argument, NULL, OPT_WORKLOAD},
     {"ratio", required_argument, NULL, OPT_RATIO},
     {"value-size", required_argument, NULL, OPT_VALUE_SIZE},
@@ -482,11 +487,18 @@ static int check_combined(struct bench_opts *o, bool have_ops, bool have_dur)
 		    (unsigned long long)stored, o->value_size,
 		    (unsigned long long)(MAX_STORED_BYTES >> 30));
 	for (unsigned i = 0; i < o->ntargets; i++) {
-		if (o->order[i] != TARGET_REDIS)
-			continue;
-		if (redis_addr_parse(
+		if (o->order[i] == TARGET_REDIS &&
+		    redis_addr_parse(
 		        &o->redis, o->redis_url, err, sizeof(err)) != 0)
 			return bad("--redis: %s: %s", o->redis_url, err);
+		if (o->order[i] == TARGET_TWEMPROXY && o->twemproxy_url == NULL)
+			return bad(
+			    "the twemproxy target needs --twemproxy URL");
+		if (o->order[i] == TARGET_TWEMPROXY &&
+		    redis_addr_parse(
+		        &o->twemproxy, o->twemproxy_url, err, sizeof(err)) != 0)
+			return bad(
+			    "--twemproxy: %s: %s", o->twemproxy_url, err);
 	}
 	if (o->server_pid > 0) {
 		uint64_t rss, hwm;
@@ -532,6 +544,9 @@ int options_parse(struct bench_opts *o, int argc, char **argv, bool *help_shown)
 			break;
 		case OPT_NO_COALESCING:
 			o->no_coalescing = true;
+			break;
+		case OPT_TWEMPROXY:
+			o->twemproxy_url = optarg;
 			break;
 		case OPT_WORKLOAD:
 			if (parse_workload(optarg, &o->workload) != 0)
@@ -633,4 +648,5 @@ int options_parse(struct bench_opts *o, int argc, char **argv, bool *help_shown)
 void options_free(struct bench_opts *o)
 {
 	redis_addr_free(&o->redis);
+	redis_addr_free(&o->twemproxy);
 }

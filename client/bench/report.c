@@ -60,6 +60,8 @@ struct ratios {
 	double over_echo, over_redis, p50_overhead_us;
 	double svc_p50, echo_p50, redis_p50;
 	double grpc_over_service, grpc_p50; /* the service over gRPC */
+	bool have_twem;
+	double over_twem, twem_p50; /* service / twemproxy */
 };
 
 static void ratios(
@@ -69,7 +71,8 @@ static void ratios(
 	const struct target_result *r = find(res, n, TARGET_REDIS);
 	const struct target_result *e = find(res, n, TARGET_ECHO);
 	const struct target_result *g = find(res, n, TARGET_GRPC);
-	struct figures fs, fr, fe, fg;
+	const struct target_result *tw = find(res, n, TARGET_TWEMPROXY);
+	struct figures fs, fr, fe, fg, ft;
 
 	memset(q, 0, sizeof(*q));
 	if (s == NULL)
@@ -93,6 +96,12 @@ static void ratios(
 		q->have_grpc = fs.ops_s > 0;
 		q->grpc_over_service = q->have_grpc ? fg.ops_s / fs.ops_s : 0;
 		q->grpc_p50 = fg.pct_us[0];
+	}
+	if (tw != NULL) {
+		figures(tw, &ft);
+		q->have_twem = ft.ops_s > 0;
+		q->over_twem = q->have_twem ? fs.ops_s / ft.ops_s : 0;
+		q->twem_p50 = ft.pct_us[0];
 	}
 	q->have_p50 = e != NULL && r != NULL;
 	q->p50_overhead_us = q->svc_p50 - (q->echo_p50 + q->redis_p50);
@@ -207,8 +216,14 @@ void report_table(const struct bench_opts *o, const struct target_result *res,
 			table_errors(&res[i]);
 
 	ratios(res, n, &q);
-	if (q.have_echo || q.have_redis || q.have_p50 || q.have_grpc)
+	if (q.have_echo || q.have_redis || q.have_p50 || q.have_grpc ||
+	    q.have_twem)
 		printf("\n");
+	if (q.have_twem)
+		printf(
+		    "service/twemproxy ops/s: %.3f; p50 %.1f us service, %.1f "
+		    "us twemproxy\n",
+		    q.over_twem, q.svc_p50, q.twem_p50);
 	if (q.have_grpc)
 		printf(
 		    "grpc/service  ops/s: %.3f; p50 %.1f us over gRPC, %.1f us "
@@ -355,6 +370,8 @@ void report_json(const struct bench_opts *o, const struct target_result *res,
 	json_ratio("service_over_redis_ops", q.have_redis, q.over_redis, false);
 	json_ratio(
 	    "grpc_over_service_ops", q.have_grpc, q.grpc_over_service, false);
+	json_ratio(
+	    "service_over_twemproxy_ops", q.have_twem, q.over_twem, false);
 	json_ratio("p50_overhead_us", q.have_p50, q.p50_overhead_us, true);
 	printf("}, \"server\": ");
 	if (o->server_pid <= 0) {

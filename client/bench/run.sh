@@ -10,8 +10,10 @@
 #
 # Scenarios (each target measured in the same invocation):
 #   get, set     100 B values, 4 conns x 16 deep = 64 in flight: ops/s of
-#                service, redis, echo and the service over gRPC (grpc),
-#                service/echo, service/redis and grpc/service
+#                service, redis, echo, the service over gRPC (grpc) and
+#                Redis through twemproxy (Debian's nutcracker, default
+#                config: 1 server connection), service/echo,
+#                service/redis, grpc/service and service/twemproxy
 #   get-1        1 in flight: p50 of service, echo, redis and grpc, and
 #                service - (echo + redis)
 #   getmany      100 keys of 100 B per call at 64 in flight: service keys/s
@@ -41,7 +43,9 @@ done
 TMP=$(mktemp -d /tmp/cw-bench-XXXXXX)
 REDIS_PID=
 DAEMON_PID=
+NUT_PID=
 cleanup() {
+	[ -n "$NUT_PID" ] && kill "$NUT_PID" 2>/dev/null && wait "$NUT_PID" 2>/dev/null
 	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	[ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
 	rm -rf "$TMP"
@@ -76,6 +80,13 @@ wait_for 10 redis-cli -p "$REDIS_PORT" ping >/dev/null ||
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 URL="tcp://127.0.0.1:$(free_port)"
 GRPC="127.0.0.1:$(free_port)"
+NUT_PORT=$(free_port)
+printf 'bench:\n  listen: 127.0.0.1:%s\n  redis: true\n  servers:\n    - 127.0.0.1:%s:1\n' \
+	"$NUT_PORT" "$REDIS_PORT" >"$TMP/nutcracker.yml"
+nutcracker -c "$TMP/nutcracker.yml" -s "$(free_port)" -o "$TMP/nutcracker.log" &
+NUT_PID=$!
+wait_for 10 sh -c "redis-cli -p $NUT_PORT ping | grep -q PONG" ||
+	{ cat "$TMP/nutcracker.log"; exit 1; }
 CACHEWIRE_ADMIN_LISTEN= CACHEWIRE_GRPC_LISTEN=$GRPC "$DAEMON" --listen "$URL" \
 	--redis-url "$REDIS_URL" >"$TMP/cachewired.log" 2>&1 &
 DAEMON_PID=$!
@@ -100,7 +111,8 @@ scenario() {
 	done
 }
 
-ALL=(--targets service,redis,echo,grpc --grpc "$GRPC")
+ALL=(--targets service,redis,echo,grpc,twemproxy --grpc "$GRPC"
+	--twemproxy "redis://127.0.0.1:$NUT_PORT")
 scenario get "${ALL[@]}" --workload get --value-size 100 --conns 4 --depth 16
 scenario set "${ALL[@]}" --workload set --value-size 100 --conns 4 --depth 16
 scenario getmany --workload getmany --batch 100 --value-size 100 \
@@ -136,15 +148,17 @@ def figure(label, values, unit=""):
 get, set_, many, one, big, single = (runs(n) for n in
     ("get", "set", "getmany", "get-1", "mixed-1mib", "redis-64x1"))
 for name, rs in (("get", get), ("set", set_)):
-    for t in ("service", "redis", "echo", "grpc"):
+    for t in ("service", "redis", "echo", "grpc", "twemproxy"):
         figure(f"{name} 100 B @64: {t} ops/s", [res(d, t, "ops_per_s") for d in rs])
+    figure(f"{name} 100 B @64: service/twemproxy",
+           [d["ratios"]["service_over_twemproxy_ops"] for d in rs])
     figure(f"{name} 100 B @64: grpc/service",
            [d["ratios"]["grpc_over_service_ops"] for d in rs])
     figure(f"{name} 100 B @64: service/echo",
            [d["ratios"]["service_over_echo_ops"] for d in rs])
     figure(f"{name} 100 B @64: service/redis",
            [d["ratios"]["service_over_redis_ops"] for d in rs])
-for t in ("service", "echo", "redis", "grpc"):
+for t in ("service", "echo", "redis", "grpc", "twemproxy"):
     figure(f"get 100 B @1: {t} p50", [res(d, t, "latency_us", "p50") for d in one], "us")
 figure("get 100 B @1: grpc/service ops/s",
        [d["ratios"]["grpc_over_service_ops"] for d in one])

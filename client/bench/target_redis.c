@@ -50,6 +50,9 @@ struct rconn {
 
 struct rtarget {
 	const struct bench_opts *o;
+	const struct redis_addr *addr; /* Redis, or twemproxy in front */
+	const char *url;               /* for messages */
+	const char *name;              /* "redis" or "twemproxy" */
 	struct run *run;
 	char *value;
 	struct rconn *conns;
@@ -76,10 +79,9 @@ static int redis_check(
 	return rc;
 }
 
-static redisContext *redis_connect(
-    const struct bench_opts *o, char *err, size_t errlen)
+static redisContext *redis_connect(const struct bench_opts *o,
+    const struct redis_addr *a, char *err, size_t errlen)
 {
-	const struct redis_addr *a = &o->redis;
 	struct timeval tv = {.tv_sec = o->timeout_ms / 1000,
 	    .tv_usec = (o->timeout_ms % 1000) * 1000};
 	redisContext *c;
@@ -430,8 +432,10 @@ static int rt_pass(struct rtarget *t, bool prepare, struct target_result *res)
 	unsigned i;
 	int rc = 0;
 
-	if (run_init(&run, t->o, prepare ? "redis prepare" : "redis", prepare,
-	        t->o->conns) != 0)
+	char label[32];
+	snprintf(
+	    label, sizeof label, "%s%s", t->name, prepare ? " prepare" : "");
+	if (run_init(&run, t->o, label, prepare, t->o->conns) != 0)
 		return -1;
 	t->run = &run;
 	run_pass(&run, rt_start, t);
@@ -442,8 +446,8 @@ static int rt_pass(struct rtarget *t, bool prepare, struct target_result *res)
 			stats_merge(&sum, &t->conns[i].st);
 		if (sum.first_error[0] != '\0') {
 			snprintf(res->message, sizeof(res->message),
-			    "redis at %s: storing the keys to get failed: %s",
-			    t->o->redis_url, sum.first_error);
+			    "%s at %s: storing the keys to get failed: %s",
+			    t->name, t->o->redis_url, sum.first_error);
 			rc = -1;
 		}
 		for (i = 0; i < t->o->conns; i++) {
@@ -463,9 +467,11 @@ static int rt_pass(struct rtarget *t, bool prepare, struct target_result *res)
 	return rc;
 }
 
-int target_redis_run(const struct bench_opts *o, struct target_result *res)
+/* The RESP target at a (Redis itself, or twemproxy in front of it). */
+static int rt_run(const struct bench_opts *o, const struct redis_addr *a,
+    const char *url, const char *name, struct target_result *res)
 {
-	struct rtarget t = {.o = o};
+	struct rtarget t = {.o = o, .addr = a, .url = url, .name = name};
 	char err[256];
 	unsigned i;
 	int rc = -1;
@@ -474,10 +480,10 @@ int target_redis_run(const struct bench_opts *o, struct target_result *res)
 		goto out;
 	rc = 0;
 	for (i = 0; i < o->conns; i++) {
-		if ((t.conns[i].c = redis_connect(o, err, sizeof(err))) ==
+		if ((t.conns[i].c = redis_connect(o, a, err, sizeof(err))) ==
 		    NULL) {
 			snprintf(res->message, sizeof(res->message),
-			    "redis at %s: %s", o->redis_url, err);
+			    "%s at %s: %s", name, url, err);
 			goto out;
 		}
 	}
@@ -489,8 +495,7 @@ int target_redis_run(const struct bench_opts *o, struct target_result *res)
 	for (i = 0; i < o->conns; i++) {
 		if (t.conns[i].c->err) {
 			snprintf(res->message, sizeof(res->message),
-			    "redis at %s: %s", o->redis_url,
-			    t.conns[i].c->errstr);
+			    "%s at %s: %s", name, url, t.conns[i].c->errstr);
 			goto out;
 		}
 	}
@@ -498,4 +503,19 @@ int target_redis_run(const struct bench_opts *o, struct target_result *res)
 out:
 	rt_free(&t);
 	return rc;
+}
+
+int target_redis_run(const struct bench_opts *o, struct target_result *res)
+{
+	return rt_run(o, &o->redis, o->redis_url, "redis", res);
+}
+
+int target_twemproxy_run(const struct bench_opts *o, struct target_result *res)
+{
+	if (o->twemproxy_url == NULL) {
+		snprintf(res->message, sizeof(res->message),
+		    "no --twemproxy URL given");
+		return 0;
+	}
+	return rt_run(o, &o->twemproxy, o->twemproxy_url, "twemproxy", res);
 }

@@ -31,6 +31,7 @@ const char *target_name(enum bench_target t)
 	    [TARGET_REDIS] = "redis",
 	    [TARGET_ECHO] = "echo",
 	    [TARGET_GRPC] = "grpc",
+	    [TARGET_TWEMPROXY] = "twemproxy",
 	};
 	return t < TARGET_COUNT ? names[t] : "?";
 }

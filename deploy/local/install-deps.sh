@@ -47,6 +47,8 @@ if [ "$mode" = --test ]; then
 	# with stubs from Debian's protoc + grpc_python_plugin, and h2 for
 	# frames no gRPC library would send
 	pkgs+=(python3-grpcio protobuf-compiler-grpc python3-h2)
+	# twemproxy, for the benchmark's twemproxy target (test_bench)
+	pkgs+=(nutcracker)
 	# and Node's @grpc/grpc-js (tests/node): Debian's node and npm, unless
 	# this machine has them already
 	command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

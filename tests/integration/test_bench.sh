@@ -4,7 +4,8 @@
 # errors, hits + misses = lookups, hit ratio 1 / 0 exact, histogram count =
 # ops, percentiles ordered), that a set run really stores its keys, and its
 # error paths. Nothing here is timed: speed is not a test result.
-# The grpc target (the service over HTTP/2) is held to the same counts.
+# The grpc target (the service over HTTP/2) and the twemproxy target (the
+# redis target's load through nutcracker) are held to the same counts.
 # Usage: test_bench.sh CACHEWIRED CACHEWIRE_BENCH
 . "$(dirname "$0")/lib.sh"
 BENCH=$2
@@ -14,13 +15,24 @@ PYTHON=${PYTHON:-python3}
 GRPC_ADDR="127.0.0.1:$(free_port)"
 export CACHEWIRE_GRPC_LISTEN=$GRPC_ADDR
 start_servers "$1"
+# twemproxy (Debian's nutcracker) in front of the same Redis, for the
+# twemproxy target
+NUT_PORT=$(free_port)
+printf 'bench:\n  listen: 127.0.0.1:%s\n  redis: true\n  servers:\n    - %s:1\n' \
+	"$NUT_PORT" "$TMP/redis.sock" >"$TMP/nutcracker.yml"
+nutcracker -c "$TMP/nutcracker.yml" -s "$(free_port)" -o "$TMP/nutcracker.log" &
+NUT_PID=$!
+trap 'kill "$NUT_PID" 2>/dev/null || true; wait "$NUT_PID" 2>/dev/null || true; cleanup' EXIT
+wait_for 10 sh -c "redis-cli -p $NUT_PORT ping | grep -q PONG" ||
+	{ cat "$TMP/nutcracker.log"; exit 1; }
 total=0
 t() { total=$((total + 1)); }
 
 OPS=2000
-bench() { # bench ARGS...: a short JSON run of all four targets
+bench() { # bench ARGS...: a short JSON run of all five targets
 	"$BENCH" --url "$TCP_URL" --redis "unix://$TMP/redis.sock" \
-		--grpc "$GRPC_ADDR" --targets service,redis,echo,grpc \
+		--grpc "$GRPC_ADDR" --twemproxy "redis://127.0.0.1:$NUT_PORT" \
+		--targets service,redis,echo,grpc,twemproxy \
 		--ops "$OPS" --warmup 0 --keys 500 --conns 2 --depth 8 \
 		--timeout-ms 5000 --json --quiet "$@"
 }
@@ -73,7 +85,7 @@ for name in p["targets"]:
     if not reading and p["workload"] != "delete":
         out("value bytes", r["keys"] * p["value_size"], r["bytes"])
 for k in ("service_over_echo_ops", "service_over_redis_ops",
-          "grpc_over_service_ops"):
+          "grpc_over_service_ops", "service_over_twemproxy_ops"):
     print(f"ratio {k}|True|{d['ratios'][k] is not None and d['ratios'][k] > 0}")
 PY
 	)
