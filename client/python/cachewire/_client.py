@@ -2,8 +2,12 @@
 
 A call is one exchange (rpc.proto): a cachewire.v1.Request {method,
 payload, timeout_ms, auth_token, namespace} out, a cachewire.v1.Reply
-{code, message, payload} back. A lock serialises exchanges, so one Client
-may be shared by any number of threads (each waits its turn).
+{code, message, payload} back. One exchange runs at a time, so one Client
+may be shared by any number of threads; calls that wait meanwhile go
+together in the next exchange, as one batch (Request.calls, up to 64),
+unless the Client was made with coalesce=False: each still gets its own
+reply and keeps its own timeout (a caller whose time runs out while its
+batch is away gets DEADLINE_EXCEEDED at once).
 
 Like the C client (client/src/client.c) the socket dials in the background
 (NNG_FLAG_NONBLOCK) and reconnects by itself: a Client can be made while
@@ -41,8 +45,19 @@ _RECV_SLACK = 64 * 1024  # room for the reply envelope around a value
 _MARGIN_MS = 250  # the nng receive timeout is the call's timeout + this
 _CLOSE_WAIT = 2.0  # nng 1.5.2's nng_close can hang; wait this long for it
 _NAMESPACE = re.compile(r"[A-Za-z0-9_.-]{1,64}\Z")
+_MAX_BATCH = 64  # calls per batch message
+_CALLS_TAG = b"\x32"  # Request.calls: field 6, length-delimited
 _open_clients = weakref.WeakSet()
 _leaked = []  # what a hung nng_close may still use; kept alive for good
+
+
+def _varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
 
 
 class TLS:
@@ -97,11 +112,12 @@ class Client:
     """
 
     def __init__(self, url, timeout=5.0, tls=None, token=None, namespace=None,
-                 token_file=None, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+                 token_file=None, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES,
+                 coalesce=True):
         self._members = None
         if isinstance(url, (list, tuple)) or (isinstance(url, str) and "," in url):
             self._open_replicas(url, timeout, tls, token, namespace, token_file,
-                                max_message_bytes)
+                                max_message_bytes, coalesce)
             return
         if not isinstance(url, str) or not url:
             raise Error(Status.INVALID_ARGUMENT, "a Client needs a URL")
@@ -122,6 +138,11 @@ class Client:
         self._max = max_message_bytes
         self._envelope = {"auth_token": token or "", "namespace": namespace or ""}
         self._lock = threading.Lock()  # one exchange at a time
+        self._coalesce = coalesce
+        self._cv = threading.Condition()  # the queue of waiting calls
+        self._queue = []
+        self._busy = False  # a thread is running an exchange for the queue
+        self._batches = None  # the server takes batches: unknown yet
         self._closed = False
         self._tls = self._tls_config(url, tls)
         self._pipes = _Pipes()
@@ -140,7 +161,7 @@ class Client:
     # ---- several replicas ------------------------------------------------
 
     def _open_replicas(self, urls, timeout, tls, token, namespace, token_file,
-                       max_message_bytes):
+                       max_message_bytes, coalesce=True):
         """url as several replicas ("a,b,c" or a list): one Client each,
         calls spread over them in turn (skipping ones with no connection)
         and, but for clear(), retried once on another replica when they
@@ -157,7 +178,8 @@ class Client:
         try:
             for u in urls:
                 self._members.append(Client(u, timeout, tls, token, namespace,
-                                            token_file, max_message_bytes))
+                                            token_file, max_message_bytes,
+                                            coalesce))
         except BaseException:
             self.close()
             raise
@@ -254,22 +276,14 @@ class Client:
         if len(data) > self._max:
             raise Error(Status.RESOURCE_EXHAUSTED, "request of %d bytes is over "
                         "max_message_bytes (%d); nothing was sent" % (len(data), self._max))
-        with self._lock:
-            if self._closed:
-                raise Error(Status.CANCELLED, "the client is closed")
-            try:
-                if timeout_ms:  # what is left of a call being retried
-                    self._set_timeouts(timeout_ms)
-                try:
-                    _nng.send(self._sock, data)
-                    raw = _nng.recv(self._sock)
-                finally:
-                    if timeout_ms:
-                        self._set_timeouts(self._timeout_ms)
-            except _nng.NngError as e:
-                raise self._transport_error(e.rv) from None
+        if self._coalesce:
+            reply = self._call_queued(data, timeout_ms or self._timeout_ms)
+        else:
+            with self._lock:
+                if self._closed:
+                    raise Error(Status.CANCELLED, "the client is closed")
+                reply = self._reply(self._exchange(data, timeout_ms))
         try:
-            reply = rpc_pb2.Reply.FromString(raw)
             if reply.code != Status.OK:
                 raise Error(reply.code, reply.message or "the server answered %d" % reply.code)
             return response_type.FromString(reply.payload)
@@ -277,6 +291,108 @@ class Client:
             raise
         except Exception as e:  # protobuf's DecodeError
             raise Error(Status.INTERNAL, "undecodable reply from %s: %s" % (self.url, e)) from None
+
+    def _exchange(self, data, timeout_ms=None):
+        """One message out, its reply's bytes back (under self._lock)."""
+        try:
+            if timeout_ms:  # not the Client's own: a retry's, a batch's
+                self._set_timeouts(timeout_ms)
+            try:
+                _nng.send(self._sock, data)
+                return _nng.recv(self._sock)
+            finally:
+                if timeout_ms:
+                    self._set_timeouts(self._timeout_ms)
+        except _nng.NngError as e:
+            raise self._transport_error(e.rv) from None
+
+    def _reply(self, raw):
+        try:
+            return rpc_pb2.Reply.FromString(raw)
+        except Exception as e:  # protobuf's DecodeError
+            raise Error(Status.INTERNAL, "undecodable reply from %s: %s"
+                        % (self.url, e)) from None
+
+    # ---- coalescing: calls that wait go together ------------------------
+
+    def _call_queued(self, data, timeout_ms):
+        """Queue the call; the first caller that finds no exchange running
+        sends what is queued (one call alone, or a batch) and hands each
+        its Reply. Returns this call's Reply."""
+        slot = {"data": data, "deadline": time.monotonic() + timeout_ms / 1000,
+                "reply": None, "error": None, "done": False}
+        with self._cv:
+            if self._closed:
+                raise Error(Status.CANCELLED, "the client is closed")
+            self._queue.append(slot)
+            while not slot["done"]:
+                if not self._busy and slot in self._queue:
+                    batch = self._queue[:_MAX_BATCH]
+                    del self._queue[:len(batch)]
+                    self._busy = True
+                    self._cv.release()
+                    try:
+                        self._send_queued(batch)
+                    finally:
+                        self._cv.acquire()
+                        self._busy = False
+                        self._cv.notify_all()
+                    continue
+                left = slot["deadline"] - time.monotonic()
+                if left <= 0:
+                    if slot in self._queue:
+                        self._queue.remove(slot)
+                    slot["done"] = True  # its batch's reply is dropped
+                    raise Error(Status.DEADLINE_EXCEEDED, "no reply from %s "
+                                "within %d ms" % (self.url, timeout_ms))
+                self._cv.wait(left)
+        if slot["error"] is not None:
+            raise slot["error"]
+        return slot["reply"]
+
+    def _send_queued(self, batch):
+        """Send batch (queued calls' Requests) and set each one's reply or
+        error; as a batch message when there are several and the server
+        takes batches, else one by one."""
+        now = time.monotonic()
+        left_ms = [max(1, int((s["deadline"] - now) * 1000)) for s in batch]
+        with self._lock:
+            if self._closed:
+                err = Error(Status.CANCELLED, "the client was closed during the call")
+                for s in batch:
+                    s["error"], s["done"] = err, True
+                return
+            if len(batch) > 1 and self._batches is not False:
+                calls = b"".join(_CALLS_TAG + _varint(len(s["data"])) + s["data"]
+                                 for s in batch)
+                # the token and namespace again, so that a server without
+                # batches says UNIMPLEMENTED, not UNAUTHENTICATED
+                data = rpc_pb2.Request(**self._envelope).SerializeToString() + calls
+                try:
+                    reply = self._reply(self._exchange(data, max(left_ms)))
+                except Error as e:
+                    for s in batch:
+                        s["error"], s["done"] = e, True
+                    return
+                if len(reply.replies) == len(batch):
+                    self._batches = True
+                    for s, r in zip(batch, reply.replies):
+                        s["reply"], s["done"] = r, True
+                    return
+                if reply.code != Status.UNIMPLEMENTED:  # refused as a whole
+                    err = Error(reply.code or Status.INTERNAL, reply.message or
+                                "the server answered a batch with %d replies"
+                                % len(reply.replies))
+                    for s in batch:
+                        s["error"], s["done"] = err, True
+                    return
+                self._batches = False  # an older server: one by one
+            for s, ms in zip(batch, left_ms):
+                try:
+                    s["reply"] = self._reply(self._exchange(s["data"], ms))
+                except Error as e:
+                    s["error"] = e
+                s["done"] = True
 
     def _set_timeouts(self, ms):
         lib = _nng.lib
