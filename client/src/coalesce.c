@@ -28,27 +28,6 @@
 /* Request.calls is field 6, length-delimited: tag byte (6 << 3) | 2. */
 #define REQUEST_CALLS_TAG 0x32u
 
-static size_t varint_size(size_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static size_t put_varint(uint8_t *out, size_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
 static void timer_cb(void *arg);
 
 bool cw__coalesce_queue_locked(
@@ -237,7 +216,7 @@ static void send_batch(struct cw_client *c, xfer **members, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		size_t len = nng_msg_len(members[i]->request);
-		total += 1 + varint_size(len) + len;
+		total += 1 + cw__varint_size(len) + len;
 		if (members[i]->deadline > deadline)
 			deadline = members[i]->deadline;
 	}
@@ -265,7 +244,7 @@ static void send_batch(struct cw_client *c, xfer **members, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		size_t len = nng_msg_len(members[i]->request);
 		out[off++] = REQUEST_CALLS_TAG;
-		off += put_varint(out + off, len);
+		off += cw__put_varint(out + off, len);
 		memcpy(out + off, nng_msg_body(members[i]->request), len);
 		off += len;
 	}

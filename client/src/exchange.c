@@ -26,7 +26,7 @@
 /* ---- the round trip
  * ---------------------------------------------------------- */
 
-static size_t varint_size(size_t v)
+size_t cw__varint_size(size_t v)
 {
 	size_t n = 1;
 
@@ -37,7 +37,7 @@ static size_t varint_size(size_t v)
 	return n;
 }
 
-static size_t put_varint(uint8_t *out, size_t v)
+size_t cw__put_varint(uint8_t *out, size_t v)
 {
 	size_t n = 0;
 
@@ -73,7 +73,7 @@ static int build_request(const struct cw_client *c, const char *method,
 	payload_len = protobuf_c_message_get_packed_size(input);
 	total = env_len;
 	if (payload_len > 0)
-		total += 1 + varint_size(payload_len) + payload_len;
+		total += 1 + cw__varint_size(payload_len) + payload_len;
 	if (total > c->max_message_bytes)
 		return cw_error_set(err, CW_RESOURCE_EXHAUSTED,
 		    "request is %zu bytes; the transport limit is %zu", total,
@@ -85,7 +85,7 @@ static int build_request(const struct cw_client *c, const char *method,
 	off = cachewire__v1__request__pack(&env, body);
 	if (payload_len > 0) {
 		body[off++] = REQUEST_PAYLOAD_TAG;
-		off += put_varint(body + off, payload_len);
+		off += cw__put_varint(body + off, payload_len);
 		off += protobuf_c_message_pack(input, body + off);
 	}
 	if (off != total) {

@@ -52,6 +52,9 @@ typedef struct xfer {
 } xfer;
 
 /* exchange.c */
+/* A protobuf varint: its size, and written at out (returns its size). */
+CW_HIDDEN size_t cw__varint_size(size_t v);
+CW_HIDDEN size_t cw__put_varint(uint8_t *out, size_t v);
 CW_HIDDEN xfer *cw__xfer_get(struct cw_client *c, int *rv);
 /* Put x back in the pool (inflight - 1, wake cw_close). */
 CW_HIDDEN void cw__xfer_pool(xfer *x);

@@ -41,27 +41,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static size_t varint_size(size_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static size_t put_varint(uint8_t *out, size_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
 /* Every call is answered: pack the Replies into one, hand it over. */
 static void finish(batch *b)
 {
@@ -69,14 +48,15 @@ static void finish(batch *b)
 	uint8_t *out = NULL;
 
 	for (size_t i = 0; i < b->n; i++)
-		total += 1 + varint_size(b->items[i].reply_len) +
+		total += 1 + cw_envelope_varint_size(b->items[i].reply_len) +
 		         b->items[i].reply_len;
 	if (!atomic_load(&b->no_memory) &&
 	    (out = malloc(total > 0 ? total : 1)) != NULL) {
 		size_t off = 0;
 		for (size_t i = 0; i < b->n; i++) {
 			out[off++] = REPLY_REPLIES_TAG;
-			off += put_varint(out + off, b->items[i].reply_len);
+			off += cw_envelope_put_varint(
+			    out + off, b->items[i].reply_len);
 			if (b->items[i].reply_len > 0)
 				memcpy(out + off, b->items[i].reply,
 				    b->items[i].reply_len);

@@ -13,7 +13,7 @@
 /* Reply.payload is field 3, length-delimited: tag byte (3 << 3) | 2. */
 #define REPLY_PAYLOAD_TAG 0x1au
 
-static size_t varint_size(size_t v)
+size_t cw_envelope_varint_size(size_t v)
 {
 	size_t n = 1;
 
@@ -24,7 +24,7 @@ static size_t varint_size(size_t v)
 	return n;
 }
 
-static size_t put_varint(uint8_t *out, size_t v)
+size_t cw_envelope_put_varint(uint8_t *out, size_t v)
 {
 	size_t n = 0;
 
@@ -42,7 +42,7 @@ size_t cw_envelope_reply_size(int code, const char *message,
 	if (code == CW_OK) {
 		size_t plen = protobuf_c_message_get_packed_size(response);
 		*payload_len = plen;
-		return plen > 0 ? 1 + varint_size(plen) + plen : 0;
+		return plen > 0 ? 1 + cw_envelope_varint_size(plen) + plen : 0;
 	}
 	Cachewire__V1__Reply reply = CACHEWIRE__V1__REPLY__INIT;
 	reply.code = (Cachewire__V1__Code)code;
@@ -63,7 +63,7 @@ void cw_envelope_reply_pack(int code, const char *message,
 		if (payload_len == 0)
 			return;
 		out[0] = REPLY_PAYLOAD_TAG;
-		size_t off = 1 + put_varint(out + 1, payload_len);
+		size_t off = 1 + cw_envelope_put_varint(out + 1, payload_len);
 		protobuf_c_message_pack(response, out + off);
 		return;
 	}

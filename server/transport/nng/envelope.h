@@ -38,6 +38,11 @@ typedef struct cw_envelope_calls {
 bool cw_envelope_next_call(
     cw_envelope_calls *it, const uint8_t **call, size_t *call_len);
 
+/* A protobuf varint: its size, and written at out (returns its size). For
+ * packing envelope fields by hand (this file, batch.c). */
+size_t cw_envelope_varint_size(size_t v);
+size_t cw_envelope_put_varint(uint8_t *out, size_t v);
+
 /*
  * The size of the cachewire.v1.Reply for an outcome: code (CW_OK or an
  * error), message (ignored on CW_OK) and, on CW_OK, the method's response.
