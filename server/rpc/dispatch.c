@@ -41,16 +41,27 @@ static void on_response(const ProtobufCMessage *msg, void *data)
 	release(call);
 }
 
+/* Does path name a method of svc ("/<svc's full name>/...")? */
+static bool of_service(const ProtobufCService *svc, const char *path)
+{
+	if (svc == NULL)
+		return false;
+	size_t n = strlen(svc->descriptor->name);
+	return path[0] == '/' &&
+	       strncmp(path + 1, svc->descriptor->name, n) == 0 &&
+	       path[n + 1] == '/';
+}
+
 /*
  * Find the method named by path "/<service full name>/<Method>"; NULL (with
  * the reason in call->err) when there is none.
  */
 static const ProtobufCMethodDescriptor *find_method(
-    const ProtobufCServiceDescriptor *sd, const char *path, cw_call *call)
+    const ProtobufCService *svc, const char *path, cw_call *call)
 {
+	const ProtobufCServiceDescriptor *sd = svc->descriptor;
 	size_t n = strlen(sd->name);
-	if (path[0] != '/' || strncmp(path + 1, sd->name, n) != 0 ||
-	    path[n + 1] != '/') {
+	if (!of_service(svc, path)) {
 		cw_error_set(&call->err, CW_UNIMPLEMENTED,
 		    "unknown method \"%.128s\": this server has only /%s/*",
 		    path, sd->name);
@@ -62,17 +73,6 @@ static const ProtobufCMethodDescriptor *find_method(
 		cw_error_set(&call->err, CW_UNIMPLEMENTED,
 		    "unknown method \"%.128s\"", path);
 	return m;
-}
-
-/* Does path name a method of svc ("/<svc's full name>/...")? */
-static bool of_service(const ProtobufCService *svc, const char *path)
-{
-	if (svc == NULL)
-		return false;
-	size_t n = strlen(svc->descriptor->name);
-	return path[0] == '/' &&
-	       strncmp(path + 1, svc->descriptor->name, n) == 0 &&
-	       path[n + 1] == '/';
 }
 
 int cw_services_methods(const cw_services *svcs)
@@ -138,7 +138,7 @@ void cw_dispatch(const cw_services *svcs, cw_auth *auth, const cw_request *req,
 		    "unknown method \"%.128s\"", call->method_buf);
 		goto answer;
 	}
-	if ((m = find_method(sd, call->method_buf, call)) == NULL)
+	if ((m = find_method(svc, call->method_buf, call)) == NULL)
 		goto answer;
 	call->method_index = (int)(m - sd->methods);
 	if (svc != svcs->cache)
