@@ -140,18 +140,17 @@ static void start_call(gstream *st)
 	pthread_mutex_unlock(&s->mu);
 	if (st->bad.code == CW_OK && cw_grpc_body_end(&st->body) != CW_OK)
 		st->bad = st->body.err;
-	if (st->bad.code == CW_OK && st->body.compressed)
-		cw_error_set(&st->bad,
-		    st->encoding[0] == '\0' ||
-		            strcmp(st->encoding, "identity") == 0
-		        ? CW_INTERNAL
-		        : CW_UNIMPLEMENTED,
-		    st->encoding[0] == '\0' ||
-		            strcmp(st->encoding, "identity") == 0
-		        ? "a compressed message without grpc-encoding"
-		        : "grpc-encoding \"%s\" is not supported (identity "
-		          "only)",
-		    st->encoding);
+	if (st->bad.code == CW_OK && st->body.compressed) {
+		if (st->encoding[0] == '\0' ||
+		    strcmp(st->encoding, "identity") == 0)
+			cw_error_set(&st->bad, CW_INTERNAL,
+			    "a compressed message without grpc-encoding");
+		else
+			cw_error_set(&st->bad, CW_UNIMPLEMENTED,
+			    "grpc-encoding \"%s\" is not supported "
+			    "(identity only)",
+			    st->encoding);
+	}
 	if (st->bad.code != CW_OK) {
 		cw_dispatch_refuse(
 		    &st->call, &st->sink, st->bad.code, st->bad.message);
