@@ -121,11 +121,8 @@ static void sink_done(cw_reply_sink *sink, int code, const cw_error *outcome)
 	pthread_mutex_unlock(&s->mu);
 	/* From the loop itself (an answer given at once) no wake is
 	 * needed: the loop looks at the queue after every event. */
-	if (was_empty && !pthread_equal(pthread_self(), s->thread)) {
-		uint64_t one = 1;
-		ssize_t w = write(s->wakefd, &one, sizeof one);
-		(void)w; /* a full counter wakes the loop as well */
-	}
+	if (was_empty && !pthread_equal(pthread_self(), s->thread))
+		cw__grpc_wake(s);
 }
 
 /* Hand a read call to dispatch, or refuse it. */

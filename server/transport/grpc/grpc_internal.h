@@ -78,11 +78,13 @@ struct gconn {
 	cw_grpc_server *srv;
 	gconn *prev, *next; /* on the server's list */
 	int fd;
-	SSL *ssl;            /* NULL: h2c */
-	bool handshaking;    /* TLS not set up yet */
-	bool ready;          /* the client's preface and SETTINGS came */
-	bool out_armed;      /* EPOLLOUT is asked for */
-	nghttp2_session *h2; /* NULL until TLS is done */
+	SSL *ssl;             /* NULL: h2c */
+	bool handshaking;     /* TLS not set up yet */
+	bool ready;           /* the client's preface and SETTINGS came */
+	bool out_armed;       /* EPOLLOUT is asked for */
+	gconn *answered_next; /* answer_done's list of connections to write */
+	bool answered;        /* on that list */
+	nghttp2_session *h2;  /* NULL until TLS is done */
 	gstream *streams;
 	uint8_t *wbuf; /* bytes nghttp2 gave that the socket did not take */
 	size_t wlen, woff, wcap;
@@ -140,6 +142,8 @@ void cw__grpc_stream_free(gstream *st);
 /* GOAWAY: the notice (no new calls), or the last one. */
 void cw__grpc_conn_goaway(gconn *c, bool last);
 
+/* server.c: wake the loop (answers queued, or stop asked). */
+void cw__grpc_wake(cw_grpc_server *s);
 /* server.c: epoll interest in c's socket (EPOLLOUT when out is set). */
 void cw__grpc_watch(gconn *c, bool out);
 uint64_t cw__grpc_now_ms(void);

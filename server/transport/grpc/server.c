@@ -33,6 +33,13 @@ uint64_t cw__grpc_now_ms(void)
 	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
+void cw__grpc_wake(cw_grpc_server *s)
+{
+	uint64_t one = 1;
+	ssize_t w = write(s->wakefd, &one, sizeof one);
+	(void)w; /* a full counter wakes the loop as well */
+}
+
 void cw__grpc_watch(gconn *c, bool out)
 {
 	struct epoll_event ev = {
@@ -149,20 +156,28 @@ static void answer_done(cw_grpc_server *s)
 		return;
 	/* Answer every call (its connection owns it again), or free it
 	 * when its stream or connection went away; then write each
-	 * connection once. */
+	 * connection that got answers, once (not every connection). */
+	gconn *answered = NULL;
 	while (st != NULL) {
 		gstream *next = st->done_next;
 		n++;
-		if (st->conn != NULL)
+		if (st->conn != NULL) {
 			cw__grpc_answer(st);
-		else
+			if (!st->conn->answered) {
+				st->conn->answered = true;
+				st->conn->answered_next = answered;
+				answered = st->conn;
+			}
+		} else {
 			cw__grpc_stream_free(st);
+		}
 		st = next;
 	}
-	for (gconn *c = s->conns, *next; c != NULL; c = next) {
-		next = c->next;
-		if (c->h2 != NULL && nghttp2_session_want_write(c->h2))
-			conn_event(s, c, 0);
+	while (answered != NULL) {
+		gconn *c = answered;
+		answered = c->answered_next;
+		c->answered = false;
+		conn_event(s, c, 0); /* writes; may free c */
 	}
 	pthread_mutex_lock(&s->mu);
 	s->in_flight -= n;
@@ -420,9 +435,7 @@ static void ask(cw_grpc_server *s, bool stop)
 	else
 		s->want_shutdown = true;
 	pthread_mutex_unlock(&s->mu);
-	uint64_t one = 1;
-	ssize_t w = write(s->wakefd, &one, sizeof one);
-	(void)w;
+	cw__grpc_wake(s);
 }
 
 void cw_grpc_shutdown(cw_grpc_server *s)
