@@ -372,6 +372,9 @@ int main(int argc, char **argv)
 	    .gate = gate,
 	    .cache = cache};
 	int sig = wait_for_stop(&stop, argc, argv, &cfg, &targets);
+	/* Closed before the log line says so: a call that starts after
+	 * "stopping" is refused, however slowly the rest goes. */
+	cw_gate_close(gate);
 	cw_log(CW_LOG_INFO, "stopping on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	set_phase(&daemon, CW_STOPPING); /* /readyz: 503 "stopping" */

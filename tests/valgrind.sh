@@ -80,6 +80,13 @@ run test_cluster env CW_CLUSTER_QUICK=1 tests/integration/test_cluster.sh \
 	"$BUILD/tests/test_conformance" tests/python/run.sh "$PWD" "$BUILD/tests"
 
 if [ "${#failed[@]}" -gt 0 ]; then
+	# Again at the end, where a log cut to its tail still shows them: the
+	# failing checks of each failed test, or its last lines.
+	for name in "${failed[@]}"; do
+		echo "valgrind: $name:" >&2
+		grep -E '^(FAIL|ERROR|\[  FAILED|==[0-9]+== [A-Z])|Error|Assert' \
+			"$TMP/$name.log" | head -n 12 >&2 || tail -n 5 "$TMP/$name.log" >&2
+	done
 	echo "valgrind: failed: ${failed[*]}" >&2
 	exit 1
 fi

@@ -79,6 +79,15 @@ void cw_gate_load(cw_gate *g, int *in, int *max)
 	pthread_mutex_unlock(&g->mu);
 }
 
+void cw_gate_close(cw_gate *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stopping = true;
+	pthread_mutex_unlock(&g->mu);
+}
+
 int cw_gate_drain(cw_gate *g, int timeout_ms)
 {
 	struct timespec until;

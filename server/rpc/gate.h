@@ -32,6 +32,10 @@ void cw_gate_set_max(cw_gate *g, int max);
 /* Requests in now, and the cap (for metrics). */
 void cw_gate_load(cw_gate *g, int *in, int *max);
 
+/* Stop letting requests in: from now on cw_gate_enter refuses with
+ * UNAVAILABLE. NULL is ignored. */
+void cw_gate_close(cw_gate *g);
+
 /*
  * Stop letting requests in, and wait up to timeout_ms for those in to
  * leave. Returns how many are still in (0: all were answered). NULL
