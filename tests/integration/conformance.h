@@ -61,6 +61,8 @@ typedef struct backend {
 int setup_core(void **state);
 int teardown_core(void **state);
 int setup_remote_tcp(void **state);
+/* the same, with cw_client_options.no_coalescing */
+int setup_remote_tcp_alone(void **state);
 int setup_remote_ipc(void **state);
 int teardown_remote(void **state);
 int setup_core_cluster(void **state);

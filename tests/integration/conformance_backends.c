@@ -158,14 +158,18 @@ int teardown_core(void **state)
 	return 0;
 }
 
-static int setup_remote(void **state, bool ipc)
+static int setup_remote(void **state, bool ipc, bool no_coalescing)
 {
 	static backend tcp = {"remote tcp", remote_get, remote_set, remote_del,
 	    remote_clear, remote_get_many, remote_set_many, remote_del_many};
+	static backend tcp_alone = {"remote tcp, no coalescing", remote_get,
+	    remote_set, remote_del, remote_clear, remote_get_many,
+	    remote_set_many, remote_del_many};
 	static backend unix_ = {"remote ipc", remote_get, remote_set,
 	    remote_del, remote_clear, remote_get_many, remote_set_many,
 	    remote_del_many};
-	backend *b = ipc ? &unix_ : &tcp;
+	backend *b = ipc ? &unix_ : no_coalescing ? &tcp_alone : &tcp;
+	cw_client_options opts = {.no_coalescing = no_coalescing};
 	if (cw_test_redis_start(&b->redis, NULL, true, redis_args) != 0)
 		return -1;
 	char url[128];
@@ -176,7 +180,7 @@ static int setup_remote(void **state, bool ipc)
 		return -1;
 	cw_error err;
 	if (cw_open((cw_client **)&b->h,
-	        ipc ? b->daemon.ipc_url : b->daemon.tcp_url, NULL,
+	        ipc ? b->daemon.ipc_url : b->daemon.tcp_url, &opts,
 	        &err) != CW_OK) {
 		fprintf(stderr, "cw_open: %s\n", err.message);
 		return -1;
@@ -268,12 +272,17 @@ int teardown_remote_cluster(void **state)
 
 int setup_remote_tcp(void **state)
 {
-	return setup_remote(state, false);
+	return setup_remote(state, false, false);
+}
+
+int setup_remote_tcp_alone(void **state)
+{
+	return setup_remote(state, false, true);
 }
 
 int setup_remote_ipc(void **state)
 {
-	return setup_remote(state, true);
+	return setup_remote(state, true, false);
 }
 
 int teardown_remote(void **state)

@@ -1,8 +1,9 @@
 /*
- * test_conformance.c - ONE suite of cache-contract cases, run three times:
+ * test_conformance.c - ONE suite of cache-contract cases, run four times:
  * against the cache core (in process, over hiredis) and against the remote
  * client (libcachewire -> nng -> a real cachewired -> the same kind of
- * Redis) over tcp and over ipc. Every backend must pass the same cases.
+ * Redis) over tcp, over tcp with coalescing off (no_coalescing), and over
+ * ipc. Every backend must pass the same cases.
  * With CW_TEST_CLUSTER_NODES set (integration/test_cluster.sh), the core
  * and the client over tcp run them on that Redis Cluster instead.
  *
@@ -199,6 +200,9 @@ int main(void)
 	    "conformance: cache core", cases, setup_core, teardown_core);
 	failed += cmocka_run_group_tests_name("conformance: client over tcp",
 	    cases, setup_remote_tcp, teardown_remote);
+	failed += cmocka_run_group_tests_name(
+	    "conformance: client over tcp, no coalescing", cases,
+	    setup_remote_tcp_alone, teardown_remote);
 	failed += cmocka_run_group_tests_name("conformance: client over ipc",
 	    cases, setup_remote_ipc, teardown_remote);
 	cases_free();
