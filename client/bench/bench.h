@@ -71,6 +71,7 @@ struct bench_opts {
 	struct redis_addr twemproxy;
 	bool no_coalescing; /* the service target's client sends each
 	                       call alone */
+	bool blocking;      /* a thread per slot, blocking calls */
 	enum bench_target order[TARGET_COUNT]; /* targets to run, in order */
 	unsigned ntargets;
 	enum bench_workload workload;

@@ -76,6 +76,12 @@ static const char usage_text[] =
     "Concurrency:\n"
     "      --conns C         connections (default 4)\n"
     "      --depth D         requests in flight per connection (default 16)\n"
+    "      --blocking        every one of the conns x depth slots is a thread\n"
+    "                        making blocking calls: the service's threads\n"
+    "                        share their connection's client (depth threads\n"
+    "                        per cw_client); redis and twemproxy give each\n"
+    "                        thread a connection of its own (targets\n"
+    "                        service, redis, twemproxy only)\n"
     "      --timeout-ms MS   per request and for connecting (default 5000)\n"
     "Output:\n"
     "      --json            one JSON object on stdout instead of the table\n"
@@ -358,6 +364,7 @@ enum {
 	OPT_ECHO_URL,
 	OPT_GRPC,
 	OPT_NO_COALESCING,
+	OPT_BLOCKING,
 	OPT_TWEMPROXY,
 	OPT_WORKLOAD,
 	OPT_RATIO,
@@ -398,6 +405,7 @@ static const struct option long_opts[] = {
     {"warmup", required_argument, NULL, OPT_WARMUP},
     {"conns", required_argument, NULL, OPT_CONNS},
     {"depth", required_argument, NULL, OPT_DEPTH},
+    {"blocking", no_argument, NULL, OPT_BLOCKING},
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -487,6 +495,11 @@ static int check_combined(struct bench_opts *o, bool have_ops, bool have_dur)
 		    (unsigned long long)stored, o->value_size,
 		    (unsigned long long)(MAX_STORED_BYTES >> 30));
 	for (unsigned i = 0; i < o->ntargets; i++) {
+		if (o->blocking &&
+		    (o->order[i] == TARGET_ECHO || o->order[i] == TARGET_GRPC))
+			return bad("--blocking: the %s target has no blocking "
+			           "mode (service, redis and twemproxy have)",
+			    o->order[i] == TARGET_ECHO ? "echo" : "grpc");
 		if (o->order[i] == TARGET_REDIS &&
 		    redis_addr_parse(
 		        &o->redis, o->redis_url, err, sizeof(err)) != 0)
@@ -544,6 +557,9 @@ int options_parse(struct bench_opts *o, int argc, char **argv, bool *help_shown)
 			break;
 		case OPT_NO_COALESCING:
 			o->no_coalescing = true;
+			break;
+		case OPT_BLOCKING:
+			o->blocking = true;
 			break;
 		case OPT_TWEMPROXY:
 			o->twemproxy_url = optarg;

@@ -170,8 +170,13 @@ void report_table(const struct bench_opts *o, const struct target_result *res,
 	printf(" values, %llu keys", (unsigned long long)o->keys);
 	if (hit_col)
 		printf(" (%llu stored)", (unsigned long long)wl_populated(o));
-	printf(", %u conns x %u deep = %u in flight, ", o->conns, o->depth,
-	    o->conns * o->depth);
+	if (o->blocking)
+		printf(", %u threads making blocking calls (%u per service "
+		       "client, 1 per RESP connection), ",
+		    o->conns * o->depth, o->depth);
+	else
+		printf(", %u conns x %u deep = %u in flight, ", o->conns,
+		    o->depth, o->conns * o->depth);
 	if (o->ops > 0)
 		printf("%llu ops", (unsigned long long)o->ops);
 	else
@@ -335,19 +340,20 @@ void report_json(const struct bench_opts *o, const struct target_result *res,
 	struct ratios q;
 	unsigned i;
 
-	printf("{\"tool\": \"cachewire-bench\", \"version\": \"%s\", "
-	       "\"params\": {\"workload\": \"%s\", \"ratio\": %g, "
-	       "\"value_size\": %zu, \"keys\": %llu, \"hit_ratio\": %g, "
-	       "\"populated\": %llu, \"batch\": %u, \"keys_per_op\": %u, "
-	       "\"ops\": %llu, \"duration_s\": %g, \"warmup_s\": %g, "
-	       "\"conns\": %u, \"depth\": %u, \"in_flight\": %u, "
-	       "\"timeout_ms\": %d, \"seed\": %llu, \"url\": ",
+	printf(
+	    "{\"tool\": \"cachewire-bench\", \"version\": \"%s\", "
+	    "\"params\": {\"workload\": \"%s\", \"ratio\": %g, "
+	    "\"value_size\": %zu, \"keys\": %llu, \"hit_ratio\": %g, "
+	    "\"populated\": %llu, \"batch\": %u, \"keys_per_op\": %u, "
+	    "\"ops\": %llu, \"duration_s\": %g, \"warmup_s\": %g, "
+	    "\"conns\": %u, \"depth\": %u, \"in_flight\": %u, "
+	    "\"blocking\": %s, \"timeout_ms\": %d, \"seed\": %llu, \"url\": ",
 	    CW_VERSION, workload_name(o->workload), o->ratio, o->value_size,
 	    (unsigned long long)o->keys, o->hit_ratio,
 	    (unsigned long long)wl_populated(o), o->batch, wl_keys_per_op(o),
 	    (unsigned long long)o->ops, o->duration_s, o->warmup_s, o->conns,
-	    o->depth, o->conns * o->depth, o->timeout_ms,
-	    (unsigned long long)o->seed);
+	    o->depth, o->conns * o->depth, o->blocking ? "true" : "false",
+	    o->timeout_ms, (unsigned long long)o->seed);
 	json_str(o->url);
 	printf(", \"redis\": ");
 	json_str(o->redis_url);

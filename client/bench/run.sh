@@ -16,6 +16,9 @@
 #                service/redis, grpc/service and service/twemproxy
 #   get-1        1 in flight: p50 of service, echo, redis and grpc, and
 #                service - (echo + redis)
+#   get-16t      16 threads each making blocking Gets: the service's
+#                sharing one client, twemproxy's and redis's a connection
+#                each (--blocking); service/twemproxy
 #   getmany      100 keys of 100 B per call at 64 in flight: service keys/s
 #                against the redis target's single GETs of the get scenario
 #                (pipelined 16 deep) and of redis-64x1 (64 clients, one
@@ -118,6 +121,9 @@ scenario set "${ALL[@]}" --workload set --value-size 100 --conns 4 --depth 16
 scenario getmany --workload getmany --batch 100 --value-size 100 \
 	--conns 4 --depth 16
 scenario get-1 "${ALL[@]}" --workload get --value-size 100 --conns 1 --depth 1
+scenario get-16t --targets service,redis,twemproxy \
+	--twemproxy "redis://127.0.0.1:$NUT_PORT" --blocking --workload get \
+	--value-size 100 --conns 1 --depth 16
 # 64 clients each waiting for its GET: what a direct-Redis user gets at a
 # concurrency of 64 without pipelining by hand
 scenario redis-64x1 --targets redis --workload get --value-size 100 \
@@ -145,8 +151,8 @@ def figure(label, values, unit=""):
     med = statistics.median(vals) if vals else None
     rows.append((label, med, vals, unit))
 
-get, set_, many, one, big, single = (runs(n) for n in
-    ("get", "set", "getmany", "get-1", "mixed-1mib", "redis-64x1"))
+get, set_, many, one, big, single, threads = (runs(n) for n in
+    ("get", "set", "getmany", "get-1", "mixed-1mib", "redis-64x1", "get-16t"))
 for name, rs in (("get", get), ("set", set_)):
     for t in ("service", "redis", "echo", "grpc", "twemproxy"):
         figure(f"{name} 100 B @64: {t} ops/s", [res(d, t, "ops_per_s") for d in rs])
@@ -164,6 +170,11 @@ figure("get 100 B @1: grpc/service ops/s",
        [d["ratios"]["grpc_over_service_ops"] for d in one])
 figure("get 100 B @1: service - (echo + redis) p50",
        [d["ratios"]["p50_overhead_us"] for d in one], "us")
+for t in ("service", "redis", "twemproxy"):
+    figure(f"get 100 B, 16 blocking threads: {t} ops/s",
+           [res(d, t, "ops_per_s") for d in threads])
+figure("get 100 B, 16 blocking threads: service/twemproxy",
+       [d["ratios"]["service_over_twemproxy_ops"] for d in threads])
 figure("getmany 100x100 B @64: service keys/s",
        [res(d, "service", "keys_per_s") for d in many])
 figure("getmany 100x100 B @64: redis MGET keys/s",

@@ -468,9 +468,15 @@ static int rt_pass(struct rtarget *t, bool prepare, struct target_result *res)
 }
 
 /* The RESP target at a (Redis itself, or twemproxy in front of it). */
-static int rt_run(const struct bench_opts *o, const struct redis_addr *a,
+static int rt_run(const struct bench_opts *given, const struct redis_addr *a,
     const char *url, const char *name, struct target_result *res)
 {
+	/* --blocking: a connection per slot, one request on it at a time
+	 * (slot i keeps the keys of the service's slot i) */
+	struct bench_opts blocking = *given;
+	blocking.conns = given->conns * given->depth;
+	blocking.depth = 1;
+	const struct bench_opts *o = given->blocking ? &blocking : given;
 	struct rtarget t = {.o = o, .addr = a, .url = url, .name = name};
 	char err[256];
 	unsigned i;

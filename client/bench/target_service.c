@@ -1,9 +1,12 @@
 /*
- * target_service.c - the cachewire service through libcachewire's async
- * API: conns clients (one nng socket each) x depth slots, each slot with
- * one call in flight; the completion callback counts the call and issues
- * the slot's next one.
+ * target_service.c - the cachewire service through libcachewire: conns
+ * clients (one nng socket each) x depth slots, each slot with one call in
+ * flight. By default the slots use the async API: the completion callback
+ * counts the call and issues the slot's next one. With --blocking each
+ * slot is a thread of its own making blocking calls (cw_get, cw_set, ...)
+ * on its connection's client, as a program's threads share one cw_client.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,9 @@ struct svc_slot {
 	 * build the next request) before the call that it completes has
 	 * returned to its caller. */
 	unsigned flip;
+	pthread_t thread; /* --blocking */
+	bool started;
+	cw_value *values; /* --blocking GetMany: n results */
 	uint64_t *idx;
 	char *keybuf[2]; /* n keys of KEY_CAP bytes */
 	cw_key *keys[2];
@@ -160,6 +166,91 @@ static int svc_issue(struct svc_slot *s)
 	return CW_INTERNAL;
 }
 
+/* --blocking: make the slot's planned call and wait for it; *res gets its
+ * outcome as the callback would (values[] then freed by the caller). */
+static void svc_call(struct svc_slot *s, cw_result *res, cw_error *err)
+{
+	const struct bench_opts *o = s->svc->o;
+	cw_key *keys = s->keys[0];
+	cw_entry *ents = s->entries[0];
+	void *value = NULL;
+	unsigned i;
+	int tmo = o->timeout_ms;
+
+	for (i = 0; i < s->n; i++) {
+		keys[i].data = s->keybuf[0] + (size_t)i * KEY_CAP;
+		keys[i].len =
+		    wl_key(s->keybuf[0] + (size_t)i * KEY_CAP, "", s->idx[i]);
+	}
+	memset(res, 0, sizeof(*res));
+	err->message[0] = '\0';
+	s->t0 = now_ns();
+	switch (s->kind) {
+	case OP_GET:
+		res->status = cw_get(s->client, keys[0].data, keys[0].len,
+		    &res->found, &value, &res->value_len, tmo, err);
+		cw_free(value);
+		break;
+	case OP_SET:
+		res->status = cw_set(s->client, keys[0].data, keys[0].len,
+		    s->svc->value, o->value_size, CW_NO_EXPIRY, tmo, err);
+		break;
+	case OP_DELETE:
+		res->status = cw_delete(s->client, keys[0].data, keys[0].len,
+		    &res->existed, tmo, err);
+		break;
+	case OP_GETMANY:
+		res->status =
+		    cw_get_many(s->client, s->n, keys, s->values, tmo, err);
+		if (res->status == CW_OK) {
+			res->count = s->n;
+			res->values = s->values;
+		}
+		break;
+	case OP_SETMANY:
+		for (i = 0; i < s->n; i++) {
+			ents[i].key = keys[i].data;
+			ents[i].key_len = keys[i].len;
+			ents[i].value = s->svc->value;
+			ents[i].value_len = o->value_size;
+			ents[i].expiry = CW_NO_EXPIRY;
+		}
+		res->status = cw_set_many(s->client, s->n, ents, tmo, err);
+		break;
+	}
+	res->message = err->message;
+}
+
+/* --blocking: one slot's thread, calling until the pass says stop. */
+static void *svc_thread(void *arg)
+{
+	struct svc_slot *s = arg;
+	struct svc *svc = s->svc;
+	uint64_t seq = 0;
+	enum claim c;
+	cw_result res;
+	cw_error err;
+
+	while ((c = run_claim(svc->run, &seq)) != CLAIM_STOP) {
+		s->n = wl_plan(
+		    svc->o, &s->rng, svc->run->prepare, seq, &s->kind, s->idx);
+		svc_call(s, &res, &err);
+		int64_t lat = now_ns() - s->t0;
+		if (c == CLAIM_MEASURE) {
+			if (res.status != CW_OK)
+				stats_error(
+				    &s->st, (unsigned)res.status, res.message);
+			else
+				svc_count_ok(s, &res, lat);
+			run_completed(svc->run);
+		}
+		if (res.count > 0)
+			cw_values_free(s->values, s->n);
+	}
+	run_slot_done(svc->run);
+	return NULL;
+}
+
 /* Issue the slot's next call, or finish the slot. */
 static void svc_next(struct svc_slot *s)
 {
@@ -190,9 +281,29 @@ static int svc_start(void *ctx)
 	struct svc *svc = ctx;
 	unsigned i;
 
-	for (i = 0; i < svc->nslots; i++)
-		svc_next(&svc->slots[i]);
+	for (i = 0; i < svc->nslots; i++) {
+		struct svc_slot *s = &svc->slots[i];
+		if (!svc->o->blocking)
+			svc_next(s);
+		else if (pthread_create(&s->thread, NULL, svc_thread, s) == 0)
+			s->started = true;
+		else {
+			stats_error(&s->st, CW_RESOURCE_EXHAUSTED,
+			    "cannot start a thread for a blocking slot");
+			run_slot_done(svc->run);
+		}
+	}
 	return 0;
+}
+
+/* --blocking: the pass is over; collect the slots' threads. */
+static void svc_join(struct svc *svc)
+{
+	for (unsigned i = 0; i < svc->nslots; i++) {
+		if (svc->slots[i].started)
+			pthread_join(svc->slots[i].thread, NULL);
+		svc->slots[i].started = false;
+	}
 }
 
 static void svc_free(struct svc *svc)
@@ -209,6 +320,7 @@ static void svc_free(struct svc *svc)
 			struct svc_slot *s = &svc->slots[i];
 			stats_free(&s->st);
 			free(s->idx);
+			free(s->values);
 			for (f = 0; f < 2; f++) {
 				free(s->keybuf[f]);
 				free(s->keys[f]);
@@ -240,7 +352,8 @@ static int svc_alloc(struct svc *svc)
 		s->svc = svc;
 		rng_seed(&s->rng, o->seed, i);
 		if (stats_init(&s->st) != 0 ||
-		    (s->idx = calloc(n, sizeof(*s->idx))) == NULL)
+		    (s->idx = calloc(n, sizeof(*s->idx))) == NULL ||
+		    (s->values = calloc(n, sizeof(*s->values))) == NULL)
 			return -1;
 		for (f = 0; f < 2; f++) {
 			s->keybuf[f] = malloc((size_t)n * KEY_CAP);
@@ -294,6 +407,7 @@ static int svc_pass(struct svc *svc, bool prepare, struct target_result *res)
 		return -1;
 	svc->run = &run;
 	run_pass(&run, svc_start, svc);
+	svc_join(svc);
 	if (prepare) {
 		memset(&sum, 0, sizeof(sum));
 		for (i = 0; i < svc->nslots; i++)

@@ -84,9 +84,12 @@ for name in p["targets"]:
         out("no lookups", 0, r["lookups"])
     if not reading and p["workload"] != "delete":
         out("value bytes", r["keys"] * p["value_size"], r["bytes"])
-for k in ("service_over_echo_ops", "service_over_redis_ops",
-          "grpc_over_service_ops", "service_over_twemproxy_ops"):
-    print(f"ratio {k}|True|{d['ratios'][k] is not None and d['ratios'][k] > 0}")
+for k, pair in (("service_over_echo_ops", ("service", "echo")),
+                ("service_over_redis_ops", ("service", "redis")),
+                ("grpc_over_service_ops", ("grpc", "service")),
+                ("service_over_twemproxy_ops", ("service", "twemproxy"))):
+    if all(t in p["targets"] for t in pair):
+        print(f"ratio {k}|True|{d['ratios'][k] is not None and d['ratios'][k] > 0}")
 PY
 	)
 }
@@ -103,6 +106,25 @@ for args in "get --hit-ratio 1" "get --hit-ratio 0.5" "get --hit-ratio 0" \
 	[ $rc -eq 0 ] || cat "$TMP/$name.err"
 	verify "$args" "$TMP/$name.json"
 done
+
+# --blocking: a thread per slot making blocking calls (the service's
+# sharing their client, each RESP thread on a connection of its own)
+for args in "get --hit-ratio 0.5" "set" "getmany --batch 20"; do
+	name=blocking_$(echo "$args" | tr -d '-' | tr ' ' '_')
+	# shellcheck disable=SC2086 # args is a word list on purpose
+	bench --blocking --targets service,redis,twemproxy --workload $args \
+		>"$TMP/$name.json" 2>"$TMP/$name.err"
+	rc=$?
+	t; check "--blocking $args: exits 0" 0 $rc
+	[ $rc -eq 0 ] || cat "$TMP/$name.err"
+	verify "--blocking $args" "$TMP/$name.json"
+done
+t; check "--blocking is in the JSON" True "$("$PYTHON" -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["params"]["blocking"])' "$TMP/blocking_set.json")"
+bench --blocking 2>"$TMP/err" >/dev/null; rc=$?
+t; check "--blocking with the echo target exits 2" 2 $rc
+t; check_has "... and says why" "the echo target has no blocking mode" "$(cat "$TMP/err")"
 
 # A set run stores its values: the service under its namespace, the redis
 # target under its own prefix (one key, so which key is certain).
