@@ -306,6 +306,8 @@ static void client_free(struct cw_client *c)
 		nng_aio_free(c->probe);
 	if (c->diag_timer != NULL)
 		nng_aio_free(c->diag_timer); /* stops it first */
+	if (c->tick != NULL)
+		nng_aio_free(c->tick);
 	if (c->diag != NULL)
 		nng_aio_free(c->diag);
 	if (c->diag_stream != NULL) {
@@ -381,7 +383,8 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	if ((rv = nng_aio_alloc(&c->redial, redial_cb, c)) != 0 ||
 	    (rv = nng_aio_alloc(&c->probe, probe_cb, c)) != 0 ||
 	    (rv = nng_aio_alloc(&c->diag_timer, cw__diag_timer_cb, c)) != 0 ||
-	    (rv = nng_aio_alloc(&c->diag, cw__diag_cb, c)) != 0) {
+	    (rv = nng_aio_alloc(&c->diag, cw__diag_cb, c)) != 0 ||
+	    (rv = nng_aio_alloc(&c->tick, cw__coalesce_tick, c)) != 0) {
 		client_free(c);
 		return cw_error_set(err, CW_INTERNAL, "out of memory");
 	}
@@ -552,6 +555,10 @@ void cw_close(cw_client *c)
 	pthread_mutex_unlock(&c->redial_mu);
 	nng_aio_stop(c->redial);
 	nng_aio_stop(c->probe);
+	pthread_mutex_lock(&c->mu);
+	c->tick_stop = true; /* no call is left for it to watch */
+	pthread_mutex_unlock(&c->mu);
+	nng_aio_stop(c->tick);
 	nng_aio_stop(c->diag_timer); /* may start diag: first */
 	nng_aio_stop(c->diag);
 	close_socket(c);

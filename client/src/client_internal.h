@@ -115,6 +115,14 @@ struct cw_client {
 	} batches;
 	nng_time ask_after; /* when UNKNOWN: not before then */
 	size_t max_batch;   /* calls per batch message */
+	/* Batch messages in flight (linked by next), and the one timer that
+	 * keeps the deadlines of the calls queued or in them: armed for the
+	 * earliest (tick_at) while there is any; tick_stop once cw_close
+	 * has no calls left. */
+	struct xfer *batches_out;
+	nng_aio *tick;
+	nng_time tick_at;
+	bool tick_armed, tick_stop;
 	/*
 	 * Several replicas (replicas.c): a client opened with "url,url,..."
 	 * is only a front over members, clients of one URL each; of its own
@@ -178,6 +186,8 @@ CW_HIDDEN void cw__diag_kick(struct cw_client *c);
 CW_HIDDEN bool cw__diag_reason(
     struct cw_client *c, char *buf, size_t len, bool *testing);
 
+/* The callback of c->tick (coalesce.c). */
+CW_HIDDEN void cw__coalesce_tick(void *arg);
 /* The callbacks of c->diag_timer and c->diag (diag.c). */
 CW_HIDDEN void cw__diag_timer_cb(void *arg);
 CW_HIDDEN void cw__diag_cb(void *arg);

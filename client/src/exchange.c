@@ -472,8 +472,6 @@ void cw__xfers_free(struct cw_client *c)
 		struct xfer *x = c->all;
 		c->all = x->all_next;
 		nng_aio_free(x->aio);
-		if (x->timer != NULL)
-			nng_aio_free(x->timer);
 		free(x);
 	}
 }

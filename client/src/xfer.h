@@ -7,13 +7,13 @@
  * is one xfer in one of two roles:
  *   X_SINGLE  its own message: send, then receive, on its own aio;
  *   X_QUEUED  waiting in the client's queue, then carried by a batch; its
- *             deadline is kept by an aio of its own (timer: nng 1.5.2
- *             marks an aio that slept, and a later operation of it that
- *             times out then ends with 0, not NNG_ETIMEDOUT).
+ *             deadline is kept by the client's one timer (c->tick), which
+ *             sleeps until the earliest deadline of the calls queued or
+ *             in batches and ends those whose deadline passed.
  * A batch message is an xfer of role X_BATCH: it sends the queued calls'
  * Requests as one (rpc.proto, Request.calls) and hands each its Reply.
  * Every xfer counts in c->inflight from its start until it is back in the
- * pool, so cw_close waits for batches and timers too.
+ * pool, so cw_close waits for batches too.
  */
 #ifndef CACHEWIRE_XFER_H
 #define CACHEWIRE_XFER_H
@@ -29,7 +29,8 @@ enum xfer_role { X_SINGLE, X_QUEUED, X_BATCH };
 
 typedef struct xfer {
 	struct cw_client *c;
-	struct xfer *next;     /* in the client's free list, or its queue */
+	struct xfer *next;     /* in the client's free list, its queue, or
+	                          (X_BATCH) its batches in flight */
 	struct xfer *all_next; /* in the client's list of all */
 	nng_ctx ctx;
 	nng_aio *aio;
@@ -40,12 +41,11 @@ typedef struct xfer {
 	const ProtobufCMethodDescriptor *md;
 	cw__xfer_done done;
 	void *arg;
-	/* X_QUEUED: its Request, kept until its batch is over, and the
-	 * timer of its deadline (made the first time it is queued) */
+	/* X_QUEUED: its Request, kept until its batch is over */
 	nng_msg *request;
-	nng_aio *timer;
-	atomic_int holds;     /* its timer, and the queue or its batch */
-	atomic_bool finished; /* its outcome was handed over */
+	atomic_int holds; /* the queue or its batch, and a tick ending it */
+	struct xfer *tick_next; /* in a tick's list of calls to end */
+	atomic_bool finished;   /* its outcome was handed over */
 	/* X_BATCH */
 	struct xfer **members;
 	size_t nmembers;

@@ -8,6 +8,10 @@
  *   status; and batches really were sent (the server's
  *   cachewire_nng_batches_total grew);
  * - the same load with coalescing off sends no batch;
+ * - deadlines, with Redis stopped: a queued call and a call in a batch
+ *   in flight each end DEADLINE_EXCEEDED by their own deadline, not
+ *   earlier and not late, and the call beside them is answered once
+ *   Redis is back;
  * - a server SIGKILLed under that load: every call ends by its own
  *   deadline (plus slack) or with UNAVAILABLE, none hangs, and the client
  *   works again once the server is back.
@@ -339,6 +343,96 @@ static void coalescing_off_sends_no_batch(void **state)
 	cw_close(c);
 }
 
+typedef struct timed {
+	long long t0;
+	atomic_llong at; /* ms after t0 when it ended; -1 until then */
+	atomic_int status;
+} timed;
+
+static void timed_done(void *arg, const cw_result *r)
+{
+	timed *t = arg;
+	atomic_store(&t->status, r->status);
+	atomic_store(&t->at, now_ms() - t->t0);
+}
+
+static void start_get(cw_client *c, timed *t, long long t0, int tmo)
+{
+	t->t0 = t0;
+	atomic_store(&t->at, -1);
+	atomic_store(&t->status, -1);
+	assert_int_equal(cw_get_async(c, "k", 1, tmo, timed_done, t), CW_OK);
+}
+
+/* Wait (at most 10 s) for t to end; its status. */
+static int ended(timed *t)
+{
+	for (int i = 0; i < 1000 && atomic_load(&t->at) < 0; i++)
+		cw_test_sleep_ms(10);
+	assert_true(atomic_load(&t->at) >= 0);
+	return atomic_load(&t->status);
+}
+
+/* ended by its deadline of tmo ms: not before it, not late */
+static void by_deadline(timed *t, int tmo, const char *what)
+{
+	int status = ended(t);
+	long long at = atomic_load(&t->at);
+	printf("%s: %s after %lld ms (deadline %d ms)\n", what,
+	    cw_strerror(status), at, tmo);
+	assert_int_equal(status, CW_DEADLINE_EXCEEDED);
+	assert_true(at >= tmo - 2); /* nng's clock: ms, truncated */
+	assert_true(at <= tmo + SLACK_MS);
+}
+
+static void each_call_keeps_its_deadline(void **state)
+{
+	fixture *f = *state;
+	cw_client *c;
+	cw_error err;
+
+	assert_int_equal(cw_open(&c, f->daemon.tcp_url, NULL, &err), CW_OK);
+	assert_int_equal(
+	    cw_set(c, "k", 1, "v", 1, CW_NO_EXPIRY, 3000, &err), CW_OK);
+	/* calls that overlap: the client asks once whether the server
+	 * takes batches, then sends them */
+	timed warm[20];
+	long long t0 = now_ms();
+	for (int i = 0; i < 20; i++)
+		start_get(c, &warm[i], t0, 3000);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(ended(&warm[i]), CW_OK);
+	for (int i = 0; i < 20; i++)
+		start_get(c, &warm[i], t0, 3000);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(ended(&warm[i]), CW_OK);
+
+	/* Redis stopped: alone ends by its own message's deadline (200
+	 * ms); in_queue waits behind it and ends in the queue (100 ms);
+	 * then in_batch and answered go as one batch, in_batch ends while
+	 * the batch is in flight (600 ms); answered is served once Redis is
+	 * back (900 ms). */
+	timed alone, in_queue, in_batch, answered;
+	kill(f->redis.pid, SIGSTOP);
+	t0 = now_ms();
+	start_get(c, &alone, t0, 200);
+	start_get(c, &in_queue, t0, 100);
+	start_get(c, &in_batch, t0, 600);
+	start_get(c, &answered, t0, 5000);
+	by_deadline(&in_queue, 100, "queued");
+	by_deadline(&alone, 200, "alone");
+	by_deadline(&in_batch, 600, "in a batch");
+	long long left = 900 - (now_ms() - t0);
+	if (left > 0)
+		cw_test_sleep_ms((int)left);
+	assert_int_equal(atomic_load(&answered.at), -1); /* still waiting */
+	kill(f->redis.pid, SIGCONT);
+	assert_int_equal(ended(&answered), CW_OK);
+	printf("beside them: OK after %lld ms\n", atomic_load(&answered.at));
+	assert_true(atomic_load(&answered.at) >= 900);
+	cw_close(c);
+}
+
 typedef struct killer {
 	fixture *f;
 	int after_ms;
@@ -394,9 +488,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(interleaved_calls_get_their_own_replies),
 	    cmocka_unit_test(coalescing_off_sends_no_batch),
+	    cmocka_unit_test(each_call_keeps_its_deadline),
 	    cmocka_unit_test(server_killed_under_load),
 	};
-	/* CW_COALESCE_NO_KILL=1 (tests/valgrind.sh): the first two only;
+	/* CW_COALESCE_NO_KILL=1 (tests/valgrind.sh): all but the last;
 	 * see valgrind.sh for why. */
 	size_t n = sizeof tests / sizeof tests[0];
 	if (getenv("CW_COALESCE_NO_KILL") != NULL) {

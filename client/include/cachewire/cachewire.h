@@ -107,9 +107,9 @@ typedef struct cw_client_options {
 
 	/*
 	 * Calls are coalesced by default: a call that finds the connection
-	 * idle (fewer than 2 messages in flight) goes at once, alone; calls
-	 * started while messages are in flight wait for the next one to end
-	 * and then go together, as one batch message (rpc.proto,
+	 * idle (no message in flight) goes at once, alone; calls started
+	 * while a message is in flight wait for it to end and then go
+	 * together, as one batch message (rpc.proto,
 	 * Request.calls; up to 64 calls and the message size limit), which
 	 * the server serves call by call and answers at once. Each call keeps
 	 * its own deadline, status and result; none waits on a timer. Only
