@@ -316,7 +316,10 @@ int main(int argc, char **argv)
 		cw_log(CW_LOG_ERROR, "out of memory");
 		goto out;
 	}
-	cw_services svcs = {.cache = svc, .health = health_svc};
+	cw_services svcs = {.cache = svc,
+	    .health = health_svc,
+	    .hold = cw_cache_hold_writes,
+	    .release = cw_cache_release_writes};
 	cw_server_tls tls = {
 	    .cert_file = cfg.tls_cert_file,
 	    .key_file = cfg.tls_key_file,

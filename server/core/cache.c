@@ -195,6 +195,7 @@ int cw_cache_open(cw_cache **out, const cw_cache_options *opts, cw_error *err)
 		    .connections = pool_size,
 		    .connect_timeout_ms = connect_ms,
 		    .command_timeout_ms = command_ms,
+		    .corkable = true, /* lives as long as the cache */
 		};
 		rc = cw_mux_create(&c->mux, &mo, err);
 	}
@@ -243,6 +244,16 @@ void cw_cache_shutdown(cw_cache *c)
 		cw_cluster_stop(c->cluster);
 	else if (c != NULL)
 		cw_mux_stop(c->mux);
+}
+
+void cw_cache_hold_writes(void)
+{
+	cw_mux_cork();
+}
+
+void cw_cache_release_writes(void)
+{
+	cw_mux_uncork();
 }
 
 void cw_cache_close(cw_cache *c)

@@ -153,6 +153,16 @@ bool cw_cache_cluster_stats(cw_cache *c, cw_cluster_stats *out,
 void cw_cache_shutdown(cw_cache *c);
 
 /*
+ * Calls the calling thread starts between these two (nestable) send their
+ * Redis commands together: in one write per connection when release comes,
+ * instead of the first at once and the rest behind its reply. For a
+ * transport that starts many calls at once (a batch). Per thread, for any
+ * cache; a Redis Cluster's commands go at once as before.
+ */
+void cw_cache_hold_writes(void);
+void cw_cache_release_writes(void);
+
+/*
  * Close all connections and free c; stored data is untouched. No call on c
  * may be running or start afterwards. NULL is a no-op.
  */

@@ -401,6 +401,52 @@ static void *mux_main(void *arg)
 	return NULL;
 }
 
+/* ---- corking (mux.h) ---- */
+
+#define CORK_MAX 8
+static _Thread_local int cork_depth;
+static _Thread_local int ncorked;
+static _Thread_local cw_mux *corked[CORK_MAX];
+
+/* Under m->mu: may m's requests wait for this thread's uncork? */
+static bool cork_hold(cw_mux *m)
+{
+	if (cork_depth == 0 || !m->corkable)
+		return false;
+	for (int i = 0; i < ncorked; i++)
+		if (corked[i] == m)
+			return true;
+	if (ncorked == CORK_MAX)
+		return false;
+	corked[ncorked++] = m;
+	return true;
+}
+
+void cw_mux_cork(void)
+{
+	cork_depth++;
+}
+
+void cw_mux_uncork(void)
+{
+	cw_mux *held[CORK_MAX];
+	int n = ncorked;
+
+	if (cork_depth == 0 || --cork_depth > 0)
+		return;
+	memcpy(held, corked, (size_t)n * sizeof held[0]);
+	ncorked = 0; /* callbacks below may submit (uncorked) */
+	for (int i = 0; i < n; i++) {
+		cw_mux *m = held[i];
+		pthread_mutex_lock(&m->mu);
+		write_idle(m);
+		bool poke = m->repoll;
+		unlock_and_run(m);
+		if (poke)
+			wake(m);
+	}
+}
+
 /* ---- public ---- */
 
 void cw_mux_submit(cw_mux *m, cw_mux_req *r)
@@ -426,7 +472,8 @@ void cw_mux_submit(cw_mux *m, cw_mux_req *r)
 		arm(m, r->deadline);
 	list_push(&m->queue, r);
 	cw__route(m);
-	write_idle(m);
+	if (!cork_hold(m))
+		write_idle(m);
 	/* Still queued: waiting for a connection the mux thread makes. */
 	bool poke = m->repoll || m->queue.head != NULL;
 	unlock_and_run(m);
@@ -559,6 +606,7 @@ int cw_mux_create(cw_mux **out, const cw_mux_options *o, cw_error *err)
 	m->nconns = o->connections;
 	m->connect_timeout_ms = o->connect_timeout_ms;
 	m->command_timeout_ms = o->command_timeout_ms;
+	m->corkable = o->corkable;
 	m->seed = (unsigned)cw_mono_ms() ^ (unsigned)getpid();
 	if (m->no_target)
 		cw_error_set(&m->last_err, CW_UNAVAILABLE,

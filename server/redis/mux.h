@@ -62,6 +62,10 @@ typedef struct cw_mux_options {
 	int connections;                   /* >= 1 */
 	int connect_timeout_ms;            /* >= 1 */
 	int command_timeout_ms;            /* >= 1 */
+	/* cw_mux_cork applies: only for a mux that outlives every corked
+	 * submission to it by a thread that has yet to uncork (the cache's
+	 * own mux, not a Cluster node's, which may go with the map) */
+	bool corkable;
 } cw_mux_options;
 
 /*
@@ -120,6 +124,17 @@ int cw_mux_req_cmd_slot(const cw_mux_req *r, int i);
  * returns with CW_INTERNAL / CW_UNAVAILABLE.
  */
 void cw_mux_submit(cw_mux *m, cw_mux_req *r);
+
+/*
+ * Cork the calling thread (nestable): requests it submits to a corkable
+ * mux wait for cw_mux_uncork instead of going out one by one, so the
+ * requests of calls dispatched together (a batch) leave in one write per
+ * connection and reach Redis in one read, not one ahead of the rest with
+ * the others behind its reply. Corks at most 8 muxes at once; a ninth
+ * writes as if uncorked. Uncork runs callbacks that became due.
+ */
+void cw_mux_cork(void);
+void cw_mux_uncork(void);
 
 /* Discard a request that was never submitted (its callback never runs). */
 void cw_mux_req_free(cw_mux_req *r);

@@ -39,6 +39,7 @@ struct cw_mux {
 	/* under mu from here */
 	bool stopping;
 	bool repoll;      /* the mux thread must rebuild its poll set */
+	bool corkable;    /* cw_mux_options.corkable */
 	uint64_t armed;   /* when the timerfd fires; UINT64_MAX: never */
 	cw_mux_req *done; /* callbacks to run once mu is released */
 	cw_mux_req **done_tail;

@@ -75,6 +75,18 @@ static const ProtobufCMethodDescriptor *find_method(
 	return m;
 }
 
+void cw_services_hold(const cw_services *svcs)
+{
+	if (svcs->hold != NULL)
+		svcs->hold();
+}
+
+void cw_services_release(const cw_services *svcs)
+{
+	if (svcs->release != NULL)
+		svcs->release();
+}
+
 int cw_services_methods(const cw_services *svcs)
 {
 	return (int)svcs->cache->descriptor->n_methods +

@@ -74,7 +74,17 @@ struct cw_reply_sink {
 typedef struct cw_services {
 	ProtobufCService *cache;  /* callers are checked by auth */
 	ProtobufCService *health; /* NULL: not served */
+	/* Optional (NULL: nothing): a transport that dispatches many calls
+	 * at once (a batch, a read of many streams) brackets them with
+	 * hold and release, on its thread, and the service then does their
+	 * I/O together (cw_cache_hold_writes). See cw_services_hold. */
+	void (*hold)(void);
+	void (*release)(void);
 } cw_services;
+
+/* svcs->hold / svcs->release when set. */
+void cw_services_hold(const cw_services *svcs);
+void cw_services_release(const cw_services *svcs);
 
 /*
  * The methods of svcs counted together, for stats: the cache service's

@@ -619,24 +619,13 @@ bool cw__grpc_conn_flush(gconn *c)
 	return true;
 }
 
-bool cw__grpc_conn_on_event(gconn *c, uint32_t events)
+/* Feed nghttp2 what the socket has; false when c is gone. */
+static bool read_all(gconn *c, uint8_t *buf, size_t size)
 {
-	uint8_t buf[READ_CHUNK];
-	(void)events;
-
-	if (c->handshaking) {
-		int r = handshake(c);
-		if (r < 0) {
-			cw__grpc_conn_free(c);
-			return false;
-		}
-		if (r == 0)
-			return true;
-	}
 	for (;;) {
-		ssize_t n = sock_read(c, buf, sizeof buf);
+		ssize_t n = sock_read(c, buf, size);
 		if (n == -2)
-			break;
+			return true;
 		if (n <= 0) {
 			cw__grpc_conn_free(c);
 			return false;
@@ -651,7 +640,28 @@ bool cw__grpc_conn_on_event(gconn *c, uint32_t events)
 			return false;
 		}
 	}
-	return cw__grpc_conn_flush(c);
+}
+
+bool cw__grpc_conn_on_event(gconn *c, uint32_t events)
+{
+	uint8_t buf[READ_CHUNK];
+	(void)events;
+
+	if (c->handshaking) {
+		int r = handshake(c);
+		if (r < 0) {
+			cw__grpc_conn_free(c);
+			return false;
+		}
+		if (r == 0)
+			return true;
+	}
+	/* The calls of what is read now leave for Redis together. */
+	const cw_services *svcs = &c->srv->svcs;
+	cw_services_hold(svcs);
+	bool alive = read_all(c, buf, sizeof buf);
+	cw_services_release(svcs);
+	return alive && cw__grpc_conn_flush(c);
 }
 
 void cw__grpc_conn_goaway(gconn *c, bool last)

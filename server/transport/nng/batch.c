@@ -154,6 +154,7 @@ void cw_batch_serve(const cw_batch_ctx *ctx, const uint8_t *buf, size_t len,
 	 * finish the batch before the last one is started. */
 	atomic_init(&b->left, ncalls + 1);
 	cw_envelope_calls calls = {buf, buf + len};
+	cw_services_hold(ctx->svcs); /* their Redis commands go together */
 	for (size_t i = 0; i < ncalls; i++) {
 		item *it = &b->items[i];
 		const uint8_t *call = NULL;
@@ -167,5 +168,6 @@ void cw_batch_serve(const cw_batch_ctx *ctx, const uint8_t *buf, size_t len,
 		else
 			serve_one(b, it, call, call_len);
 	}
+	cw_services_release(ctx->svcs);
 	leave(b);
 }
