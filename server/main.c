@@ -316,6 +316,7 @@ int main(int argc, char **argv)
 		cw_log(CW_LOG_ERROR, "out of memory");
 		goto out;
 	}
+	cw_service_set_max_message_bytes(svc, cfg.max_message_bytes);
 	cw_services svcs = {.cache = svc,
 	    .health = health_svc,
 	    .hold = cw_cache_hold_writes,
@@ -373,7 +374,8 @@ int main(int argc, char **argv)
 	    .server = server,
 	    .grpc = grpc,
 	    .gate = gate,
-	    .cache = cache};
+	    .cache = cache,
+	    .service = svc};
 	int sig = wait_for_stop(&stop, argc, argv, &cfg, &targets);
 	/* Closed before the log line says so: a call that starts after
 	 * "stopping" is refused, however slowly the rest goes. */

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "options.h"
 #include "reload.h"
+#include "service.h"
 
 extern char **environ;
 
@@ -73,6 +74,9 @@ static bool apply_limits(bool server, bool cache, cw_config *cfg,
 		if (t->grpc != NULL)
 			cw_grpc_set_limits(t->grpc, fresh->max_message_bytes,
 			    fresh->default_timeout_ms);
+		if (t->service != NULL)
+			cw_service_set_max_message_bytes(
+			    t->service, fresh->max_message_bytes);
 		cfg->max_in_flight = fresh->max_in_flight;
 		cfg->max_message_bytes = fresh->max_message_bytes;
 		cfg->default_timeout_ms = fresh->default_timeout_ms;

@@ -27,6 +27,7 @@ typedef struct cw_reload_targets {
 	cw_grpc_server *grpc; /* NULL: no gRPC */
 	cw_gate *gate;
 	cw_cache *cache;
+	struct ProtobufCService *service; /* tells Ping's callers the limit */
 } cw_reload_targets;
 
 void cw_reload(

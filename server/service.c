@@ -9,6 +9,7 @@
  * may send keys and values from it without copying them.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ typedef struct service {
 	pthread_mutex_t mu;
 	view *views;
 	size_t cap, used;
+	atomic_size_t max_message_bytes; /* for Ping's answer */
 } service;
 
 static uint64_t hash(const char *s)
@@ -150,6 +152,7 @@ static bool out_of_memory(cw_call *call, bool missing)
 	{                                                                      \
 		cw_call *call = data;                                          \
 		call->closure = (ProtobufCClosure)(void (*)(void))done;        \
+		call->service = s;                                             \
 		cw_cache *cache = cache_for(s, call);                          \
 		if (cache != NULL)                                             \
 			start_##name(cache, in, call, ended_##name);           \
@@ -238,6 +241,8 @@ static void respond_ping(cw_call *call, const cw_result *r)
 	(void)r;
 	out.version = CW_VERSION_STRING;
 	out.batches = true; /* the nng transport serves Request.calls */
+	out.max_message_bytes =
+	    atomic_load(&((service *)call->service)->max_message_bytes);
 	answer(call, &out);
 }
 
@@ -385,7 +390,13 @@ ProtobufCService *cw_service_new(cw_cache *cache, const char *default_ns)
 	    .cache = cache,
 	};
 	snprintf(svc->default_ns, sizeof svc->default_ns, "%s", default_ns);
+	atomic_init(&svc->max_message_bytes, 0);
 	pthread_mutex_init(&svc->mu, NULL);
 	svc->base.base.destroy = (void (*)(ProtobufCService *))svc_destroy;
 	return &svc->base.base;
+}
+
+void cw_service_set_max_message_bytes(ProtobufCService *s, size_t n)
+{
+	atomic_store(&((service *)s)->max_message_bytes, n);
 }

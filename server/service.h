@@ -19,4 +19,8 @@
  */
 ProtobufCService *cw_service_new(cw_cache *cache, const char *default_ns);
 
+/* The largest message the server takes (server.max_message_bytes), for
+ * Ping's answer; at start and on SIGHUP. */
+void cw_service_set_max_message_bytes(ProtobufCService *s, size_t n);
+
 #endif

@@ -374,6 +374,7 @@ int cw_open(cw_client **out, const char *url, const cw_client_options *opts,
 	c->queue_tail = &c->queue;
 	c->batches = CW_BATCHES_UNKNOWN;
 	c->max_batch = CW__MAX_BATCH;
+	c->batch_bytes = c->max_message_bytes;
 	atomic_init(&c->npipes, 0);
 	atomic_init(&c->connects, 0);
 	atomic_init(&c->redials, 0);

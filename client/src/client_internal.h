@@ -115,6 +115,9 @@ struct cw_client {
 	} batches;
 	nng_time ask_after; /* when UNKNOWN: not before then */
 	size_t max_batch;   /* calls per batch message */
+	size_t batch_bytes; /* a batch message's size at most: the smaller of
+	                       max_message_bytes and the server's, once its
+	                       Ping said (PingResponse.max_message_bytes) */
 	/* Batch messages in flight (linked by next), and the one timer that
 	 * keeps the deadlines of the calls queued or in them: armed for the
 	 * earliest (tick_at) while there is any; tick_stop once cw_close

@@ -337,7 +337,7 @@ void cw__coalesce_flush(struct cw_client *c)
 				c->queued--;
 				continue;
 			}
-			if (n > 0 && bytes + len > c->max_message_bytes)
+			if (n > 0 && bytes + len > c->batch_bytes)
 				break;
 			c->queue = x->next;
 			c->queued--;
@@ -370,13 +370,19 @@ static void asked(
 {
 	struct cw_client *c = arg;
 	bool yes = false;
+	uint64_t server_max = 0;
 	(void)err;
 
-	if (status == CW_OK && resp != NULL)
+	if (status == CW_OK && resp != NULL) {
 		yes = ((Cachewire__V1__PingResponse *)resp)->batches;
+		server_max =
+		    ((Cachewire__V1__PingResponse *)resp)->max_message_bytes;
+	}
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(resp, &cw__response_allocator);
 	pthread_mutex_lock(&c->mu);
+	if (server_max > 0 && server_max < c->batch_bytes)
+		c->batch_bytes = (size_t)server_max; /* its limit is lower */
 	if (status == CW_OK)
 		c->batches = yes ? CW_BATCHES_YES : CW_BATCHES_NO;
 	else {

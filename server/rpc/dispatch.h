@@ -105,8 +105,9 @@ typedef struct cw_call {
 	 * "" when dispatch had no cw_auth (the service's default). */
 	char ns[CW_NAMESPACE_MAX + 1];
 	/* Free for the service: where it keeps the closure when it answers
-	 * later. */
+	 * later, and itself. */
 	ProtobufCClosure closure;
+	void *service;
 	/* private to dispatch */
 	cw_reply_sink *sink;
 	char method_buf[160];

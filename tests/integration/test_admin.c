@@ -28,6 +28,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include <cachewire/cachewire.h>
+#include "cachewire/v1/cache.pb-c.h"
 
 #include "servers.h"
 
@@ -241,6 +242,20 @@ static void redis_down_not_ready(void **state)
 	rmdir(dir);
 }
 
+/* PingResponse.max_message_bytes, through the generated stub. */
+static void on_pong(const Cachewire__V1__PingResponse *r, void *arg)
+{
+	*(uint64_t *)arg = r != NULL ? r->max_message_bytes : UINT64_MAX;
+}
+
+static uint64_t ping_max_message_bytes(cw_client *c)
+{
+	Cachewire__V1__PingRequest in = CACHEWIRE__V1__PING_REQUEST__INIT;
+	uint64_t got = 0;
+	cachewire__v1__cache__ping(cw_client_service(c), &in, on_pong, &got);
+	return got;
+}
+
 static void sighup_changes_limits(void **state)
 {
 	(void)state;
@@ -266,8 +281,10 @@ static void sighup_changes_limits(void **state)
 	    cw_set(c, "b", 1, big, sizeof big, CW_NO_EXPIRY, 5000, &err),
 	    CW_OK);
 
+	assert_int_equal(ping_max_message_bytes(c), 33 * 1024 * 1024);
+
 	f = fopen(cfg_path, "w");
-	fputs("server:\n  max_in_flight: 300\n"
+	fputs("server:\n  max_in_flight: 300\n  max_message_bytes: 2MiB\n"
 	      "cache:\n  max_value_bytes: 1KiB\n"
 	      "log:\n  format: json\n",
 	    f);
@@ -277,6 +294,8 @@ static void sighup_changes_limits(void **state)
 	assert_non_null(log);
 	free(log);
 	assert_true(metric(&d, "cachewire_max_in_flight") == 300);
+	/* what clients keep their batches under follows */
+	assert_int_equal(ping_max_message_bytes(c), 2 * 1024 * 1024);
 	assert_int_equal(
 	    cw_set(c, "b", 1, big, sizeof big, CW_NO_EXPIRY, 5000, &err),
 	    CW_RESOURCE_EXHAUSTED);

@@ -8,6 +8,10 @@
  *   status; and batches really were sent (the server's
  *   cachewire_nng_batches_total grew);
  * - the same load with coalescing off sends no batch;
+ * - calls that fit a server's message limit each but not all together
+ *   (the client's own limit being larger): every batch stays under the
+ *   server's limit, which the client learned from its Ping, and all
+ *   succeed;
  * - deadlines, with Redis stopped: a queued call and a call in a batch
  *   in flight each end DEADLINE_EXCEEDED by their own deadline, not
  *   earlier and not late, and the call beside them is answered once
@@ -71,11 +75,11 @@ static long long now_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* A metric's value from the admin endpoint, via the CLI's stats. */
-static double metric(const fixture *f, const char *name)
+/* A metric's value from a daemon's admin endpoint. */
+static double metric_of(const cw_test_daemon *d, const char *name)
 {
 	char cmd[512];
-	snprintf(cmd, sizeof cmd, "curl -s %s/metrics", f->daemon.admin_url);
+	snprintf(cmd, sizeof cmd, "curl -s %s/metrics", d->admin_url);
 	FILE *p = popen(cmd, "r");
 	char line[512];
 	double v = -1;
@@ -86,6 +90,11 @@ static double metric(const fixture *f, const char *name)
 	if (p != NULL)
 		pclose(p);
 	return v;
+}
+
+static double metric(const fixture *f, const char *name)
+{
+	return metric_of(&f->daemon, name);
 }
 
 typedef struct worker {
@@ -433,6 +442,69 @@ static void each_call_keeps_its_deadline(void **state)
 	cw_close(c);
 }
 
+/* Calls each well under a server's message limit, which together would
+ * not be: the client learns the server's limit (Ping) and keeps every
+ * batch under it, so none is refused for its neighbours' size. */
+typedef struct big_sets {
+	cw_client *c;
+	int id;
+	atomic_int *ok;
+} big_sets;
+
+#define BIG_VALUE (48 * 1024)
+
+static void *set_big(void *arg)
+{
+	big_sets *b = arg;
+	static char value[BIG_VALUE];
+	char key[32];
+	cw_error err;
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(key, sizeof key, "big%d:%d", b->id, i);
+		if (cw_set(b->c, key, strlen(key), value, sizeof value,
+		        CW_NO_EXPIRY, 5000, &err) == CW_OK)
+			atomic_fetch_add(b->ok, 1);
+		else
+			fprintf(stderr, "set %s: %s\n", key, err.message);
+	}
+	return NULL;
+}
+
+static void batches_stay_under_the_servers_limit(void **state)
+{
+	fixture *f = *state;
+	cw_test_daemon d;
+	cw_client *c;
+	cw_error err;
+	const char *env[] = {"CACHEWIRE_SERVER_MAX_MESSAGE_BYTES=256KiB",
+	    "CACHEWIRE_CACHE_MAX_VALUE_BYTES=128KiB", NULL};
+	pthread_t t[THREADS];
+	big_sets b[THREADS];
+	atomic_int ok = 0;
+
+	assert_int_equal(cw_test_daemon_start(&d, f->redis.url, env), 0);
+	/* the client's own limit is the default, 33 MiB */
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	for (int i = 0; i < THREADS; i++) {
+		b[i] = (big_sets){c, i, &ok};
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, set_big, &b[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	double batches = metric_of(&d, "cachewire_nng_batches_total");
+	double calls = metric_of(&d, "cachewire_nng_batched_calls_total");
+	printf("48 KiB sets under a 256 KiB limit: %d of %d ok, %.0f batches "
+	       "carried %.0f calls\n",
+	    atomic_load(&ok), THREADS * 20, batches, calls);
+	assert_int_equal(atomic_load(&ok), THREADS * 20);
+	assert_true(batches > 0);          /* they did go together */
+	assert_true(calls <= 5 * batches); /* 5 x 48 KiB fit, not 6 */
+	cw_close(c);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+}
+
 typedef struct killer {
 	fixture *f;
 	int after_ms;
@@ -489,6 +561,7 @@ int main(void)
 	    cmocka_unit_test(interleaved_calls_get_their_own_replies),
 	    cmocka_unit_test(coalescing_off_sends_no_batch),
 	    cmocka_unit_test(each_call_keeps_its_deadline),
+	    cmocka_unit_test(batches_stay_under_the_servers_limit),
 	    cmocka_unit_test(server_killed_under_load),
 	};
 	/* CW_COALESCE_NO_KILL=1 (tests/valgrind.sh): all but the last;

@@ -9,6 +9,9 @@ cachewired and Redis (harness.Servers).
 - the same with coalesce=False: no batch;
 - short timeouts while Redis is stalled end DEADLINE_EXCEEDED in time,
   without taking the other calls of the batch with them;
+- calls that fit the server's message limit each but not all together
+  (the client's own limit being the default, larger): every batch stays
+  under the server's limit (learned from its Ping) and all succeed;
 - the shared conformance cases with coalesce=False too.
 """
 
@@ -138,6 +141,36 @@ class Coalescing(unittest.TestCase):
             return "OK", time.monotonic() - t0
         except Error as e:
             return e.status, time.monotonic() - t0
+
+
+class BatchesUnderTheServersLimit(unittest.TestCase):
+
+    def test_large_calls_are_never_refused_together(self):
+        env = {"CACHEWIRE_SERVER_MAX_MESSAGE_BYTES": "256KiB",
+               "CACHEWIRE_CACHE_MAX_VALUE_BYTES": "128KiB"}
+        value = b"x" * (48 * 1024)
+        failures = []
+        with Servers(env=env) as s, cachewire.Client(s.tcp_url, timeout=10.0) as c:
+            def work(t):
+                for i in range(10):
+                    try:
+                        c.set("big%d:%d" % (t, i), value)
+                    except Error as e:
+                        failures.append(str(e))
+            threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            m = s.metrics()
+            n_batches = batches(s)
+            calls = int(re.search(r"^cachewire_nng_batched_calls_total (\d+)", m,
+                                  re.M).group(1))
+        print("48 KiB sets under a 256 KiB limit: %d failed, %d batches carried "
+              "%d calls" % (len(failures), n_batches, calls))
+        self.assertEqual(failures, [])
+        self.assertGreater(n_batches, 0)  # they did go together
+        self.assertLessEqual(calls, 5 * n_batches)  # 5 x 48 KiB fit, not 6
 
 
 class SharedCasesWithoutCoalescing(unittest.TestCase):

@@ -4,8 +4,9 @@ A call is one exchange (rpc.proto): a cachewire.v1.Request {method,
 payload, timeout_ms, auth_token, namespace} out, a cachewire.v1.Reply
 {code, message, payload} back. One exchange runs at a time, so one Client
 may be shared by any number of threads; calls that wait meanwhile go
-together in the next exchange, as one batch (Request.calls, up to 64),
-unless the Client was made with coalesce=False: each still gets its own
+together in the next exchange, as one batch (Request.calls, up to 64 and
+under the smaller of max_message_bytes and the server's own limit, which
+a Ping asks the first time calls wait together), unless the Client was made with coalesce=False: each still gets its own
 reply and keeps its own timeout (a caller whose time runs out while its
 batch is away gets DEADLINE_EXCEEDED at once).
 
@@ -47,6 +48,8 @@ _CLOSE_WAIT = 2.0  # nng 1.5.2's nng_close can hang; wait this long for it
 _NAMESPACE = re.compile(r"[A-Za-z0-9_.-]{1,64}\Z")
 _MAX_BATCH = 64  # calls per batch message
 _CALLS_TAG = b"\x32"  # Request.calls: field 6, length-delimited
+_CALL_OVERHEAD = 11  # the tag and length varint around a call in a batch
+_ASK_AGAIN = 1.0  # seconds after a Ping that could not say
 _open_clients = weakref.WeakSet()
 _leaked = []  # what a hung nng_close may still use; kept alive for good
 
@@ -143,6 +146,8 @@ class Client:
         self._queue = []
         self._busy = False  # a thread is running an exchange for the queue
         self._batches = None  # the server takes batches: unknown yet
+        self._ask_after = 0.0  # asking it (a Ping) not before then
+        self._batch_bytes = max_message_bytes  # and the server's, once known
         self._closed = False
         self._tls = self._tls_config(url, tls)
         self._pipes = _Pipes()
@@ -327,11 +332,12 @@ class Client:
             self._queue.append(slot)
             while not slot["done"]:
                 if not self._busy and slot in self._queue:
-                    batch = self._queue[:_MAX_BATCH]
-                    del self._queue[:len(batch)]
                     self._busy = True
                     self._cv.release()
                     try:
+                        self._ask_batches()
+                        with self._cv:
+                            batch = self._take_batch()
                         self._send_queued(batch)
                     finally:
                         self._cv.acquire()
@@ -350,11 +356,59 @@ class Client:
             raise slot["error"]
         return slot["reply"]
 
+    def _take_batch(self):
+        """The queued calls that go next (under self._cv): in order, at
+        most _MAX_BATCH of them and self._batch_bytes together, at least
+        one."""
+        n, size = 0, 0
+        for s in self._queue[:_MAX_BATCH]:
+            size += len(s["data"]) + _CALL_OVERHEAD
+            if n > 0 and size > self._batch_bytes:
+                break
+            n += 1
+        batch = self._queue[:n]
+        del self._queue[:n]
+        return batch
+
+    def _ask_batches(self):
+        """Once, when calls first wait together: ask the server (Ping)
+        whether it takes batches and how large a message it takes. Called
+        by the thread sending for the queue (self._busy), without _cv."""
+        with self._cv:
+            waiting = [s["deadline"] for s in self._queue]
+        now = time.monotonic()
+        if self._batches is not None or len(waiting) < 2 or now < self._ask_after:
+            return
+        ms = max(1, int((min(waiting) - now) * 1000))
+        data = rpc_pb2.Request(method="/cachewire.v1.Cache/Ping", timeout_ms=ms,
+                               **self._envelope).SerializeToString()
+        try:
+            with self._lock:
+                if self._closed:
+                    return
+                reply = self._reply(self._exchange(data, ms))
+            if reply.code != Status.OK:
+                raise Error(reply.code, reply.message)
+            pong = cache_pb2.PingResponse.FromString(reply.payload)
+        except Exception:  # noqa: BLE001 - not known: ask again later
+            self._ask_after = time.monotonic() + _ASK_AGAIN
+            return
+        if 0 < pong.max_message_bytes < self._batch_bytes:
+            self._batch_bytes = pong.max_message_bytes
+        self._batches = pong.batches
+
     def _send_queued(self, batch):
         """Send batch (queued calls' Requests) and set each one's reply or
         error; as a batch message when there are several and the server
         takes batches, else one by one."""
         now = time.monotonic()
+        for s in [s for s in batch if s["deadline"] <= now]:  # not sent
+            s["error"] = Error(Status.DEADLINE_EXCEEDED, "no reply from %s within "
+                               "its timeout (it never left)" % self.url)
+            s["done"] = True
+            batch.remove(s)
+        if not batch:
+            return
         left_ms = [max(1, int((s["deadline"] - now) * 1000)) for s in batch]
         with self._lock:
             if self._closed:
