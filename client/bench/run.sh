@@ -47,10 +47,10 @@ TMP=$(mktemp -d /tmp/cw-bench-XXXXXX)
 REDIS_PID=
 DAEMON_PID=
 NUT_PID=
-cleanup() {
-	[ -n "$NUT_PID" ] && kill "$NUT_PID" 2>/dev/null && wait "$NUT_PID" 2>/dev/null
-	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	[ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+cleanup() { # each stopped whatever its exit status (nutcracker's is not 0)
+	[ -z "$NUT_PID" ] || { kill "$NUT_PID" 2>/dev/null; wait "$NUT_PID" 2>/dev/null; } || true
+	[ -z "$DAEMON_PID" ] || { kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; } || true
+	[ -z "$REDIS_PID" ] || { kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; } || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
