@@ -1,9 +1,10 @@
 /*
  * test_coalesce.c - the C client's coalescing (many calls in one message)
  * against a real cachewired and Redis:
- * - interleaving: 16 threads of blocking calls and a stream of async
- *   ones share one client: mixed Set/Get/Delete/GetMany, random
- *   deadlines, some calls invalid. Every call gets its own reply: checked
+ * - interleaving: 16 threads share one client: mixed Set/Get/Delete/
+ *   GetMany, random deadlines, some calls invalid; their Gets go through
+ *   the blocking call, the generated stub or the async call (a third of
+ *   the threads each). Every call gets its own reply: checked
  *   by value (each thread's keys hold values only it writes), status by
  *   status; and batches really were sent (the server's
  *   cachewire_nng_batches_total grew);
@@ -35,6 +36,8 @@
 #include <cmocka.h>
 
 #include <cachewire/cachewire.h>
+
+#include "cachewire/v1/cache.pb-c.h"
 
 #include "servers.h"
 
@@ -131,6 +134,79 @@ static void failed(worker *w, int rc, int tmo, long long took, const char *what)
 	wrong(w, "%s: %s (timeout %d ms)", what, cw_strerror(rc), tmo);
 }
 
+/* A Get through the generated stub (the client's default timeout, 5 s):
+ * CW_OK, or CW_UNAVAILABLE standing for any failure (a stub's closure
+ * gets NULL and no more). */
+typedef struct got {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done, ok, found;
+	int status;
+	void *v;
+	size_t vl;
+} got;
+
+static void keep_value(got *g, bool found, const void *v, size_t vl)
+{
+	g->found = found;
+	if (found && (g->v = malloc(vl + 1)) != NULL) {
+		memcpy(g->v, v, vl);
+		((char *)g->v)[vl] = '\0';
+		g->vl = vl;
+	}
+}
+
+static void on_stub_get(const Cachewire__V1__GetResponse *r, void *arg)
+{
+	got *g = arg;
+	g->done = true;
+	g->ok = r != NULL;
+	if (r != NULL)
+		keep_value(g, r->found, r->value.data, r->value.len);
+}
+
+static int get_by_stub(cw_client *c, const char *key, got *g)
+{
+	Cachewire__V1__GetRequest in = CACHEWIRE__V1__GET_REQUEST__INIT;
+	in.key.data = (uint8_t *)key;
+	in.key.len = strlen(key);
+	/* the closure runs before the stub returns */
+	cachewire__v1__cache__get(cw_client_service(c), &in, on_stub_get, g);
+	if (!g->done)
+		return CW_INTERNAL;
+	return g->ok ? CW_OK : CW_UNAVAILABLE;
+}
+
+/* A Get through the async call, waited for. */
+static void on_async_get(void *arg, const cw_result *r)
+{
+	got *g = arg;
+	pthread_mutex_lock(&g->mu);
+	g->status = r->status;
+	if (r->status == CW_OK)
+		keep_value(g, r->found, r->value, r->value_len);
+	g->done = true;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static int get_by_async(cw_client *c, const char *key, int tmo, got *g)
+{
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	int rc = cw_get_async(c, key, strlen(key), tmo, on_async_get, g);
+	if (rc == CW_OK) {
+		pthread_mutex_lock(&g->mu);
+		while (!g->done)
+			pthread_cond_wait(&g->cv, &g->mu);
+		pthread_mutex_unlock(&g->mu);
+		rc = g->status;
+	}
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	return rc;
+}
+
 static void *work(void *arg)
 {
 	worker *w = arg;
@@ -197,11 +273,25 @@ static void *work(void *arg)
 			break;
 		}
 		case 1: { /* get: a value of this thread's key, or a miss */
-			bool found;
+			bool found = false;
 			void *v = NULL;
 			size_t vl = 0;
-			rc = cw_get(
-			    w->c, key, strlen(key), &found, &v, &vl, tmo, &err);
+			got g = {.done = false};
+			if (w->id % 3 == 0) {
+				rc = cw_get(w->c, key, strlen(key), &found, &v,
+				    &vl, tmo, &err);
+			} else {
+				if (w->id % 3 == 1) {
+					/* the stub's timeout: the default */
+					tmo = 5000;
+					rc = get_by_stub(w->c, key, &g);
+				} else {
+					rc = get_by_async(w->c, key, tmo, &g);
+				}
+				found = g.found;
+				v = g.v;
+				vl = g.vl;
+			}
 			if (rc != CW_OK) {
 				failed(w, rc, tmo, now_ms() - t0, "get");
 				break;
