@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/valgrind.sh - the integration tests once under valgrind memcheck:
-# each C test program runs under it, and so does every cachewired the tests
-# start, except the TLS daemons (see below). (The shell tests' cachewire
+# each C test program but test_tls runs under it, and so does every
+# cachewired the tests start, except the TLS daemons (see below). (The shell tests' cachewire
 # CLI runs natively: it is a thin layer on libcachewire, which the C tests
 # exercise under memcheck, and under valgrind its hundred invocations took
 # minutes.) Any memcheck error or
@@ -32,12 +32,14 @@ export CW_TEST_WRAPPER="$VG" CW_TEST_SLACK_MS=3000 CW_TEST_TTL_MS=3000
 # test_cli.sh's TLS daemon runs natively: under memcheck its TLS
 # handshakes take seconds, each CLI call makes one, and nng 1.5.2 then
 # sometimes left a connection unanswered for good (never seen natively).
-# test_tls's daemon runs natively too, and its client under memcheck: with
-# cachewired's side under memcheck, nng 1.5.2's TLS listener left the first
-# request of a fresh connection unanswered for good in about one run in
-# five (the request's bytes read off the socket, no reply, 14 s and more;
-# both ends under memcheck: most runs). The daemon's TLS setup is still
-# checked under ASan/UBSan in the sanitize pass.
+# test_tls is not run here: with cachewired's side under memcheck, nng
+# 1.5.2's TLS listener left the first request of a fresh connection
+# unanswered for good in about one run in five (the request's bytes read
+# off the socket, no reply, 14 s and more; both ends under memcheck: most
+# runs), and with only its client under memcheck it happened once more
+# (2026-12-06: no reply in 14 s, then nng panicked in its redial during
+# close). Both sides' TLS paths run in the plain pass and under ASan+UBSan
+# (with LeakSanitizer) in the sanitize pass.
 export CW_TEST_TLS_DAEMON="$(realpath "$BUILD/cachewired")"
 failed=()
 run() { # run NAME COMMAND...
@@ -62,7 +64,6 @@ done
 # freed: "definitely lost", allocated in build_request or send_batch).
 # The killed-server case runs in the plain pass and under ASan+LSan.
 run test_coalesce env CW_COALESCE_NO_KILL=1 $VG "$BUILD/tests/test_coalesce"
-run test_tls env CW_TEST_WRAPPER= $VG "$BUILD/tests/test_tls"
 run test_cli tests/integration/test_cli.sh "$TMP/cachewired" "$BUILD/cachewire"
 run test_wire_stock_tools tests/integration/test_wire_stock_tools.sh \
 	"$TMP/cachewired" proto
