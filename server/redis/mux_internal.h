@@ -71,6 +71,11 @@ void cw__req_unref(cw_mux_req *r);
 void cw__finish(cw_mux *m, cw_mux_req *r, int status, const cw_error *err);
 /* Put queued requests on connections, or fail them when none can come. */
 void cw__route(cw_mux *m);
+/* mux_deadline.c: end what is past its deadline (connects, requests,
+ * stalled connections) and return the next deadline (monotonic ms); have
+ * the timerfd fire by t. Under mu. */
+uint64_t cw__tick(cw_mux *m);
+void cw__arm(cw_mux *m, uint64_t t);
 /* The master may have moved (a connection refused or lost, -READONLY):
  * tell Sentinel, if there is one. */
 void cw__suspect(cw_mux *m);
