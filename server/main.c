@@ -60,6 +60,9 @@ static int open_cache(
 	    .max_value_bytes = cfg->max_value_bytes,
 	    .clear_batch = cfg->clear_batch,
 	    .max_batch_keys = cfg->max_batch_keys,
+	    .chunk_bytes = cw_config_chunk_bytes(cfg),
+	    .max_upload_bytes = cfg->max_upload_bytes,
+	    .upload_ttl_ms = (uint64_t)cfg->upload_ttl_ms,
 	};
 	if (cw_redis_url_parse(cfg->redis_url, &o.redis, &err) != CW_OK) {
 		cw_log(CW_LOG_ERROR, "redis.url: %s", err.message);

@@ -35,7 +35,8 @@ static bool is(const char *key, const char *const *set)
 static const char *const server_limits[] = {"server.max_in_flight",
     "server.max_message_bytes", "server.default_timeout_ms", NULL};
 static const char *const cache_limits[] = {"cache.max_key_bytes",
-    "cache.max_value_bytes", "cache.clear_batch", "cache.max_batch_keys", NULL};
+    "cache.max_value_bytes", "cache.clear_batch", "cache.max_batch_keys",
+    "cache.chunk_bytes", "cache.max_upload_bytes", "cache.upload_ttl_ms", NULL};
 
 /* Apply fresh's limits; false (logged) when the running ones stay. */
 static bool apply_limits(bool server, bool cache, cw_config *cfg,
@@ -49,6 +50,9 @@ static bool apply_limits(bool server, bool cache, cw_config *cfg,
 		    .max_value_bytes = fresh->max_value_bytes,
 		    .clear_batch = fresh->clear_batch,
 		    .max_batch_keys = fresh->max_batch_keys,
+		    .chunk_bytes = cw_config_chunk_bytes(fresh),
+		    .max_upload_bytes = fresh->max_upload_bytes,
+		    .upload_ttl_ms = (uint64_t)fresh->upload_ttl_ms,
 		};
 		if (cw_cache_set_limits(t->cache, &o, &err) != CW_OK) {
 			cw_log(CW_LOG_ERROR,
@@ -60,6 +64,9 @@ static bool apply_limits(bool server, bool cache, cw_config *cfg,
 		cfg->max_value_bytes = fresh->max_value_bytes;
 		cfg->clear_batch = fresh->clear_batch;
 		cfg->max_batch_keys = fresh->max_batch_keys;
+		cfg->chunk_bytes = fresh->chunk_bytes;
+		cfg->max_upload_bytes = fresh->max_upload_bytes;
+		cfg->upload_ttl_ms = fresh->upload_ttl_ms;
 	}
 	if (server && t->server != NULL) {
 		if (cw_server_set_limits(t->server, fresh->max_in_flight,

@@ -357,6 +357,103 @@ static void respond_delete_many(cw_call *call, const cw_result *r)
 	free(flags);
 }
 
+/* ---- values in chunks ---- */
+
+static void start_begin_upload(cw_cache *c,
+    const Cachewire__V1__BeginUploadRequest *in, cw_call *call,
+    cw_callback ended)
+{
+	cw_expiry e = CW_NO_EXPIRY;
+
+	if (in->expiry_case ==
+	    CACHEWIRE__V1__BEGIN_UPLOAD_REQUEST__EXPIRY_TTL_MS)
+		e = CW_TTL_MS(in->ttl_ms);
+	else if (in->expiry_case ==
+	         CACHEWIRE__V1__BEGIN_UPLOAD_REQUEST__EXPIRY_EXPIRE_AT_MS)
+		e = CW_EXPIRE_AT_MS(in->expire_at_ms);
+	cw_cache_upload_begin_async(c, in->key.data, in->key.len, e,
+	    in->size_case ==
+	        CACHEWIRE__V1__BEGIN_UPLOAD_REQUEST__SIZE_TOTAL_SIZE,
+	    in->total_size, call->timeout_ms, ended, call);
+}
+
+static void respond_begin_upload(cw_call *call, const cw_result *r)
+{
+	Cachewire__V1__BeginUploadResponse out =
+	    CACHEWIRE__V1__BEGIN_UPLOAD_RESPONSE__INIT;
+	out.upload_id = (char *)r->upload_id;
+	out.chunk_bytes = r->chunk_bytes;
+	out.upload_ttl_ms = r->upload_ttl_ms;
+	out.max_bytes = r->max_bytes;
+	answer(call, &out);
+}
+
+static void start_put_chunk(cw_cache *c,
+    const Cachewire__V1__PutChunkRequest *in, cw_call *call, cw_callback ended)
+{
+	cw_cache_upload_put_async(c, in->upload_id, in->offset, in->data.data,
+	    in->data.len, call->timeout_ms, ended, call);
+}
+
+static void respond_put_chunk(cw_call *call, const cw_result *r)
+{
+	Cachewire__V1__PutChunkResponse out =
+	    CACHEWIRE__V1__PUT_CHUNK_RESPONSE__INIT;
+	(void)r;
+	answer(call, &out);
+}
+
+static void start_commit_upload(cw_cache *c,
+    const Cachewire__V1__CommitUploadRequest *in, cw_call *call,
+    cw_callback ended)
+{
+	cw_cache_upload_commit_async(
+	    c, in->upload_id, in->total_size, call->timeout_ms, ended, call);
+}
+
+static void respond_commit_upload(cw_call *call, const cw_result *r)
+{
+	Cachewire__V1__CommitUploadResponse out =
+	    CACHEWIRE__V1__COMMIT_UPLOAD_RESPONSE__INIT;
+	out.version = r->version;
+	answer(call, &out);
+}
+
+static void start_abort_upload(cw_cache *c,
+    const Cachewire__V1__AbortUploadRequest *in, cw_call *call,
+    cw_callback ended)
+{
+	cw_cache_upload_abort_async(
+	    c, in->upload_id, call->timeout_ms, ended, call);
+}
+
+static void respond_abort_upload(cw_call *call, const cw_result *r)
+{
+	Cachewire__V1__AbortUploadResponse out =
+	    CACHEWIRE__V1__ABORT_UPLOAD_RESPONSE__INIT;
+	out.existed = r->existed;
+	answer(call, &out);
+}
+
+static void start_get_range(cw_cache *c,
+    const Cachewire__V1__GetRangeRequest *in, cw_call *call, cw_callback ended)
+{
+	cw_cache_get_range_async(c, in->key.data, in->key.len, in->offset,
+	    in->length, in->version, call->timeout_ms, ended, call);
+}
+
+static void respond_get_range(cw_call *call, const cw_result *r)
+{
+	Cachewire__V1__GetRangeResponse out =
+	    CACHEWIRE__V1__GET_RANGE_RESPONSE__INIT;
+	out.found = r->found;
+	out.total_size = r->total_size;
+	out.version = r->version;
+	out.data.data = (uint8_t *)r->value;
+	out.data.len = r->value_len;
+	answer(call, &out);
+}
+
 /* ---- the method list: one line per RPC of cachewire.v1.Cache ---- */
 
 METHOD(get, GetRequest, GetResponse)
@@ -367,6 +464,11 @@ METHOD(ping, PingRequest, PingResponse)
 METHOD(get_many, GetManyRequest, GetManyResponse)
 METHOD(set_many, SetManyRequest, SetManyResponse)
 METHOD(delete_many, DeleteManyRequest, DeleteManyResponse)
+METHOD(begin_upload, BeginUploadRequest, BeginUploadResponse)
+METHOD(put_chunk, PutChunkRequest, PutChunkResponse)
+METHOD(commit_upload, CommitUploadRequest, CommitUploadResponse)
+METHOD(abort_upload, AbortUploadRequest, AbortUploadResponse)
+METHOD(get_range, GetRangeRequest, GetRangeResponse)
 
 static void svc_destroy(Cachewire__V1__Cache_Service *s)
 {

@@ -21,10 +21,9 @@
 
 #include "args.h"
 #include "stats.h"
+#include "transfer.h"
 
-/* The largest value `set` reads: what the client could send at all. */
-#define VALUE_LIMIT CW_DEFAULT_MAX_MESSAGE_BYTES
-#define READ_CHUNK  ((size_t)64 * 1024)
+#define READ_CHUNK ((size_t)64 * 1024)
 
 static int usage_error(const char *msg)
 {
@@ -62,104 +61,91 @@ int cli_finish_stdout(void)
 }
 
 /*
- * Read all of fd (named name in messages) into a malloc'd buffer of at most
- * VALUE_LIMIT bytes. size_hint is the expected size (0 when unknown).
- * Returns an exit code; on CLI_EXIT_OK *out / *out_len hold the value.
+ * Read the start of in->fd: all of it when it ends within
+ * CLI_STREAM_ABOVE bytes (in->more false), else CLI_STREAM_ABOVE + 1
+ * bytes, the rest to be streamed (in->more true). An exit code.
  */
-static int read_all(
-    int fd, const char *name, size_t size_hint, char **out, size_t *out_len)
+static int read_start(struct cli_input *in, size_t size_hint)
 {
-	size_t cap = size_hint > 0 ? size_hint + 1 : READ_CHUNK;
-	size_t len = 0;
-	char *buf, *bigger;
+	size_t limit = CLI_STREAM_ABOVE + 1,
+	       cap = size_hint > 0 && size_hint < limit ? size_hint + 1
+	                                                : READ_CHUNK;
+	char *bigger;
 	ssize_t n;
 
-	if ((buf = malloc(cap)) == NULL) {
-		fprintf(stderr, "cachewire: out of memory reading %s\n", name);
-		return CLI_EXIT_FAILURE;
-	}
+	if ((in->buf = malloc(cap)) == NULL)
+		goto oom;
 	for (;;) {
-		if (len == cap) {
-			/* Past the limit by one byte at most: enough to know.
-			 */
-			size_t want = cap * 2 > VALUE_LIMIT + 1
-			                  ? VALUE_LIMIT + 1
-			                  : cap * 2;
-			if (want <= cap)
-				break;
-			if ((bigger = realloc(buf, want)) == NULL) {
-				free(buf);
-				fprintf(stderr,
-				    "cachewire: out of memory reading %s\n",
-				    name);
-				return CLI_EXIT_FAILURE;
+		if (in->len == cap) {
+			if (cap == limit) {
+				in->more = true;
+				return CLI_EXIT_OK;
 			}
-			buf = bigger;
+			size_t want = cap * 2 > limit ? limit : cap * 2;
+			if ((bigger = realloc(in->buf, want)) == NULL)
+				goto oom;
+			in->buf = bigger;
 			cap = want;
 		}
-		n = read(fd, buf + len, cap - len);
+		n = read(in->fd, in->buf + in->len, cap - in->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fprintf(stderr, "cachewire: cannot read %s: %s\n", name,
-			    strerror(errno));
-			free(buf);
+			fprintf(stderr, "cachewire: cannot read %s: %s\n",
+			    in->name, strerror(errno));
 			return CLI_EXIT_USAGE;
 		}
 		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > VALUE_LIMIT)
-			break;
+			return CLI_EXIT_OK;
+		in->len += (size_t)n;
 	}
-	if (len > VALUE_LIMIT) {
-		fprintf(stderr,
-		    "cachewire: %s: the value from %s is larger than the "
-		    "%zu-byte message limit\n",
-		    cw_strerror(CW_RESOURCE_EXHAUSTED), name,
-		    (size_t)VALUE_LIMIT);
-		free(buf);
-		return CLI_EXIT_FAILURE;
-	}
-	*out = buf;
-	*out_len = len;
-	return CLI_EXIT_OK;
+oom:
+	fprintf(stderr, "cachewire: out of memory reading %s\n", in->name);
+	return CLI_EXIT_FAILURE;
 }
 
-static int read_value(const char *file, char **out, size_t *out_len)
+/* Open the value's input (stdin, or file) and read its start. */
+static int read_value(const char *file, struct cli_input *in)
 {
 	struct stat st;
 	size_t hint = 0;
-	int fd, rc;
 
+	*in =
+	    (struct cli_input){.fd = STDIN_FILENO, .name = "stdin", .size = -1};
 	if (file == NULL) {
 		if (isatty(STDIN_FILENO))
 			fputs("cachewire: reading the value from stdin; end it "
 			      "with Ctrl-D\n",
 			    stderr);
-		return read_all(STDIN_FILENO, "stdin", 0, out, out_len);
-	}
-	if ((fd = open(file, O_RDONLY)) < 0) {
+	} else if ((in->fd = open(file, O_RDONLY)) < 0) {
 		fprintf(stderr, "cachewire: cannot open '%s': %s\n", file,
 		    strerror(errno));
 		return CLI_EXIT_USAGE;
+	} else {
+		in->name = file;
 	}
-	if (fstat(fd, &st) == 0) {
+	if (fstat(in->fd, &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			fprintf(stderr, "cachewire: cannot read '%s': %s\n",
-			    file, strerror(EISDIR));
-			close(fd);
+			    in->name, strerror(EISDIR));
 			return CLI_EXIT_USAGE;
 		}
-		/* A regular file's size: read it in one allocation. */
-		if (S_ISREG(st.st_mode) && st.st_size > 0)
-			hint = (uintmax_t)st.st_size > VALUE_LIMIT
-			           ? VALUE_LIMIT
-			           : (size_t)st.st_size;
+		/* A regular file's size: read it in one allocation, and
+		 * tell the server before streaming it. */
+		if (S_ISREG(st.st_mode)) {
+			in->size = (int64_t)st.st_size;
+			hint = (size_t)st.st_size;
+		}
 	}
-	rc = read_all(fd, file, hint, out, out_len);
-	close(fd);
-	return rc;
+	return read_start(in, hint);
+}
+
+static void input_close(struct cli_input *in)
+{
+	if (in->fd != STDIN_FILENO && in->fd >= 0)
+		close(in->fd);
+	free(in->buf);
+	in->buf = NULL;
 }
 
 /* Report each key whose flag is false; CLI_EXIT_NOT_FOUND if any. */
@@ -264,8 +250,7 @@ static int run_many(cw_client *c, const struct cli_args *a)
 	return rc;
 }
 
-static int run(
-    cw_client *c, const struct cli_args *a, const char *value, size_t value_len)
+static int run(cw_client *c, const struct cli_args *a, struct cli_input *in)
 {
 	cw_error e = {0};
 	size_t key_len = a->key != NULL ? strlen(a->key) : 0;
@@ -279,6 +264,14 @@ static int run(
 	switch (a->cmd) {
 	case CLI_CMD_GET:
 		rc = cw_get(c, a->key, key_len, &found, &v, &n, 0, &e);
+		if (rc == CW_RESOURCE_EXHAUSTED &&
+		    strstr(e.message, "GetRange") != NULL) {
+			/* too large for one message: in chunks */
+			rc = cli_get_streamed(c, a, &found, &e);
+			if (rc == CW_OK && found)
+				return CLI_EXIT_OK;
+			v = NULL;
+		}
 		if (rc != CW_OK)
 			return call_failed(rc, &e);
 		if (!found) {
@@ -295,8 +288,11 @@ static int run(
 		}
 		return cli_finish_stdout();
 	case CLI_CMD_SET:
-		rc = cw_set(
-		    c, a->key, key_len, value, value_len, a->expiry, 0, &e);
+		if (in->more)
+			rc = cli_set_streamed(c, a, in, &e);
+		else
+			rc = cw_set(c, a->key, key_len, in->buf, in->len,
+			    a->expiry, 0, &e);
 		return rc != CW_OK ? call_failed(rc, &e) : CLI_EXIT_OK;
 	case CLI_CMD_DEL:
 		rc = cw_delete(c, a->key, key_len, &found, 0, &e);
@@ -334,8 +330,8 @@ int main(int argc, char **argv)
 	cw_client *c;
 	cw_error e = {0};
 	char err[512];
-	char *value = NULL, *token = NULL;
-	size_t value_len = 0;
+	char *token = NULL;
+	struct cli_input in = {.fd = -1};
 	int rc;
 
 	if (cli_parse_args(&a, argc, argv, getenv("CACHEWIRE_URL"),
@@ -366,7 +362,8 @@ int main(int argc, char **argv)
 		return usage_error(err);
 	}
 	if (a.cmd == CLI_CMD_SET &&
-	    (rc = read_value(a.file, &value, &value_len)) != CLI_EXIT_OK) {
+	    (rc = read_value(a.file, &in)) != CLI_EXIT_OK) {
+		input_close(&in);
 		cli_token_free(token);
 		cli_args_free(&a);
 		return rc;
@@ -382,15 +379,15 @@ int main(int argc, char **argv)
 	rc = cw_open(&c, a.url, &opts, &e);
 	cli_token_free(token); /* cw_open made its own copy */
 	if (rc != CW_OK) {
-		free(value);
+		input_close(&in);
 		cli_args_free(&a);
 		return rc == CW_INVALID_ARGUMENT
 		           ? usage_error(message(&e, err, sizeof err))
 		           : call_failed(rc, &e);
 	}
-	rc = run(c, &a, value, value_len);
+	rc = run(c, &a, &in);
 	cw_close(c);
-	free(value);
+	input_close(&in);
 	cli_args_free(&a);
 	nng_fini(); /* nng finishes closing asynchronously; wait for it */
 	return rc;

@@ -12,24 +12,6 @@
 
 #include "client_internal.h"
 
-/*
- * RUN(c, method, Response, req, call, timeout_ms, err): run the generated
- * stub cachewire__v1__cache__<method>() on c with the library's closure
- * (client_internal.h); on return call->status is the outcome and, on
- * CW_OK, call->response the response (free with cw__call_release). The
- * stubs take per-method closure types and pass the closure on to invoke
- * as a ProtobufCClosure, which is cw__call_done's real type; the detour
- * through void (*)(void) tells the compiler the cast is deliberate.
- */
-#define RUN(c, method, Response, req, call, timeout_ms, err)                   \
-	do {                                                                   \
-		cw__call_init(call, timeout_ms, err);                          \
-		cachewire__v1__cache__##method(cw_client_service(c), req,      \
-		    (Cachewire__V1__##Response##_Closure)(                     \
-		        void (*)(void))cw__call_done,                          \
-		    call);                                                     \
-	} while (0)
-
 static int check_client(cw_client *c, cw_error *err)
 {
 	if (c == NULL)

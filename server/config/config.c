@@ -64,6 +64,12 @@ const struct key cw__cfg_keys[] = {
         "32MiB"},
     {"cache", "clear_batch", KT_INT, F(clear_batch), 1, 100000, "512"},
     {"cache", "max_batch_keys", KT_INT, F(max_batch_keys), 1, 100000, "1000"},
+    {"cache", "chunk_bytes", KT_SIZE, F(chunk_bytes), 64 * KIB, 64 * MIB,
+        "1MiB"},
+    {"cache", "max_upload_bytes", KT_SIZE, F(max_upload_bytes), 1, 4 * GIB,
+        "512MiB"},
+    {"cache", "upload_ttl_ms", KT_INT, F(upload_ttl_ms), 1000, 86400000,
+        "600000"},
     {"tls", "cert_file", KT_FILE, F(tls_cert_file), 0, 0, ""},
     {"tls", "key_file", KT_FILE, F(tls_key_file), 0, 0, ""},
     {"tls", "client_ca_file", KT_FILE, F(tls_client_ca_file), 0, 0, ""},
@@ -369,6 +375,16 @@ int cw_config_validate(const cw_config *c, char *errbuf, size_t errlen)
 		    need);
 	}
 	return 0;
+}
+
+size_t cw_config_chunk_bytes(const cw_config *c)
+{
+	long long room = (long long)c->max_message_bytes -
+	                 (long long)c->max_key_bytes - ENVELOPE_BYTES;
+
+	if (room < 4 * KIB)
+		room = 4 * KIB; /* uploads then fail as too large, and say so */
+	return (long long)c->chunk_bytes < room ? c->chunk_bytes : (size_t)room;
 }
 
 /* ---- environment -------------------------------------------------------- */

@@ -83,11 +83,16 @@ typedef struct cw_config {
 	int connect_timeout_ms;    /* 1..3600000, default 1000 */
 	int command_timeout_ms;    /* 1..3600000, default 5000 */
 	/* cache.* */
-	char *namespace_;       /* [A-Za-z0-9_.-]{1,64}, default "cachewire" */
-	size_t max_key_bytes;   /* 1..1MiB, default 4096 */
-	size_t max_value_bytes; /* 1..512MiB, default 32MiB */
-	int clear_batch;        /* 1..100000, default 512 */
-	int max_batch_keys;     /* 1..100000, default 1000 */
+	char *namespace_;        /* [A-Za-z0-9_.-]{1,64}, default "cachewire" */
+	size_t max_key_bytes;    /* 1..1MiB, default 4096 */
+	size_t max_value_bytes;  /* 1..512MiB, default 32MiB */
+	int clear_batch;         /* 1..100000, default 512 */
+	int max_batch_keys;      /* 1..100000, default 1000 */
+	size_t chunk_bytes;      /* 64KiB..64MiB, default 1MiB; what is
+	                            used: cw_config_chunk_bytes() */
+	size_t max_upload_bytes; /* 1..4GiB, default 512MiB (and Redis's
+	                            proto-max-bulk-len, asked at run time) */
+	int upload_ttl_ms;       /* 1000..86400000, default 600000 */
 	/* tls.*: for tls+tcp:// listen URLs; files readable when set */
 	char *tls_cert_file;      /* NULL, or the server's PEM certificate */
 	char *tls_key_file;       /* NULL, or its PEM private key */
@@ -176,5 +181,12 @@ int cw_config_changed(
 
 /* Free c's strings and leave it empty; safe to call twice. */
 void cw_config_free(cw_config *c);
+
+/*
+ * The chunk size in use: cache.chunk_bytes, cut to what a message holds
+ * (server.max_message_bytes less max_key_bytes and 64KiB of envelope;
+ * at least 4KiB).
+ */
+size_t cw_config_chunk_bytes(const cw_config *c);
 
 #endif

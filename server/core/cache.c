@@ -28,6 +28,13 @@
 #define DEFAULT_CLEAR_BATCH        512
 #define MAX_CLEAR_BATCH            100000
 #define DEFAULT_MAX_BATCH_KEYS     1000
+#define DEFAULT_CHUNK_BYTES        ((size_t)1024 * 1024)
+#define MIN_CHUNK_BYTES            ((size_t)4 * 1024)
+#define MAX_CHUNK_BYTES            ((size_t)64 * 1024 * 1024)
+#define DEFAULT_UPLOAD_TTL_MS      ((uint64_t)600000)
+#define MAX_UPLOAD_TTL_MS          ((uint64_t)86400000)
+#define DEFAULT_MAX_UPLOAD_BYTES   ((size_t)512 * 1024 * 1024)
+#define MAX_UPLOAD_BYTES           ((size_t)4 * 1024 * 1024 * 1024)
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -99,6 +106,24 @@ static int set_limits(cw_cache *c, const cw_cache_options *o, cw_error *err)
 	         DEFAULT_MAX_BATCH_KEYS, MAX_CLEAR_BATCH, &max_batch_keys,
 	         err)) != CW_OK)
 		return rc;
+	size_t chunk = o->chunk_bytes ? o->chunk_bytes : DEFAULT_CHUNK_BYTES,
+	       upload_max = o->max_upload_bytes ? o->max_upload_bytes
+	                                        : DEFAULT_MAX_UPLOAD_BYTES;
+	uint64_t ttl =
+	    o->upload_ttl_ms ? o->upload_ttl_ms : DEFAULT_UPLOAD_TTL_MS;
+	if (chunk < MIN_CHUNK_BYTES || chunk > MAX_CHUNK_BYTES)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "chunk_bytes is %zu; want %zu..%zu", chunk, MIN_CHUNK_BYTES,
+		    MAX_CHUNK_BYTES);
+	if (ttl < 1000 || ttl > MAX_UPLOAD_TTL_MS)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "upload_ttl_ms is %llu; want 1000..%llu",
+		    (unsigned long long)ttl,
+		    (unsigned long long)MAX_UPLOAD_TTL_MS);
+	if (upload_max > MAX_UPLOAD_BYTES)
+		return cw_error_set(err, CW_INVALID_ARGUMENT,
+		    "max_upload_bytes is %zu; the limit is %zu", upload_max,
+		    MAX_UPLOAD_BYTES);
 	if (key_max > REDIS_MAX_BULK - sizeof c->ns ||
 	    value_max > REDIS_MAX_BULK)
 		return cw_error_set(err, CW_INVALID_ARGUMENT,
@@ -110,6 +135,9 @@ static int set_limits(cw_cache *c, const cw_cache_options *o, cw_error *err)
 	atomic_store(&c->own.max_value_bytes, value_max);
 	atomic_store(&c->own.clear_batch, clear_batch);
 	atomic_store(&c->own.max_batch_keys, max_batch_keys);
+	atomic_store(&c->own.chunk_bytes, chunk);
+	atomic_store(&c->own.upload_ttl_ms, ttl);
+	atomic_store(&c->own.max_upload_bytes, upload_max);
 	return CW_OK;
 }
 
@@ -455,6 +483,18 @@ void cw__op_done(
 			res.found = true;
 			res.value = x->str;
 			res.value_len = x->len;
+		} else if (x->type == REDIS_REPLY_ERROR &&
+		           strncmp(x->str, "WRONGTYPE", 9) == 0) {
+			/* a value uploaded in chunks: a hash */
+			uint64_t now = cw_mono_ms();
+			int left = o->timeout_ms <= 0 ? 0
+			           : now < o->deadline
+			               ? (int)(o->deadline - now)
+			               : 1;
+			cw__get_chunked(
+			    o->c, o->key, o->key_len, left, o->cb, o->arg);
+			cw__op_free(o);
+			return;
 		} else if (x->type != REDIS_REPLY_NIL)
 			cw__reply_error(x, "GET", &e);
 		break;
@@ -552,6 +592,11 @@ static void key_command(cw_cache *c, enum op_kind kind, const char *verb,
 	}
 	if (!cw__op_start(c, kind, 0, timeout_ms, cb, arg, &o, &r))
 		return;
+	o->key = key;
+	o->key_len = key_len;
+	o->timeout_ms = timeout_ms;
+	o->deadline =
+	    cw_mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	cw_mux_req_cmd(r, 2);
 	cw_mux_req_arg(r, verb, strlen(verb));
 	cw__key_arg(r, c, key, key_len);

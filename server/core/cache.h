@@ -85,6 +85,11 @@ typedef struct cw_cache_options {
 	size_t max_value_bytes; /* default 32 MiB */
 	int clear_batch;        /* SCAN COUNT / UNLINK batch; default 512 */
 	int max_batch_keys;     /* items per *_many call; default 1000 */
+	/* values in chunks (cache_chunks.c) */
+	size_t chunk_bytes;      /* default 1 MiB; 4 KiB..64 MiB */
+	uint64_t upload_ttl_ms;  /* default 600000; 1000..86400000 */
+	size_t max_upload_bytes; /* default 512 MiB; at most 4 GiB, and
+	                            Redis's proto-max-bulk-len counts too */
 } cw_cache_options;
 
 typedef struct cw_cache cw_cache;
@@ -242,6 +247,48 @@ void cw_cache_set_many_async(cw_cache *c, size_t n, const cw_entry *entries,
     int timeout_ms, cw_callback cb, void *arg);
 void cw_cache_delete_many_async(cw_cache *c, size_t n, const cw_key *keys,
     int timeout_ms, cw_callback cb, void *arg);
+
+/*
+ * ---- values in chunks (cache_chunks.c) ----
+ *
+ * A value uploaded in chunks is a Redis hash under its key: fields "v"
+ * (its version, 16 hex digits), "n" (its size), "c" (the chunk size) and
+ * "0", "1", ... (the chunks, each c bytes but the last). An upload builds
+ * that hash under a temporary key "<namespace>:{<tag>}:upload:<version>",
+ * where the tag puts it in the key's Cluster slot (cw_slot_tag), with
+ * PEXPIRE upload_ttl_ms renewed by every chunk; commit is MULTI, RENAME
+ * to the key, the expiry, EXEC. Get reads such a hash whole (when it is
+ * at most max_value_bytes); Set, Delete and clear treat it as any key.
+ *
+ * begin: CW_OK with r->upload_id, chunk_bytes, upload_ttl_ms, max_bytes.
+ * max_bytes is max_upload_bytes, or Redis's proto-max-bulk-len when
+ * smaller (asked once, with CONFIG GET; 512 MiB when Redis will not say).
+ * A known total_size over it is CW_RESOURCE_EXHAUSTED.
+ * put: data (borrowed until the callback) at offset; CW_NOT_FOUND for an
+ * upload that is not (or no longer) there, CW_INVALID_ARGUMENT for an
+ * offset off the chunk grid or a chunk too long, CW_RESOURCE_EXHAUSTED
+ * past the total.
+ * commit: CW_OK with r->version; CW_FAILED_PRECONDITION "..." naming the
+ * first missing or wrong bytes (the upload stays).
+ * abort: r->existed.
+ * get_range: r->found, total_size, version, value/value_len; length is
+ * cut to chunk_bytes; a version other than want_version (when not 0) is
+ * CW_FAILED_PRECONDITION.
+ */
+#define CW_UPLOAD_ID_MAX 32
+void cw_cache_upload_begin_async(cw_cache *c, const void *key, size_t key_len,
+    cw_expiry expiry, bool size_known, uint64_t total_size, int timeout_ms,
+    cw_callback cb, void *arg);
+void cw_cache_upload_put_async(cw_cache *c, const char *upload_id,
+    uint64_t offset, const void *data, size_t len, int timeout_ms,
+    cw_callback cb, void *arg);
+void cw_cache_upload_commit_async(cw_cache *c, const char *upload_id,
+    uint64_t total_size, int timeout_ms, cw_callback cb, void *arg);
+void cw_cache_upload_abort_async(cw_cache *c, const char *upload_id,
+    int timeout_ms, cw_callback cb, void *arg);
+void cw_cache_get_range_async(cw_cache *c, const void *key, size_t key_len,
+    uint64_t offset, uint64_t length, uint64_t want_version, int timeout_ms,
+    cw_callback cb, void *arg);
 
 /* ---- expiry arithmetic (pure; exposed for tests) ---- */
 

@@ -23,6 +23,10 @@ struct limits {
 	_Atomic size_t max_value_bytes;
 	atomic_int clear_batch;
 	atomic_int max_batch_keys;
+	_Atomic size_t chunk_bytes;
+	_Atomic uint64_t upload_ttl_ms;
+	_Atomic size_t max_upload_bytes;
+	_Atomic uint64_t redis_bulk_max; /* proto-max-bulk-len; 0: not known */
 };
 
 #define LIMIT(c, name)                                                         \
@@ -67,9 +71,16 @@ typedef struct op {
 	/* clear on a cluster: the masters, each SCANned in turn */
 	char (*masters)[CW_NODE_ADDR_MAX];
 	int nmasters, at;
+	/* get: the key, for a value stored in chunks */
+	const void *key;
+	size_t key_len;
 	/* set, set_many: was entry i already expired (UNLINK, not SET)? */
 	bool removes[];
 } op;
+
+/* Get found key holding a hash: read it whole (cache_chunks.c). */
+void cw__get_chunked(cw_cache *c, const void *key, size_t key_len,
+    int timeout_ms, cw_callback cb, void *arg);
 
 /* Tell cb the failure e. */
 void cw__tell(cw_callback cb, void *arg, const cw_error *e);

@@ -1,4 +1,7 @@
 /* slot.c - Redis Cluster hash slots (slot.h). */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "slot.h"
@@ -65,4 +68,32 @@ int cw_redis_slot(const void *p1, size_t l1, const void *p2, size_t l2)
 			return crc_range(&k, open + 1, close) & (CW_SLOTS - 1);
 	}
 	return crc_range(&k, 0, len) & (CW_SLOTS - 1);
+}
+
+/* tag_seed[s]: the smallest n whose decimal digits hash to slot s. */
+static uint32_t tag_seed[CW_SLOTS];
+static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
+
+static void tags_fill(void)
+{
+	char buf[12];
+	int left = CW_SLOTS;
+
+	for (size_t s = 0; s < CW_SLOTS; s++)
+		tag_seed[s] = UINT32_MAX;
+	for (uint32_t n = 0; left > 0; n++) {
+		int len = snprintf(buf, sizeof buf, "%" PRIu32, n);
+		uint16_t s = cw_crc16(buf, (size_t)len) & (CW_SLOTS - 1);
+		if (tag_seed[s] == UINT32_MAX) {
+			tag_seed[s] = n;
+			left--;
+		}
+	}
+}
+
+size_t cw_slot_tag(int slot, char out[CW_SLOT_TAG_MAX])
+{
+	pthread_once(&tag_once, tags_fill);
+	return (size_t)snprintf(
+	    out, CW_SLOT_TAG_MAX, "%" PRIu32, tag_seed[slot & (CW_SLOTS - 1)]);
 }

@@ -21,4 +21,14 @@ uint16_t cw_crc16(const void *p, size_t len);
 /* The slot of the key made of p1 then p2 (a prefix and a key). */
 int cw_redis_slot(const void *p1, size_t l1, const void *p2, size_t l2);
 
+/*
+ * A short hash tag for slot: the decimal digits (NUL-terminated, their
+ * length returned) of a number whose CRC16 lands in slot, so that a key
+ * "...{<tag>}..." lives in that slot. For keys that must share a slot
+ * with a key whose own braces cannot be reused (an upload's temporary
+ * entry). The first call fills a table (16384 numbers, a few ms).
+ */
+#define CW_SLOT_TAG_MAX 12
+size_t cw_slot_tag(int slot, char out[CW_SLOT_TAG_MAX]);
+
 #endif

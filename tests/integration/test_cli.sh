@@ -4,6 +4,8 @@
 # Usage: test_cli.sh CACHEWIRED CACHEWIRE
 . "$(dirname "$0")/lib.sh"
 CLI=$2
+# the daemon's: a small upload limit, so that going past it is cheap
+export CACHEWIRE_CACHE_MAX_UPLOAD_BYTES=48MiB
 start_servers "$1"
 total=0
 t() { total=$((total + 1)); }
@@ -139,9 +141,34 @@ t; check_has "no server: says what failed" \
 	"UNAVAILABLE: cannot connect to tcp://127.0.0.1:$port: Connection refused" "$(cat "$TMP/err")"
 CACHEWIRE_URL=$TCP_URL "$CLI" ping >/dev/null; rc=$?; t
 check "CACHEWIRE_URL is the default URL" 0 $rc
-head -c 40000000 /dev/zero | "$CLI" --url "$TCP_URL" set huge 2>"$TMP/err"; rc=$?; t
-check "value over the limit exits 3" 3 $rc
-t; check_has "value over the limit is RESOURCE_EXHAUSTED" "RESOURCE_EXHAUSTED" "$(cat "$TMP/err")"
+# Values over one message go in chunks by themselves: set of more than
+# 4 MiB, get of a value over cache.max_value_bytes (32 MiB by default).
+head -c 40000000 /dev/urandom >"$TMP/big"
+"$CLI" --url "$TCP_URL" set big --file "$TMP/big" 2>"$TMP/err"; rc=$?; t
+check "set --file of 40 MB (in chunks) exits 0" 0 $rc
+t; check "no progress bar when stderr is no terminal" "" "$(cat "$TMP/err")"
+"$CLI" --url "$TCP_URL" get big >"$TMP/out"; rc=$?; t
+check "get of 40 MB (in chunks) exits 0" 0 $rc
+t; if cmp -s "$TMP/big" "$TMP/out"; then check "40 MB round trip" 1 1
+else check "40 MB round trip" same different; fi
+cat "$TMP/big" | "$CLI" --url "$TCP_URL" set piped; rc=$?; t
+check "set of 40 MB from a pipe (size unknown) exits 0" 0 $rc
+t; if "$CLI" --url "$TCP_URL" get piped | cmp -s - "$TMP/big"; then
+	check "40 MB through pipes both ways" 1 1
+else check "40 MB through pipes both ways" same different; fi
+# on a terminal (script(1) gives the CLI one) a progress bar is drawn
+script -qec "'$CLI' --url '$TCP_URL' set big-tty --file '$TMP/big'" \
+	/dev/null </dev/null >"$TMP/tty" 2>&1; rc=$?; t
+check "set on a terminal exits 0" 0 $rc
+t; check_has "set on a terminal draws a progress bar" "100%" "$(tr '\r' '\n' <"$TMP/tty")"
+# cache.max_upload_bytes is 48MiB here (set before start_servers)
+head -c 60000000 /dev/zero | "$CLI" --url "$TCP_URL" set huge 2>"$TMP/err"; rc=$?; t
+check "value over max_upload_bytes exits 3" 3 $rc
+t; check_has "value over max_upload_bytes is RESOURCE_EXHAUSTED" "RESOURCE_EXHAUSTED" "$(cat "$TMP/err")"
+"$CLI" --url "$TCP_URL" get huge >/dev/null 2>&1; rc=$?; t
+check "nothing of it is stored" 1 $rc
+t; check "clear removes the large values" 3 "$("$CLI" --url "$TCP_URL" clear)"
+rm -f "$TMP/big" "$TMP/out" "$TMP/tty"
 "$CLI" --version >/dev/null; rc=$?; t
 check "--version exits 0" 0 $rc
 

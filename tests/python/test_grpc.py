@@ -231,6 +231,50 @@ class GrpcBehaviour(unittest.TestCase):
         self.assertIsNone(self.c.get(b"big"))
         self.assertTrue(self.c.ping())  # still serving
 
+    def test_a_large_value_in_chunks(self):
+        """BeginUpload, PutChunk, CommitUpload and GetRange from a stock
+        gRPC stub: a value of several chunks, over both message limits,
+        round trips; Get says to read it with GetRange."""
+        stub = self.c.stub
+        value = os.urandom(2 * MiB + 12345)
+        up = stub.BeginUpload(pb.BeginUploadRequest(
+            key=b"grpc-big", ttl_ms=60000, total_size=len(value)), timeout=5)
+        self.assertGreater(up.chunk_bytes, 0)
+        self.assertLess(up.chunk_bytes, MiB)  # cut to the message limit
+        # chunks in reverse order: each lands at its offset
+        offsets = list(range(0, len(value), up.chunk_bytes))
+        for off in reversed(offsets):
+            stub.PutChunk(pb.PutChunkRequest(
+                upload_id=up.upload_id, offset=off,
+                data=value[off:off + up.chunk_bytes]), timeout=5)
+        code, details = code_of(stub.PutChunk, pb.PutChunkRequest(
+            upload_id=up.upload_id, offset=3, data=b"x"), timeout=5)
+        self.assertEqual(code, grpc.StatusCode.INVALID_ARGUMENT, details)
+        done = stub.CommitUpload(pb.CommitUploadRequest(
+            upload_id=up.upload_id, total_size=len(value)), timeout=5)
+        self.assertNotEqual(done.version, 0)
+        back, at = b"", 0
+        while True:
+            r = stub.GetRange(pb.GetRangeRequest(
+                key=b"grpc-big", offset=at, length=len(value),
+                version=done.version), timeout=5)
+            self.assertTrue(r.found)
+            self.assertEqual(r.total_size, len(value))
+            self.assertEqual(r.version, done.version)
+            back += r.data
+            at += len(r.data)
+            if at >= r.total_size:
+                break
+        self.assertEqual(back, value)
+        code, details = code_of(stub.Get, pb.GetRequest(key=b"grpc-big"),
+                                timeout=5)
+        self.assertEqual(code, grpc.StatusCode.RESOURCE_EXHAUSTED, details)
+        self.assertIn("GetRange", details)
+        code, details = code_of(stub.CommitUpload, pb.CommitUploadRequest(
+            upload_id=up.upload_id, total_size=len(value)), timeout=5)
+        self.assertEqual(code, grpc.StatusCode.NOT_FOUND, details)
+        self.assertTrue(self.c.delete(b"grpc-big"))
+
     def test_unknown_method_is_unimplemented(self):
         call = self.channel.unary_unary("/cachewire.v1.Cache/Frobnicate")
         code, details = code_of(call, b"", timeout=5)

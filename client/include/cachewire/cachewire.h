@@ -242,6 +242,102 @@ int cw_set_many_async(cw_client *c, size_t n, const cw_entry *entries,
 int cw_delete_many_async(cw_client *c, size_t n, const cw_key *keys,
     int timeout_ms, cw_callback cb, void *arg);
 
+/* ---- large values: streamed in chunks, never whole in memory ----
+ *
+ * Values of up to the server's cache.max_upload_bytes (512 MiB by
+ * default) travel in chunks of the server's cache.chunk_bytes (1 MiB by
+ * default): the client holds one chunk, cachewired one chunk per call,
+ * only Redis the whole value. A value so stored is an ordinary entry
+ * (cw_get returns it whole up to the server's max_value_bytes, cw_delete
+ * removes it, cw_set replaces it). cache.proto says what each RPC does.
+ */
+
+/* Reads up to len bytes into buf: *got = how many, 0 at the end. Returns
+ * 0, or non-zero to stop the transfer. */
+typedef int (*cw_read_fn)(void *arg, void *buf, size_t len, size_t *got);
+/* Takes len bytes; returns 0, or non-zero to stop the transfer. */
+typedef int (*cw_write_fn)(void *arg, const void *buf, size_t len);
+/* Called after each chunk: done bytes of total (total 0: not known). */
+typedef void (*cw_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+typedef struct cw_stream_options {
+	/* The value's size when known (set_from: then checked against the
+	 * server's limit before any byte is sent); < 0: not known. */
+	int64_t total_size;
+	/* Per RPC (each chunk is one): 0 means the client's default. */
+	int timeout_ms;
+	cw_progress_fn progress; /* NULL: none */
+	void *progress_arg;
+} cw_stream_options;
+
+/*
+ * Store what read gives (until *got is 0) under key, in chunks, and make
+ * it visible at once when it has all arrived: readers see the old value
+ * or the whole new one. o may be NULL (size unknown, default timeout).
+ * On any failure the upload is aborted and the old value stays; a failing
+ * read is CW_ABORTED "the read callback failed". Too large for the server
+ * is CW_RESOURCE_EXHAUSTED (before any byte is sent when the size is
+ * known). *version (may be NULL) gets the new value's version.
+ */
+int cw_set_from(cw_client *c, const void *key, size_t key_len, cw_read_fn read,
+    void *arg, cw_expiry expiry, const cw_stream_options *o, uint64_t *version,
+    cw_error *err);
+/* The same from a file descriptor (read to its end; a regular file's
+ * size is taken as total_size when o does not give one). */
+int cw_set_from_fd(cw_client *c, const void *key, size_t key_len, int fd,
+    cw_expiry expiry, const cw_stream_options *o, uint64_t *version,
+    cw_error *err);
+
+/*
+ * Hand the value under key to write, chunk by chunk, in order. *found
+ * tells whether there was one (write is then not called). A value
+ * replaced while being read fails with CW_FAILED_PRECONDITION ("the value
+ * changed"), after write may have had its first part: start again. A
+ * value written by cw_set (one message at most) is fetched whole with one
+ * Get instead, since it has no version to check. A failing write is
+ * CW_ABORTED "the write callback failed".
+ */
+int cw_get_to(cw_client *c, const void *key, size_t key_len, bool *found,
+    cw_write_fn write, void *arg, const cw_stream_options *o, cw_error *err);
+/* The same into a file descriptor (written fully; EINTR retried). */
+int cw_get_to_fd(cw_client *c, const void *key, size_t key_len, bool *found,
+    int fd, const cw_stream_options *o, cw_error *err);
+
+/* The chunked RPCs one by one (what the calls above are made of). */
+#define CW_UPLOAD_ID_SIZE 32
+typedef struct cw_upload {
+	char id[CW_UPLOAD_ID_SIZE]; /* the upload_id, NUL-terminated */
+	uint64_t chunk_bytes;       /* every chunk but the last: this many */
+	uint64_t ttl_ms;            /* idle this long, the upload is gone */
+	uint64_t max_bytes;         /* the largest value it may make */
+} cw_upload;
+
+/* total_size < 0: not known. */
+int cw_upload_begin(cw_client *c, const void *key, size_t key_len,
+    cw_expiry expiry, int64_t total_size, cw_upload *out, int timeout_ms,
+    cw_error *err);
+int cw_upload_put(cw_client *c, const char *upload_id, uint64_t offset,
+    const void *data, size_t len, int timeout_ms, cw_error *err);
+int cw_upload_commit(cw_client *c, const char *upload_id, uint64_t total_size,
+    uint64_t *version, int timeout_ms, cw_error *err);
+int cw_upload_abort(cw_client *c, const char *upload_id, bool *existed,
+    int timeout_ms, cw_error *err);
+
+typedef struct cw_range {
+	bool found;
+	uint64_t total_size; /* the whole value's */
+	uint64_t version;    /* 0: a value written by cw_set */
+	void *data;          /* malloc'd (cw_free), NUL one past len */
+	size_t len;
+} cw_range;
+
+/* Bytes [offset, offset + length) of the value (length is cut to the
+ * server's chunk_bytes and at the value's end); version 0 or an earlier
+ * read's (else CW_FAILED_PRECONDITION when the value changed). */
+int cw_get_range(cw_client *c, const void *key, size_t key_len, uint64_t offset,
+    uint64_t length, uint64_t version, cw_range *out, int timeout_ms,
+    cw_error *err);
+
 /* Free memory that a cw_* call returned. NULL is a no-op. */
 void cw_free(void *p);
 

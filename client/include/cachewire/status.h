@@ -129,6 +129,16 @@ typedef struct cw_result {
 	size_t count;
 	const cw_value *values;
 	const bool *existed_many;
+	/* Values in chunks. BeginUpload: upload_id (NUL-terminated),
+	 * chunk_bytes, upload_ttl_ms, max_bytes. CommitUpload: version.
+	 * GetRange: found, total_size, version, and the range's bytes in
+	 * value / value_len. */
+	const char *upload_id;
+	uint64_t chunk_bytes;
+	uint64_t upload_ttl_ms;
+	uint64_t max_bytes;
+	uint64_t total_size;
+	uint64_t version;
 } cw_result;
 
 typedef void (*cw_callback)(void *arg, const cw_result *result);
