@@ -135,12 +135,23 @@ class ThroughRequests(WithServers):
         self.assertEqual((r1.status_code, r1.text), (200, "/cacheable/one hit 1\n"))
         self.assertFalse(getattr(r1, "from_cache", False))
         self.assertEqual(self.origin.count("/cacheable/one"), 1)
-        # the entry is in the daemon, under cachecontrol's key for the URL
+        # the entry is in the daemon, under cachecontrol's key for the URL:
+        # its headers there, its body (a SeparateBodyBaseCache's) under
+        # the key + NUL "body", with the same expiry
         self.assertGreater(set_count(self.servers), sets)
-        stored = self.raw.get(CacheController.cache_url(url))
+        key = CacheController.cache_url(url)
+        stored = self.raw.get(key)
         self.assertIsNotNone(stored)
-        self.assertIn(b"/cacheable/one hit 1", stored)
-        self.assertTrue(55000 < self.pttl(CacheController.cache_url(url)) <= 60000)
+        self.assertIn(b"max-age=60", stored)
+        self.assertEqual(self.raw.get(key.encode() + b"\x00body"),
+                         b"/cacheable/one hit 1\n")
+        self.assertTrue(55000 < self.pttl(key) <= 60000)
+        # (redis-cli's own quoting on stdin carries the NUL)
+        body_ttl = subprocess.run(
+            ["redis-cli", "-s", self.servers.redis_sock],
+            input='PTTL "pyconf:%s\\x00body"\n' % key, check=True,
+            capture_output=True, text=True).stdout
+        self.assertTrue(55000 < int(body_ttl) <= 60000, body_ttl)
 
         r2 = s.get(url)
         self.assertEqual(r2.text, "/cacheable/one hit 1\n")

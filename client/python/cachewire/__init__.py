@@ -11,6 +11,7 @@ cachewire/v1/*_pb2.py from proto/ with protoc). Modules:
   _nng.py      the ctypes binding of the system's libnng
   _expiry.py   `expires` arguments -> SetRequest's ttl_ms / expire_at_ms
   _errors.py   Status (gRPC codes) and Error
+  _stream.py   large values in chunks (Client.set_stream, get_stream)
   cache.py     CachewireCache, a cache for cachecontrol
 """
 

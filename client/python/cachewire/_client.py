@@ -31,7 +31,7 @@ import time
 import urllib.parse
 import weakref
 
-from . import _nng
+from . import _nng, _stream
 from ._errors import Error, Status
 from ._expiry import expiry_fields
 
@@ -548,6 +548,20 @@ class Client:
         """[existed for each key]."""
         req = cache_pb2.DeleteManyRequest(keys=[_key(k) for k in keys])
         return list(self._call("DeleteMany", req, cache_pb2.DeleteManyResponse).existed)
+
+    def set_stream(self, key, source, expires=None, size=None):
+        """Store a large value in chunks (up to the server's
+        cache.max_upload_bytes): source is bytes-like or a binary file
+        object, read one chunk at a time; size, when known and not given,
+        is taken from a bytes-like source. Readers see the old value or
+        the whole new one. Returns the new value's version."""
+        return _stream.upload(self, _key(key), source, expires, size)
+
+    def get_stream(self, key):
+        """The value under key as a binary file object read chunk by chunk
+        (None: no such key). A value replaced while it is read raises
+        Error(FAILED_PRECONDITION) instead of mixing two values."""
+        return _stream.open_value(self, _key(key))
 
     # ---- closing --------------------------------------------------------
 
