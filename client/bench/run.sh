@@ -25,6 +25,10 @@
 #                GET each at a time)
 #   mixed-1mib   Set+Get (50/50) of 1 MiB values, 2 conns x 2 deep: MiB/s
 #   server RSS   from --server-pid, for the 64-in-flight scenarios
+#   large        one 256 MiB value set and read back through the service
+#                in chunks, and SET/GET on Redis directly through hiredis,
+#                alternately (cachewire-bench-large): MiB/s, their ratio,
+#                the client's and cachewired's peak RSS (printed as is)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -130,6 +134,11 @@ scenario redis-64x1 --targets redis --workload get --value-size 100 \
 	--conns 64 --depth 1
 scenario mixed-1mib --workload mixed --ratio 0.5 --value-size 1MiB \
 	--keys 64 --conns 2 --depth 2
+
+LARGE=$BUILD/cachewire-bench-large
+echo "# large: $LARGE --url $URL --redis $REDIS_URL --size 256MiB --runs $REPS --server-pid $DAEMON_PID"
+"$LARGE" --url "$URL" --redis "$REDIS_URL" --size 256MiB --runs "$REPS" \
+	--server-pid "$DAEMON_PID" | sed 's/^/#   /'
 
 "$PYTHON" - "$TMP" "$REPS" <<'PY'
 import json, statistics, sys

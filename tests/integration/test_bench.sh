@@ -174,6 +174,18 @@ t; check_has "no gRPC listener: says so" "Connection refused" "$(cat "$TMP/err")
 "$BENCH" --url "$TCP_URL" --grpc "$GRPC_ADDR" --targets service,grpc \
 	--ops 500 --warmup 0 --keys 100 >"$TMP/table" 2>&1
 t; check_has "table has the gRPC ratio" "grpc/service  ops/s" "$(cat "$TMP/table")"
+
+# cachewire-bench-large: a (small here) value through the service in
+# chunks and through hiredis, checked on the way back
+LARGE=$(dirname "$BENCH")/cachewire-bench-large
+"$LARGE" --url "$TCP_URL" --redis "unix://$TMP/redis.sock" --size 8MiB \
+	--runs 1 --server-pid "$DAEMON_PID" >"$TMP/large" 2>&1; rc=$?
+t; check "bench-large exits 0" 0 $rc
+t; check_has "bench-large gives the ratio" "round trip, service / redis direct:" "$(cat "$TMP/large")"
+t; check_has "bench-large gives cachewired's peak RSS" "cachewired peak RSS: " "$(cat "$TMP/large")"
+"$LARGE" --url "$TCP_URL" --redis "unix://$TMP/none.sock" --size 1MiB \
+	>"$TMP/large" 2>&1; rc=$?
+t; check "bench-large without Redis exits 1" 1 $rc
 set -e
 
 finish "$total"
