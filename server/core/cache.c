@@ -381,9 +381,20 @@ static cw_mux_req *op_req(op *o, int timeout_ms)
 
 void cw__op_free(op *o)
 {
-	if (o != NULL)
+	if (o != NULL) {
 		free(o->masters);
+		free(o->keys);
+	}
 	free(o);
+}
+
+int cw__op_left_ms(const op *o)
+{
+	uint64_t now = cw_mono_ms();
+
+	if (o->timeout_ms <= 0)
+		return 0;
+	return now < o->deadline ? (int)(o->deadline - now) : 1;
 }
 
 bool cw__op_start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
@@ -486,13 +497,8 @@ void cw__op_done(
 		} else if (x->type == REDIS_REPLY_ERROR &&
 		           strncmp(x->str, "WRONGTYPE", 9) == 0) {
 			/* a value uploaded in chunks: a hash */
-			uint64_t now = cw_mono_ms();
-			int left = o->timeout_ms <= 0 ? 0
-			           : now < o->deadline
-			               ? (int)(o->deadline - now)
-			               : 1;
-			cw__get_chunked(
-			    o->c, o->key, o->key_len, left, o->cb, o->arg);
+			cw__get_chunked(o->c, o->key, o->key_len,
+			    cw__op_left_ms(o), o->cb, o->arg);
 			cw__op_free(o);
 			return;
 		} else if (x->type != REDIS_REPLY_NIL)
@@ -515,30 +521,9 @@ void cw__op_done(
 			cw__reply_error(x, "PING", &e);
 		break;
 	case OP_GET_MANY:
-		/* One MGET; on a cluster one GET per key (keys of a batch
-		 * rarely share a slot, and MGET cannot cross one). */
-		if (o->c->cluster == NULL &&
-		    (x->type != REDIS_REPLY_ARRAY || x->elements != o->n)) {
-			cw__reply_error(x, "MGET", &e);
-			break;
-		}
-		if ((values = calloc(o->n, sizeof *values)) == NULL) {
-			cw_error_set(&e, CW_INTERNAL, "out of memory");
-			break;
-		}
-		for (i = 0; i < o->n && e.code == CW_OK; i++) {
-			redisReply *v =
-			    o->c->cluster != NULL ? replies[i] : x->element[i];
-			if (v->type == REDIS_REPLY_STRING)
-				values[i] = (cw_value){true, v->str, v->len};
-			else if (v->type == REDIS_REPLY_NIL)
-				continue;
-			else if (o->c->cluster != NULL)
-				cw__reply_error(v, "GET", &e);
-			else
-				cw_error_set(&e, CW_INTERNAL,
-				    "redis: unexpected reply type %d in MGET",
-				    v->type);
+		if (cw__get_many_replies(o, replies, &values, &e)) {
+			cw__op_free(o); /* the follow-up answers */
+			return;
 		}
 		res.count = o->n;
 		res.values = values;

@@ -74,13 +74,28 @@ typedef struct op {
 	/* get: the key, for a value stored in chunks */
 	const void *key;
 	size_t key_len;
+	/* get_many: its keys (a copy of the array; the bytes are the
+	 * caller's), for values stored in chunks */
+	cw_key *keys;
 	/* set, set_many: was entry i already expired (UNLINK, not SET)? */
 	bool removes[];
 } op;
 
-/* Get found key holding a hash: read it whole (cache_chunks.c). */
+/* Get found key holding a hash: read it whole (cache_range.c). */
 void cw__get_chunked(cw_cache *c, const void *key, size_t key_len,
     int timeout_ms, cw_callback cb, void *arg);
+/* GetMany's replies (cache_batch.c): *values (malloc'd, borrowing the
+ * replies) or *e; true when some keys hold values in chunks and a
+ * follow-up (cw__get_many_chunked) now answers o's caller instead. */
+bool cw__get_many_replies(
+    op *o, redisReply **replies, cw_value **values, cw_error *e);
+/* Read keys[i] whole for every values[i] not found (cache_range.c), then
+ * answer cb with all n values (values is copied; keys' bytes must live
+ * until cb). */
+void cw__get_many_chunked(cw_cache *c, size_t n, const cw_key *keys,
+    const cw_value *values, int timeout_ms, cw_callback cb, void *arg);
+/* What is left of o's timeout (0: none was given). */
+int cw__op_left_ms(const op *o);
 
 /* Tell cb the failure e. */
 void cw__tell(cw_callback cb, void *arg, const cw_error *e);

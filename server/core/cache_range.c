@@ -4,6 +4,7 @@
  * with the value's version and size; and Get of a value stored in chunks.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,4 +362,113 @@ void cw__x_whole_data(xop *x, redisReply **rp, cw_error *e)
 	cw__x_finish(x, NULL, &res);
 	free(owned);
 	e->code = -1;
+}
+
+/* ---- GetMany of values in chunks ---------------------------------------- */
+
+typedef struct many {
+	pthread_mutex_t mu;
+	cw_callback cb;
+	void *arg;
+	size_t n, left;
+	cw_value *values; /* owned copies */
+	cw_error err;     /* the first failure */
+	struct many_part {
+		struct many *m;
+		size_t i;
+	} parts[];
+} many;
+
+static void many_free(many *m)
+{
+	cw_values_free(m->values, m->n);
+	free(m->values);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}
+
+static void many_finish(many *m)
+{
+	cw_result res = {.status = CW_OK, .message = ""};
+
+	if (m->err.code != CW_OK) {
+		cw__tell(m->cb, m->arg, &m->err);
+	} else {
+		res.count = m->n;
+		res.values = m->values;
+		m->cb(m->arg, &res);
+	}
+	many_free(m);
+}
+
+static void many_part_done(void *arg, const cw_result *r)
+{
+	struct many_part *p = arg;
+	many *m = p->m;
+	char *v = NULL;
+	bool last;
+
+	if (r->status == CW_OK && r->found &&
+	    (v = malloc(r->value_len + 1)) != NULL) {
+		memcpy(v, r->value, r->value_len);
+		v[r->value_len] = '\0';
+	}
+	pthread_mutex_lock(&m->mu);
+	if (r->status != CW_OK && m->err.code == CW_OK)
+		cw_error_set(
+		    &m->err, r->status, "keys[%zu]: %s", p->i, r->message);
+	else if (r->status == CW_OK && r->found && v == NULL &&
+	         m->err.code == CW_OK)
+		cw_error_set(&m->err, CW_INTERNAL, "out of memory");
+	else if (v != NULL)
+		m->values[p->i] = (cw_value){true, v, r->value_len};
+	last = --m->left == 0;
+	pthread_mutex_unlock(&m->mu);
+	if (last)
+		many_finish(m);
+}
+
+void cw__get_many_chunked(cw_cache *c, size_t n, const cw_key *keys,
+    const cw_value *values, int timeout_ms, cw_callback cb, void *arg)
+{
+	many *m = calloc(1, sizeof *m + n * sizeof m->parts[0]);
+	cw_error e;
+
+	if (m == NULL || (m->values = calloc(n, sizeof *m->values)) == NULL) {
+		free(m);
+		cw_error_set(&e, CW_INTERNAL, "out of memory");
+		cw__tell(cb, arg, &e);
+		return;
+	}
+	pthread_mutex_init(&m->mu, NULL);
+	m->cb = cb;
+	m->arg = arg;
+	m->n = n;
+	/* the values found keep their place; copy them, the replies go */
+	for (size_t i = 0; i < n; i++) {
+		m->parts[i] = (struct many_part){m, i};
+		if (!values[i].found) {
+			m->left++;
+			continue;
+		}
+		if ((m->values[i].data = malloc(values[i].len + 1)) == NULL) {
+			many_free(m);
+			cw_error_set(&e, CW_INTERNAL, "out of memory");
+			cw__tell(cb, arg, &e);
+			return;
+		}
+		memcpy(m->values[i].data, values[i].data, values[i].len);
+		((char *)m->values[i].data)[values[i].len] = '\0';
+		m->values[i].len = values[i].len;
+		m->values[i].found = true;
+	}
+	if (m->left == 0) { /* nothing to read after all */
+		many_finish(m);
+		return;
+	}
+	/* m->left counts them all before the first may finish */
+	for (size_t i = 0; i < n; i++)
+		if (!values[i].found)
+			cw__get_chunked(c, keys[i].data, keys[i].len,
+			    timeout_ms, many_part_done, &m->parts[i]);
 }

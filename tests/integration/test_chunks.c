@@ -670,6 +670,35 @@ static void expiry_counts_from_commit(void **state)
 	free(p);
 }
 
+static void get_many_returns_chunked_values_whole(void **state)
+{
+	(void)state;
+	uint8_t *p = pattern(2 * CHUNK + 5, 12), *big = pattern(5 * CHUNK, 13);
+	cw_key keys[] = {{"gm-up", 5}, {"gm-plain", 8}, {"gm-none", 7},
+	    {"gm-up", 5}, {"gm-big", 6}};
+	cw_value v[5];
+	cw_error err;
+
+	upload("gm-up", p, 2 * CHUNK + 5, NULL);
+	assert_int_equal(
+	    cw_set(fx.c, "gm-plain", 8, "plain", 5, CW_NO_EXPIRY, 0, &err),
+	    CW_OK);
+	upload("gm-big", big, 5 * CHUNK, NULL); /* over max_value_bytes */
+	assert_int_equal(cw_get_many(fx.c, 4, keys, v, 0, &err), CW_OK);
+	assert_true(v[0].found && v[1].found && !v[2].found && v[3].found);
+	assert_int_equal(v[0].len, 2 * CHUNK + 5);
+	assert_memory_equal(v[0].data, p, 2 * CHUNK + 5);
+	assert_memory_equal(v[3].data, p, 2 * CHUNK + 5);
+	assert_int_equal(v[1].len, 5);
+	assert_memory_equal(v[1].data, "plain", 5);
+	cw_values_free(v, 4);
+	/* one too large for a message fails the batch, naming it */
+	expect_status(cw_get_many(fx.c, 5, keys, v, 0, &err), &err,
+	    CW_RESOURCE_EXHAUSTED, "keys[4]: value is");
+	free(p);
+	free(big);
+}
+
 static void clear_and_delete_take_chunked_values(void **state)
 {
 	(void)state;
@@ -733,6 +762,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(another_tenants_upload_is_not_found),
 	    cmocka_unit_test(limits_come_before_any_byte),
 	    cmocka_unit_test(expiry_counts_from_commit),
+	    cmocka_unit_test(get_many_returns_chunked_values_whole),
 	    cmocka_unit_test(clear_and_delete_take_chunked_values),
 	};
 	int failed = cmocka_run_group_tests_name(

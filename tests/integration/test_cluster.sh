@@ -103,6 +103,25 @@ for p in $(cluster_masters); do
 	[ "$("${RCLI[@]}" -p "$p" cluster countkeysinslot "$slot")" = 5 ] && holders=$((holders + 1))
 done
 t; check "{hash tag}: the 5 keys share one slot on one master" 1 "$holders"
+
+# Large values in chunks: the upload's temporary key must share the key's
+# slot (RENAME and the MULTI of the commit cannot cross slots), whatever
+# braces the key holds; a range read is a MULTI on the key's master.
+cw clear >/dev/null
+head -c 6000000 /dev/urandom >"$TMP/big"
+for key in plain-big "{tagged}:big" "odd}key{" "{}:empty-tag"; do
+	cw set "$key" --file "$TMP/big"; rc=$?
+	t; check "6 MB in chunks under '$key'" 0 $rc
+	t; if cw get "$key" | cmp -s - "$TMP/big"; then check "... reads back" 1 1
+	else check "... reads back" same different; fi
+done
+left=0
+for p in $(cluster_masters); do
+	left=$((left + $("${RCLI[@]}" -p "$p" --scan --pattern '*:upload:*' | wc -l)))
+done
+t; check "no upload left behind on any master" 0 "$left"
+t; check "clear takes them" 4 "$(cw clear)"
+rm -f "$TMP/big"
 cw clear >/dev/null
 
 # ---- conformance: C core, C client, Python client ------------------------
