@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A caller with nothing but proto/, protoc and nngcat calls every method of
-# a real cachewired: proof that the wire format is only protobuf + nng.
+# A caller with nothing but proto/, protoc and nngcat calls the methods of
+# a real cachewired (the single-key ones and those of values in chunks):
+# proof that the wire format is only protobuf + nng.
 # Usage: test_wire_stock_tools.sh CACHEWIRED PROTO_DIR
 . "$(dirname "$0")/lib.sh"
 CACHEWIRED=$1
@@ -43,7 +44,21 @@ call Set SetRequest 'key: "b" value: "2" expire_at_ms: 1' >/dev/null
 out=$(call Clear ClearRequest '')
 check_has "Clear counts removed keys" '3 { 1: 1 }' "$out"
 
+# a value in chunks (one chunk here): begin, put, commit, read a range
+out=$(call BeginUpload BeginUploadRequest 'key: "wire:big" total_size: 11')
+id=$(printf '%s' "$out" | sed -n 's/.*3 { 1: "\([0-9a-f-]*\)".*/\1/p')
+check "BeginUpload gives an upload_id" 21 "${#id}"
+call PutChunk PutChunkRequest "upload_id: \"$id\" offset: 0 data: \"hello world\"" >/dev/null
+check "PutChunk OK" "" "$(grep code "$TMP/reply.txt" || true)"
+out=$(call CommitUpload CommitUploadRequest "upload_id: \"$id\" total_size: 11")
+check "CommitUpload OK" "" "$(grep code "$TMP/reply.txt" || true)"
+out=$(call GetRange GetRangeRequest 'key: "wire:big" offset: 6 length: 100')
+check_has "GetRange reads bytes 6.. of 11" '2: 11' "$out"
+check_has "GetRange's data" '4: "world"' "$out"
+out=$(call AbortUpload AbortUploadRequest "upload_id: \"$id\"")
+check "AbortUpload of a committed upload: OK, existed absent" "" "$(grep -E 'code|existed' "$TMP/reply.txt" || true)"
+
 out=$(call Frobnicate PingRequest '')
 check_has "unknown method is UNIMPLEMENTED" 'code: UNIMPLEMENTED' "$(cat "$TMP/reply.txt")"
 
-finish 8
+finish 15
