@@ -699,6 +699,64 @@ static void get_many_returns_chunked_values_whole(void **state)
 	free(big);
 }
 
+/* A value keeps the chunk size it was uploaded with: a daemon configured
+ * with another reads it on the value's own grid. */
+static void chunk_sizes_differ_between_daemons(void **state)
+{
+	(void)state;
+	static const char *const env[] = {
+	    "CACHEWIRE_CACHE_CHUNK_BYTES=128KiB", NULL};
+	uint8_t *p = pattern(5 * CHUNK + 77, 14);
+	cw_test_daemon d;
+	cw_client *c2;
+	cw_error err;
+	cw_range r;
+	mem got = {0};
+	bool found;
+
+	assert_int_equal(cw_test_daemon_start(&d, fx.redis.url, env), 0);
+	assert_int_equal(cw_open(&c2, d.tcp_url, NULL, &err), CW_OK);
+	/* uploaded in 128 KiB chunks, read through 64 KiB ranges */
+	mem m = {.p = p, .len = 5 * CHUNK + 77};
+	assert_int_equal(cw_set_from(c2, "grid", 4, mem_read, &m, CW_NO_EXPIRY,
+	                     NULL, NULL, &err),
+	    CW_OK);
+	assert_int_equal(
+	    cw_get_to(fx.c, "grid", 4, &found, mem_write, &got, NULL, &err),
+	    CW_OK);
+	assert_int_equal(got.outlen, 5 * CHUNK + 77);
+	assert_memory_equal(got.out, p, 5 * CHUNK + 77);
+	assert_int_equal(
+	    cw_get_range(fx.c, "grid", 4, 2 * CHUNK - 3, CHUNK, 0, &r, 0, &err),
+	    CW_OK);
+	assert_int_equal(r.len, CHUNK);
+	assert_memory_equal(r.data, p + 2 * CHUNK - 3, CHUNK);
+	cw_free(r.data);
+	/* and the other way round */
+	free(got.out);
+	got = (mem){0};
+	upload("grid", p, 5 * CHUNK + 77, NULL);
+	assert_int_equal(
+	    cw_get_to(c2, "grid", 4, &found, mem_write, &got, NULL, &err),
+	    CW_OK);
+	assert_int_equal(got.outlen, 5 * CHUNK + 77);
+	assert_memory_equal(got.out, p, 5 * CHUNK + 77);
+	/* past the end: found, nothing; a zero length is refused */
+	assert_int_equal(
+	    cw_get_range(fx.c, "grid", 4, 6 * CHUNK, 10, 0, &r, 0, &err),
+	    CW_OK);
+	assert_true(r.found);
+	assert_int_equal(r.total_size, 5 * CHUNK + 77);
+	assert_int_equal(r.len, 0);
+	cw_free(r.data);
+	expect_status(cw_get_range(fx.c, "grid", 4, 0, 0, 0, &r, 0, &err), &err,
+	    CW_INVALID_ARGUMENT, "length");
+	free(got.out);
+	free(p);
+	cw_close(c2);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+}
+
 static void clear_and_delete_take_chunked_values(void **state)
 {
 	(void)state;
@@ -763,6 +821,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(limits_come_before_any_byte),
 	    cmocka_unit_test(expiry_counts_from_commit),
 	    cmocka_unit_test(get_many_returns_chunked_values_whole),
+	    cmocka_unit_test(chunk_sizes_differ_between_daemons),
 	    cmocka_unit_test(clear_and_delete_take_chunked_values),
 	};
 	int failed = cmocka_run_group_tests_name(
