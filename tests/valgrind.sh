@@ -54,7 +54,7 @@ run() { # run NAME COMMAND...
 	fi
 }
 
-for t in test_conformance test_bad_input test_batch_envelope test_daemon test_faults test_security test_admin test_chunks; do
+for t in test_conformance test_bad_input test_batch_envelope test_daemon test_faults test_security test_admin test_chunks test_chunks_wrong; do
 	run "$t" $VG "$BUILD/tests/$t"
 done
 # test_coalesce without its SIGKILLed server: 16 threads sending into a

@@ -1,11 +1,10 @@
 /*
  * test_chunks.c - large values in chunks (cache.proto: BeginUpload,
  * PutChunk, CommitUpload, AbortUpload, GetRange) through a real cachewired
- * and Redis: round trips at the sizes around a chunk's, readers during an
- * upload, abort, a client killed mid-upload, values replaced during a
- * read, and every way an upload can be wrong. Chunks are 64 KiB here so
- * that several-chunk values stay small; Redis is started with a
- * proto-max-bulk-len of 4 MiB to show the server asks it.
+ * and Redis (chunks_lib.h): round trips at the sizes around a chunk's,
+ * readers during uploads, abort, a client killed mid-upload, values
+ * replaced during a read, expiry, GetMany, Delete and Clear. The ways an
+ * upload can be wrong are in test_chunks_wrong.c.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -22,164 +21,9 @@
 #include <cmocka.h>
 #include <pthread.h>
 
-#include <cachewire/cachewire.h>
+#include "chunks_lib.h"
 
-#include "servers.h"
-
-#define CHUNK     ((size_t)64 * 1024)
-#define MAX_VALUE ((size_t)256 * 1024) /* cw_get's limit here */
-#define BULK_MAX  ((uint64_t)4 * 1024 * 1024)
-
-typedef struct fixture {
-	cw_test_redis redis;
-	cw_test_daemon daemon;
-	cw_client *c;
-} fixture;
-
-static fixture fx;
 static char self_path[4096]; /* this program, for a child to run */
-
-static int setup(void **state)
-{
-	static const char *const redis_args[] = {
-	    "--proto-max-bulk-len", "4mb", NULL};
-	static const char *const env[] = {"CACHEWIRE_CACHE_CHUNK_BYTES=64KiB",
-	    "CACHEWIRE_CACHE_MAX_VALUE_BYTES=256KiB", NULL};
-	cw_error err;
-
-	if (cw_test_redis_start(&fx.redis, NULL, false, redis_args) != 0 ||
-	    cw_test_daemon_start(&fx.daemon, fx.redis.url, env) != 0 ||
-	    cw_open(&fx.c, fx.daemon.tcp_url, NULL, &err) != CW_OK)
-		return -1;
-	*state = &fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cw_close(fx.c);
-	int status = cw_test_daemon_stop(&fx.daemon);
-	cw_test_redis_stop(&fx.redis, false);
-	return status == 0 ? 0 : -1;
-}
-
-/* redis-cli against the test's Redis; its output (malloc'd). */
-static char *redis_cli(const char *fmt, ...)
-{
-	char line[512], *out = NULL, *err = NULL;
-	const char *argv[16];
-	int argc = 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	argv[argc++] = "/usr/bin/redis-cli";
-	argv[argc++] = "-s";
-	argv[argc++] = fx.redis.sock;
-	for (char *t = strtok(line, " "); t != NULL && argc < 15;
-	     t = strtok(NULL, " "))
-		argv[argc++] = t;
-	argv[argc] = NULL;
-	assert_int_equal(
-	    cw_test_run(argv, NULL, NULL, 0, &out, NULL, &err, 10), 0);
-	free(err);
-	return out;
-}
-
-/* Bytes that differ with position and seed, so a misplaced chunk shows. */
-static uint8_t *pattern(size_t n, unsigned seed)
-{
-	uint8_t *p = malloc(n > 0 ? n : 1);
-	uint32_t x = seed * 2654435761u + 1;
-
-	assert_non_null(p);
-	for (size_t i = 0; i < n; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = (uint8_t)(x >> 16);
-	}
-	return p;
-}
-
-/* ---- memory as a stream ---- */
-
-typedef struct mem {
-	const uint8_t *p;
-	size_t len, at;
-	uint8_t *out; /* for writes */
-	size_t cap, outlen;
-	int writes;
-	void (*after_first)(void); /* a write hook */
-} mem;
-
-static int mem_read(void *arg, void *buf, size_t len, size_t *got)
-{
-	mem *m = arg;
-	size_t n = m->len - m->at < len ? m->len - m->at : len;
-	/* hand out odd pieces: the client must fill whole chunks */
-	if (n > 1000)
-		n -= 7;
-	memcpy(buf, m->p + m->at, n);
-	m->at += n;
-	*got = n;
-	return 0;
-}
-
-static int mem_write(void *arg, const void *buf, size_t len)
-{
-	mem *m = arg;
-	if (m->outlen + len > m->cap) {
-		m->cap = (m->outlen + len) * 2;
-		m->out = realloc(m->out, m->cap);
-		assert_non_null(m->out);
-	}
-	memcpy(m->out + m->outlen, buf, len);
-	m->outlen += len;
-	if (m->writes++ == 0 && m->after_first != NULL)
-		m->after_first();
-	return 0;
-}
-
-static void upload(
-    const char *key, const uint8_t *p, size_t n, uint64_t *version)
-{
-	mem m = {.p = p, .len = n};
-	cw_error err;
-
-	if (cw_set_from(fx.c, key, strlen(key), mem_read, &m, CW_NO_EXPIRY,
-	        NULL, version, &err) != CW_OK)
-		fail_msg("cw_set_from(%s, %zu bytes): %s", key, n, err.message);
-}
-
-static void expect_status(
-    int rc, const cw_error *err, int want, const char *fragment)
-{
-	if (rc != want || strstr(err->message, fragment) == NULL)
-		fail_msg("got %s \"%s\"; want %s with \"%s\"", cw_strerror(rc),
-		    rc == CW_OK ? "" : err->message, cw_strerror(want),
-		    fragment);
-}
-
-static void expect_missing(const char *key)
-{
-	bool found = true;
-	cw_error err;
-	assert_int_equal(
-	    cw_get(fx.c, key, strlen(key), &found, NULL, NULL, 0, &err), CW_OK);
-	assert_false(found);
-}
-
-/* Keys in Redis matching pattern (redis-cli KEYS; a test Redis is small). */
-static int redis_keys(const char *pattern)
-{
-	char *out = redis_cli("KEYS %s", pattern);
-	int n = 0;
-	for (char *p = out; *p != '\0'; p++)
-		n += *p == '\n' && p > out && p[-1] != '\n';
-	free(out);
-	return n;
-}
 
 /* ---- cases ---- */
 
@@ -483,168 +327,6 @@ static void a_value_replaced_during_a_read_is_noticed(void **state)
 	free(p);
 }
 
-static void wrong_uploads_are_refused_and_store_nothing(void **state)
-{
-	(void)state;
-	uint8_t *p = pattern(3 * CHUNK, 21);
-	cw_upload up;
-	cw_error err;
-
-	/* chunks in any order make the right value */
-	assert_int_equal(
-	    cw_upload_begin(fx.c, "rev", 3, CW_NO_EXPIRY, -1, &up, 0, &err),
-	    CW_OK);
-	for (int i = 2; i >= 0; i--)
-		assert_int_equal(cw_upload_put(fx.c, up.id, (uint64_t)i * CHUNK,
-		                     p + (size_t)i * CHUNK, CHUNK, 0, &err),
-		    CW_OK);
-	assert_int_equal(
-	    cw_upload_commit(fx.c, up.id, 3 * CHUNK, NULL, 0, &err), CW_OK);
-	cw_range r;
-	assert_int_equal(
-	    cw_get_range(fx.c, "rev", 3, 2 * CHUNK - 3, 6, 0, &r, 0, &err),
-	    CW_OK);
-	assert_memory_equal(r.data, p + 2 * CHUNK - 3, 6);
-	cw_free(r.data);
-
-	assert_int_equal(cw_upload_begin(fx.c, "bad", 3, CW_NO_EXPIRY,
-	                     (int64_t)(2 * CHUNK + 10), &up, 0, &err),
-	    CW_OK);
-	/* off the chunk grid, too long, empty, past the announced size */
-	expect_status(cw_upload_put(fx.c, up.id, 100, p, 10, 0, &err), &err,
-	    CW_INVALID_ARGUMENT, "not a multiple");
-	expect_status(cw_upload_put(fx.c, up.id, 0, p, CHUNK + 1, 0, &err),
-	    &err, CW_INVALID_ARGUMENT, "chunk_bytes");
-	expect_status(cw_upload_put(fx.c, up.id, 0, p, 0, 0, &err), &err,
-	    CW_INVALID_ARGUMENT, "empty");
-	expect_status(cw_upload_put(fx.c, up.id, 2 * CHUNK, p, 11, 0, &err),
-	    &err, CW_RESOURCE_EXHAUSTED, "past the upload's total_size");
-	/* missing bytes: commit refuses, stores nothing, upload stays */
-	assert_int_equal(
-	    cw_upload_put(fx.c, up.id, 2 * CHUNK, p, 10, 0, &err), CW_OK);
-	expect_status(
-	    cw_upload_commit(fx.c, up.id, 2 * CHUNK + 10, NULL, 0, &err), &err,
-	    CW_FAILED_PRECONDITION, "bytes [0, 65536) are missing");
-	expect_missing("bad");
-	expect_status(cw_upload_commit(fx.c, up.id, 2 * CHUNK, NULL, 0, &err),
-	    &err, CW_FAILED_PRECONDITION, "is not BeginUpload's");
-	/* a short chunk that is not the last */
-	assert_int_equal(
-	    cw_upload_put(fx.c, up.id, 0, p, CHUNK, 0, &err), CW_OK);
-	assert_int_equal(
-	    cw_upload_put(fx.c, up.id, CHUNK, p, 100, 0, &err), CW_OK);
-	expect_status(
-	    cw_upload_commit(fx.c, up.id, 2 * CHUNK + 10, NULL, 0, &err), &err,
-	    CW_FAILED_PRECONDITION, "the chunk at offset 65536 is 100 bytes");
-	expect_missing("bad");
-
-	/* unknown and malformed ids */
-	expect_status(
-	    cw_upload_put(fx.c, "0123456789abcdef-0042", 0, p, 10, 0, &err),
-	    &err, CW_NOT_FOUND, "no upload");
-	expect_status(cw_upload_commit(fx.c, "nonsense", 10, NULL, 0, &err),
-	    &err, CW_INVALID_ARGUMENT, "malformed upload_id");
-
-	/* the upload is still open: mend it and commit */
-	assert_int_equal(
-	    cw_upload_put(fx.c, up.id, CHUNK, p + CHUNK, CHUNK, 0, &err),
-	    CW_OK);
-	uint64_t v = 0;
-	assert_int_equal(
-	    cw_upload_commit(fx.c, up.id, 2 * CHUNK + 10, &v, 0, &err), CW_OK);
-	assert_true(v != 0);
-	free(p);
-}
-
-static void another_tenants_upload_is_not_found(void **state)
-{
-	(void)state;
-	char dir[] = "/tmp/cw-test-chunks-XXXXXX", path[64], env0[128];
-	const char *env[] = {env0, "CACHEWIRE_CACHE_CHUNK_BYTES=64KiB", NULL};
-	uint8_t *p = pattern(CHUNK, 31);
-	cw_client *a, *b;
-	cw_test_daemon d;
-	cw_upload up;
-	cw_error err;
-	bool existed = true, found = true;
-
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/tokens.yaml", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("- token: token-of-tenant-a\n  namespaces: [tenant-a]\n"
-	      "- token: token-of-tenant-b\n  namespaces: [tenant-b]\n",
-	    f);
-	fclose(f);
-	snprintf(env0, sizeof env0, "CACHEWIRE_AUTH_TOKENS_FILE=%s", path);
-	assert_int_equal(cw_test_daemon_start(&d, fx.redis.url, env), 0);
-	cw_client_options oa = {.token = "token-of-tenant-a"},
-	                  ob = {.token = "token-of-tenant-b"};
-	assert_int_equal(cw_open(&a, d.tcp_url, &oa, &err), CW_OK);
-	assert_int_equal(cw_open(&b, d.tcp_url, &ob, &err), CW_OK);
-	assert_int_equal(cw_upload_begin(a, "shared-name", 11, CW_NO_EXPIRY,
-	                     (int64_t)CHUNK, &up, 0, &err),
-	    CW_OK);
-	/* tenant b holds a's upload id: nothing it does reaches it */
-	expect_status(cw_upload_put(b, up.id, 0, p, CHUNK, 0, &err), &err,
-	    CW_NOT_FOUND, "no upload");
-	expect_status(cw_upload_commit(b, up.id, CHUNK, NULL, 0, &err), &err,
-	    CW_NOT_FOUND, "no upload");
-	assert_int_equal(cw_upload_abort(b, up.id, &existed, 0, &err), CW_OK);
-	assert_false(existed);
-	assert_int_equal(
-	    cw_get(b, "shared-name", 11, &found, NULL, NULL, 0, &err), CW_OK);
-	assert_false(found);
-	/* ... and a's upload is intact */
-	assert_int_equal(cw_upload_put(a, up.id, 0, p, CHUNK, 0, &err), CW_OK);
-	assert_int_equal(
-	    cw_upload_commit(a, up.id, CHUNK, NULL, 0, &err), CW_OK);
-	void *v = NULL;
-	size_t n = 0;
-	assert_int_equal(
-	    cw_get(a, "shared-name", 11, &found, &v, &n, 0, &err), CW_OK);
-	assert_true(found);
-	assert_int_equal(n, CHUNK);
-	assert_memory_equal(v, p, CHUNK);
-	assert_int_equal(
-	    cw_get(b, "shared-name", 11, &found, NULL, NULL, 0, &err), CW_OK);
-	assert_false(found);
-	cw_free(v);
-	cw_close(a);
-	cw_close(b);
-	assert_int_equal(cw_test_daemon_stop(&d), 0);
-	unlink(path);
-	rmdir(dir);
-	free(p);
-}
-
-static void limits_come_before_any_byte(void **state)
-{
-	(void)state;
-	cw_upload up;
-	cw_error err;
-
-	/* Redis's proto-max-bulk-len (4 MiB here) caps max_upload_bytes */
-	assert_int_equal(
-	    cw_upload_begin(fx.c, "big", 3, CW_NO_EXPIRY, -1, &up, 0, &err),
-	    CW_OK);
-	assert_int_equal(up.max_bytes, BULK_MAX);
-	assert_int_equal(cw_upload_abort(fx.c, up.id, NULL, 0, &err), CW_OK);
-	expect_status(cw_upload_begin(fx.c, "big", 3, CW_NO_EXPIRY,
-	                  (int64_t)BULK_MAX + 1, &up, 0, &err),
-	    &err, CW_RESOURCE_EXHAUSTED, "proto-max-bulk-len");
-	assert_int_equal(redis_keys("conf:{*}:upload:*"), 0);
-	/* a stream of unknown size is stopped at the limit, nothing stored */
-	uint8_t *p = pattern(BULK_MAX + CHUNK, 3);
-	mem m = {.p = p, .len = BULK_MAX + CHUNK};
-	expect_status(cw_set_from(fx.c, "big", 3, mem_read, &m, CW_NO_EXPIRY,
-	                  NULL, NULL, &err),
-	    &err, CW_RESOURCE_EXHAUSTED, "limit");
-	expect_missing("big");
-	assert_int_equal(redis_keys("conf:{*}:upload:*"), 0);
-	free(p);
-}
-
 static void expiry_counts_from_commit(void **state)
 {
 	(void)state;
@@ -701,62 +383,6 @@ static void get_many_returns_chunked_values_whole(void **state)
 
 /* A value keeps the chunk size it was uploaded with: a daemon configured
  * with another reads it on the value's own grid. */
-static void chunk_sizes_differ_between_daemons(void **state)
-{
-	(void)state;
-	static const char *const env[] = {
-	    "CACHEWIRE_CACHE_CHUNK_BYTES=128KiB", NULL};
-	uint8_t *p = pattern(5 * CHUNK + 77, 14);
-	cw_test_daemon d;
-	cw_client *c2;
-	cw_error err;
-	cw_range r;
-	mem got = {0};
-	bool found;
-
-	assert_int_equal(cw_test_daemon_start(&d, fx.redis.url, env), 0);
-	assert_int_equal(cw_open(&c2, d.tcp_url, NULL, &err), CW_OK);
-	/* uploaded in 128 KiB chunks, read through 64 KiB ranges */
-	mem m = {.p = p, .len = 5 * CHUNK + 77};
-	assert_int_equal(cw_set_from(c2, "grid", 4, mem_read, &m, CW_NO_EXPIRY,
-	                     NULL, NULL, &err),
-	    CW_OK);
-	assert_int_equal(
-	    cw_get_to(fx.c, "grid", 4, &found, mem_write, &got, NULL, &err),
-	    CW_OK);
-	assert_int_equal(got.outlen, 5 * CHUNK + 77);
-	assert_memory_equal(got.out, p, 5 * CHUNK + 77);
-	assert_int_equal(
-	    cw_get_range(fx.c, "grid", 4, 2 * CHUNK - 3, CHUNK, 0, &r, 0, &err),
-	    CW_OK);
-	assert_int_equal(r.len, CHUNK);
-	assert_memory_equal(r.data, p + 2 * CHUNK - 3, CHUNK);
-	cw_free(r.data);
-	/* and the other way round */
-	free(got.out);
-	got = (mem){0};
-	upload("grid", p, 5 * CHUNK + 77, NULL);
-	assert_int_equal(
-	    cw_get_to(c2, "grid", 4, &found, mem_write, &got, NULL, &err),
-	    CW_OK);
-	assert_int_equal(got.outlen, 5 * CHUNK + 77);
-	assert_memory_equal(got.out, p, 5 * CHUNK + 77);
-	/* past the end: found, nothing; a zero length is refused */
-	assert_int_equal(
-	    cw_get_range(fx.c, "grid", 4, 6 * CHUNK, 10, 0, &r, 0, &err),
-	    CW_OK);
-	assert_true(r.found);
-	assert_int_equal(r.total_size, 5 * CHUNK + 77);
-	assert_int_equal(r.len, 0);
-	cw_free(r.data);
-	expect_status(cw_get_range(fx.c, "grid", 4, 0, 0, 0, &r, 0, &err), &err,
-	    CW_INVALID_ARGUMENT, "length");
-	free(got.out);
-	free(p);
-	cw_close(c2);
-	assert_int_equal(cw_test_daemon_stop(&d), 0);
-}
-
 static void clear_and_delete_take_chunked_values(void **state)
 {
 	(void)state;
@@ -816,15 +442,11 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(abort_leaves_the_old_value),
 	    cmocka_unit_test(killed_client_leaves_nothing_visible),
 	    cmocka_unit_test(a_value_replaced_during_a_read_is_noticed),
-	    cmocka_unit_test(wrong_uploads_are_refused_and_store_nothing),
-	    cmocka_unit_test(another_tenants_upload_is_not_found),
-	    cmocka_unit_test(limits_come_before_any_byte),
 	    cmocka_unit_test(expiry_counts_from_commit),
 	    cmocka_unit_test(get_many_returns_chunked_values_whole),
-	    cmocka_unit_test(chunk_sizes_differ_between_daemons),
 	    cmocka_unit_test(clear_and_delete_take_chunked_values),
 	};
 	int failed = cmocka_run_group_tests_name(
-	    "values in chunks", cases, setup, teardown);
+	    "values in chunks", cases, chunks_setup, chunks_teardown);
 	return cw_test_exit(failed);
 }
