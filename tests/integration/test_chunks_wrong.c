@@ -3,9 +3,9 @@
  * Redis (chunks_lib.h): chunks off the grid, too long, empty or past the
  * total; commits with missing bytes, a short middle chunk or a wrong
  * total; unknown, malformed and another tenant's upload ids; the limits
- * (Redis's proto-max-bulk-len, asked) before any byte; and values read
- * through a daemon with another chunk size. Each gets a clear status and
- * stores nothing.
+ * (Redis's proto-max-bulk-len, asked) before any byte; values read
+ * through a daemon with another chunk size; Redis gone mid-upload. Each
+ * gets a clear status and stores nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -238,6 +238,45 @@ static void chunk_sizes_differ_between_daemons(void **state)
 	assert_int_equal(cw_test_daemon_stop(&d), 0);
 }
 
+/* Redis gone: every step of an upload and a range read says so. */
+static void redis_down_is_unavailable(void **state)
+{
+	(void)state;
+	static const char *const env[] = {
+	    "CACHEWIRE_CACHE_CHUNK_BYTES=64KiB", NULL};
+	uint8_t *p = pattern(CHUNK, 41);
+	cw_test_redis r;
+	cw_test_daemon d;
+	cw_client *c;
+	cw_upload up;
+	cw_range rg;
+	cw_error err;
+
+	assert_int_equal(cw_test_redis_start(&r, NULL, false, NULL), 0);
+	assert_int_equal(cw_test_daemon_start(&d, r.url, env), 0);
+	assert_int_equal(cw_open(&c, d.tcp_url, NULL, &err), CW_OK);
+	assert_int_equal(
+	    cw_upload_begin(c, "down", 4, CW_NO_EXPIRY, -1, &up, 0, &err),
+	    CW_OK);
+	cw_test_redis_stop(&r, true);
+	expect_status(cw_upload_put(c, up.id, 0, p, CHUNK, 0, &err), &err,
+	    CW_UNAVAILABLE, "connect");
+	expect_status(cw_upload_commit(c, up.id, CHUNK, NULL, 0, &err), &err,
+	    CW_UNAVAILABLE, "connect");
+	expect_status(
+	    cw_upload_begin(c, "down", 4, CW_NO_EXPIRY, -1, &up, 0, &err), &err,
+	    CW_UNAVAILABLE, "connect");
+	expect_status(cw_get_range(c, "down", 4, 0, 10, 0, &rg, 0, &err), &err,
+	    CW_UNAVAILABLE, "connect");
+	mem m = {.p = p, .len = CHUNK};
+	expect_status(cw_set_from(c, "down", 4, mem_read, &m, CW_NO_EXPIRY,
+	                  NULL, NULL, &err),
+	    &err, CW_UNAVAILABLE, "connect");
+	cw_close(c);
+	assert_int_equal(cw_test_daemon_stop(&d), 0);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest cases[] = {
@@ -245,6 +284,7 @@ int main(void)
 	    cmocka_unit_test(another_tenants_upload_is_not_found),
 	    cmocka_unit_test(limits_come_before_any_byte),
 	    cmocka_unit_test(chunk_sizes_differ_between_daemons),
+	    cmocka_unit_test(redis_down_is_unavailable),
 	};
 	int failed = cmocka_run_group_tests_name("values in chunks, done wrong",
 	    cases, chunks_setup, chunks_teardown);
