@@ -232,9 +232,7 @@ int cw_set_from(cw_client *c, const void *key, size_t key_len, cw_read_fn read,
 			break;
 		if (done + got > up.max_bytes) {
 			rc = cw_error_set(err, CW_RESOURCE_EXHAUSTED,
-			    "value is over %llu bytes; the server's limit "
-			    "is %llu",
-			    (unsigned long long)up.max_bytes,
+			    "value is over the server's limit of %llu bytes",
 			    (unsigned long long)up.max_bytes);
 			goto abort;
 		}

@@ -388,13 +388,13 @@ void cw__op_free(op *o)
 	free(o);
 }
 
-int cw__op_left_ms(const op *o)
+int cw__left_ms(int timeout_ms, uint64_t deadline)
 {
 	uint64_t now = cw_mono_ms();
 
-	if (o->timeout_ms <= 0)
+	if (timeout_ms <= 0)
 		return 0;
-	return now < o->deadline ? (int)(o->deadline - now) : 1;
+	return now < deadline ? (int)(deadline - now) : 1;
 }
 
 bool cw__op_start(cw_cache *c, enum op_kind kind, size_t n, int timeout_ms,
@@ -498,7 +498,8 @@ void cw__op_done(
 		           strncmp(x->str, "WRONGTYPE", 9) == 0) {
 			/* a value uploaded in chunks: a hash */
 			cw__get_chunked(o->c, o->key, o->key_len,
-			    cw__op_left_ms(o), o->cb, o->arg);
+			    cw__left_ms(o->timeout_ms, o->deadline), o->cb,
+			    o->arg);
 			cw__op_free(o);
 			return;
 		} else if (x->type != REDIS_REPLY_NIL)

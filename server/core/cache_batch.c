@@ -160,8 +160,8 @@ bool cw__get_many_replies(
 	}
 	if (!chunked || e->code != CW_OK)
 		return false;
-	cw__get_many_chunked(
-	    o->c, o->n, o->keys, values, cw__op_left_ms(o), o->cb, o->arg);
+	cw__get_many_chunked(o->c, o->n, o->keys, values,
+	    cw__left_ms(o->timeout_ms, o->deadline), o->cb, o->arg);
 	free(values);
 	*out = NULL;
 	return true;

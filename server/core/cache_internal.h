@@ -94,8 +94,9 @@ bool cw__get_many_replies(
  * until cb). */
 void cw__get_many_chunked(cw_cache *c, size_t n, const cw_key *keys,
     const cw_value *values, int timeout_ms, cw_callback cb, void *arg);
-/* What is left of o's timeout (0: none was given). */
-int cw__op_left_ms(const op *o);
+/* What is left of a call's timeout_ms by its deadline (0: none was
+ * given; at least 1 once it passed, so the next step times out). */
+int cw__left_ms(int timeout_ms, uint64_t deadline);
 
 /* Tell cb the failure e. */
 void cw__tell(cw_callback cb, void *arg, const cw_error *e);

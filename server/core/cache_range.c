@@ -258,13 +258,8 @@ static void whole_again(xop *x, cw_error *e)
 		whole_meta(x);
 	} else {
 		/* now a string again: Get from the start */
-		int left = 0;
-		if (x->timeout_ms > 0) {
-			uint64_t now = cw_mono_ms();
-			left = now < x->deadline ? (int)(x->deadline - now) : 1;
-		}
-		cw_cache_get_async(
-		    x->c, x->key, x->key_len, left, x->cb, x->arg);
+		cw_cache_get_async(x->c, x->key, x->key_len,
+		    cw__left_ms(x->timeout_ms, x->deadline), x->cb, x->arg);
 		free(x);
 	}
 	e->code = -1;

@@ -60,6 +60,36 @@ static uint64_t upload_max(const cw_cache *c, const char **which)
 	return own;
 }
 
+static int too_large(
+    cw_error *e, uint64_t size, uint64_t max, const char *which)
+{
+	return cw_error_set(e, CW_RESOURCE_EXHAUSTED,
+	    "value is %" PRIu64 " bytes; the limit is %" PRIu64 " (%s)", size,
+	    max, which);
+}
+
+/* The call on upload_id at step (its caller told, NULL, when c or the id
+ * is bad): what PutChunk, CommitUpload and AbortUpload start with. */
+static xop *upload_call(cw_cache *c, const char *upload_id, enum step step,
+    int timeout_ms, cw_callback cb, void *arg)
+{
+	cw_error e;
+	xop *x;
+
+	if (c == NULL) {
+		cw_error_set(&e, CW_INVALID_ARGUMENT, "cache is NULL");
+		cw__tell(cb, arg, &e);
+		return NULL;
+	}
+	if ((x = cw__x_new(c, step, timeout_ms, cb, arg)) == NULL)
+		return NULL;
+	if (parse_id(x, upload_id, &e) != CW_OK) {
+		cw__x_fail(x, &e);
+		return NULL;
+	}
+	return x;
+}
+
 /* ---- begin -------------------------------------------------------------- */
 
 static void begin_make(xop *x)
@@ -103,9 +133,7 @@ void cw__x_begin_checked(xop *x)
 
 	x->max = upload_max(x->c, &which);
 	if (x->size_known && x->total > x->max) {
-		cw_error_set(&e, CW_RESOURCE_EXHAUSTED,
-		    "value is %" PRIu64 " bytes; the limit is %" PRIu64 " (%s)",
-		    x->total, x->max, which);
+		too_large(&e, x->total, x->max, which);
 		cw__x_fail(x, &e);
 		return;
 	}
@@ -167,23 +195,15 @@ void cw_cache_upload_put_async(cw_cache *c, const char *upload_id,
 	cw_error e;
 	xop *x;
 
-	if (c == NULL) {
-		cw_error_set(&e, CW_INVALID_ARGUMENT, "cache is NULL");
-		cw__tell(cb, arg, &e);
-		return;
-	}
 	if (len == 0 || data == NULL) {
 		cw_error_set(&e, CW_INVALID_ARGUMENT,
 		    "data is empty (a chunk is 1 to chunk_bytes bytes)");
 		cw__tell(cb, arg, &e);
 		return;
 	}
-	if ((x = cw__x_new(c, PUT_CHECK, timeout_ms, cb, arg)) == NULL)
+	if ((x = upload_call(c, upload_id, PUT_CHECK, timeout_ms, cb, arg)) ==
+	    NULL)
 		return;
-	if (parse_id(x, upload_id, &e) != CW_OK) {
-		cw__x_fail(x, &e);
-		return;
-	}
 	x->offset = offset;
 	x->data = data;
 	x->len = len;
@@ -276,23 +296,13 @@ void cw_cache_upload_commit_async(cw_cache *c, const char *upload_id,
 	cw_error e;
 	xop *x;
 
-	if (c == NULL) {
-		cw_error_set(&e, CW_INVALID_ARGUMENT, "cache is NULL");
-		cw__tell(cb, arg, &e);
+	if ((x = upload_call(c, upload_id, COMMIT_READ, timeout_ms, cb, arg)) ==
+	    NULL)
 		return;
-	}
-	if ((x = cw__x_new(c, COMMIT_READ, timeout_ms, cb, arg)) == NULL)
-		return;
-	if (parse_id(x, upload_id, &e) != CW_OK) {
-		cw__x_fail(x, &e);
-		return;
-	}
 	x->total = total_size;
 	x->max = upload_max(c, &which);
 	if (total_size > x->max) {
-		cw_error_set(&e, CW_RESOURCE_EXHAUSTED,
-		    "value is %" PRIu64 " bytes; the limit is %" PRIu64 " (%s)",
-		    total_size, x->max, which);
+		too_large(&e, total_size, x->max, which);
 		cw__x_fail(x, &e);
 		return;
 	}
@@ -523,20 +533,10 @@ void cw__x_commit_moved(xop *x, redisReply **rp, int n, cw_error *e)
 void cw_cache_upload_abort_async(cw_cache *c, const char *upload_id,
     int timeout_ms, cw_callback cb, void *arg)
 {
-	cw_error e;
 	xop *x;
 
-	if (c == NULL) {
-		cw_error_set(&e, CW_INVALID_ARGUMENT, "cache is NULL");
-		cw__tell(cb, arg, &e);
+	if ((x = upload_call(c, upload_id, ABORT, timeout_ms, cb, arg)) == NULL)
 		return;
-	}
-	if ((x = cw__x_new(c, ABORT, timeout_ms, cb, arg)) == NULL)
-		return;
-	if (parse_id(x, upload_id, &e) != CW_OK) {
-		cw__x_fail(x, &e);
-		return;
-	}
 	cw_mux_req *r = cw__x_req(x);
 	if (r == NULL)
 		return;
